@@ -1,0 +1,120 @@
+# lkvm — one Makefile: the VMM (static aarch64), host unit tests, test tools and bare-metal guest payloads.
+# Usage: make [V=1] [ARCH=arm64] [CROSS_COMPILE=aarch64-linux-gnu-] [STATIC=0]
+
+HOST_ARCH := $(shell uname -m)
+ifeq ($(HOST_ARCH),aarch64)
+  CROSS_COMPILE ?=
+else
+  CROSS_COMPILE ?= aarch64-linux-gnu-
+endif
+ARCH ?= arm64
+ifneq ($(ARCH),arm64)
+  $(error lkvm supports ARCH=arm64 only)
+endif
+
+CC      := $(CROSS_COMPILE)gcc
+OBJCOPY := $(CROSS_COMPILE)objcopy
+HOSTCC  ?= gcc
+STATIC  ?= 1
+
+ifeq ($(V),1)
+  Q :=
+  say = @true
+else
+  Q := @
+  say = @printf '  %-7s %s\n' $(1) $(2)
+endif
+
+B := build
+WARN    := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 $(WARN) -Iinclude -D_GNU_SOURCE -MMD -MP
+LDLIBS  := -lfdt -lz -lpthread
+LDFLAGS ?=
+ifeq ($(STATIC),1)
+  LDFLAGS += -static
+endif
+
+# Generic code (builds for the host too, for unit tests) and everything else.
+GENERIC_SRC := options.c run-options.c guest-mem.c log.c devices.c arm/fdt.c arm/image.c arm/pvtime-policy.c
+LKVM_SRC := main.c builtin-run.c kvm.c kvm-cpu.c term.c \
+            hw/serial8250.c \
+            arm/kvm-arch.c arm/kvm-cpu-arch.c arm/gic.c arm/pvtime.c \
+            $(GENERIC_SRC)
+LKVM_OBJ := $(patsubst %.c,$(B)/arm64/%.o,$(LKVM_SRC))
+
+all: lkvm tools guest
+
+lkvm: $(LKVM_OBJ)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/arm64/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+# ---- test tools (static aarch64 helpers run inside the test bed) ----
+TOOLS := $(B)/tools/fdtls
+tools: $(TOOLS)
+$(B)/tools/%: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
+
+# ---- bare-metal guest payloads: guest/NAME.c + guest/lib/* -> build/guest/NAME.bin ----
+GUEST_CFLAGS := -std=gnu11 $(WARN) -O2 -ffreestanding -fno-builtin -nostdlib -nostdinc -mgeneral-regs-only \
+                -fno-stack-protector -fno-pic -fno-pie -mstrict-align -Iguest/include -MMD -MP
+GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -T guest/guest.ld
+GUEST_PROGS := $(patsubst guest/%.c,%,$(wildcard guest/*.c))
+GUEST_LIB_OBJ := $(patsubst guest/lib/%,$(B)/guest/lib/%.o,$(wildcard guest/lib/*.c guest/lib/*.S))
+GUEST_BINS := $(patsubst %,$(B)/guest/%.bin,$(GUEST_PROGS))
+guest: $(GUEST_BINS)
+$(B)/guest/lib/%.c.o: guest/lib/%.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(GUEST_CFLAGS) -c -o $@ $<
+$(B)/guest/lib/%.S.o: guest/lib/%.S
+	@mkdir -p $(dir $@)
+	$(call say,AS,$<)
+	$(Q)$(CC) $(GUEST_CFLAGS) -c -o $@ $<
+$(B)/guest/%.o: guest/%.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(GUEST_CFLAGS) -c -o $@ $<
+$(B)/guest/%.elf: $(B)/guest/%.o $(GUEST_LIB_OBJ) guest/guest.ld
+	$(call say,LD,$@)
+	$(Q)$(CC) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^) -lgcc
+$(B)/guest/%.bin: $(B)/guest/%.elf
+	$(call say,OBJCOPY,$@)
+	$(Q)$(OBJCOPY) -O binary $< $@
+
+# ---- host unit tests (native, with ASan/UBSan) ----
+HOST_CFLAGS := -std=gnu11 $(WARN) -Iinclude -Itests/unit -D_GNU_SOURCE -O1 -g -fsanitize=address,undefined \
+               -fno-omit-frame-pointer -fno-sanitize-recover=all -DLKVM_HOST_TEST -MMD -MP
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/host/%,$(wildcard tests/unit/test-*.c))
+$(B)/host/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,HOSTCC,$<)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -c -o $@ $<
+$(B)/host/test-%: tests/unit/test-%.c $(patsubst %.c,$(B)/host/obj/%.o,$(GENERIC_SRC))
+	@mkdir -p $(dir $@)
+	$(call say,HOSTCC,$<)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -o $@ $^ -l:libfdt.so.1 -lz -lpthread
+unit: $(UNIT_TESTS)
+	@tests/unit/run.sh $(UNIT_TESTS)
+
+# ---- the two commands in the README ----
+check:
+	@tests/check.sh
+demo:
+	@tests/testbed/demo.sh
+bench:
+	@tests/bench/run.sh
+
+clean:
+	rm -rf $(B) lkvm
+
+.SECONDARY:
+.PHONY: all tools guest unit check demo bench clean
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

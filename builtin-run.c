@@ -1,0 +1,147 @@
+/* 'lkvm run': parse the options, build the VM in the documented order, run it until it stops. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kvm/arm.h"
+#include "kvm/builtin.h"
+#include "kvm/kvm-cpu.h"
+#include "kvm/kvm.h"
+#include "kvm/options.h"
+#include "kvm/serial8250.h"
+
+/* Hand host input to the guest console; keeps what the device cannot take yet. */
+static void console_flush(struct kvm *kvm)
+{
+	struct term *t = &kvm->term;
+	while (t->pending_off < t->pending_len) {
+		size_t n = serial8250_receive(kvm->uart, t->pending + t->pending_off, t->pending_len - t->pending_off);
+		if (!n)
+			return;
+		t->pending_off += n;
+	}
+	t->pending_off = t->pending_len = 0;
+}
+
+static void console_read(struct kvm *kvm)
+{
+	struct term *t = &kvm->term;
+	unsigned char in[sizeof(t->pending)];
+	bool quit;
+	ssize_t n = read(t->in_fd, in, sizeof(in));
+
+	if (n < 0) {
+		if (errno != EINTR && errno != EAGAIN)
+			t->eof = true;
+		return;
+	}
+	if (n == 0) {
+		t->eof = true; /* the guest keeps running; it just gets no more input */
+		return;
+	}
+	t->pending_len = term_filter(t, in, (size_t)n, t->pending, &quit);
+	t->pending_off = 0;
+	if (quit) {
+		pr_info("Ctrl-A x: stopping the guest");
+		kvm_request_stop(kvm, 0);
+		return;
+	}
+	console_flush(kvm);
+}
+
+/* The main thread: wait for the stop request, signals and console input. */
+static int main_loop(struct kvm *kvm, int sig_fd)
+{
+	for (;;) {
+		struct pollfd p[3] = {
+			{ .fd = kvm->done_fd, .events = POLLIN },
+			{ .fd = sig_fd, .events = POLLIN },
+			{ .fd = -1, .events = POLLIN },
+		};
+		bool backlog = kvm->term.pending_off < kvm->term.pending_len;
+
+		if (!kvm->term.eof && !backlog)
+			p[2].fd = kvm->term.in_fd;
+		if (poll(p, 3, backlog ? 10 : -1) < 0 && errno != EINTR)
+			die_perror("poll");
+		if (p[0].revents & POLLIN)
+			break;
+		if (p[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sig_fd, &si, sizeof(si)) == sizeof(si)) {
+				pr_info("stopping the guest on signal %u", si.ssi_signo);
+				kvm_request_stop(kvm, 128 + (int)si.ssi_signo);
+			}
+			continue;
+		}
+		if (p[2].revents & (POLLIN | POLLHUP | POLLERR))
+			console_read(kvm);
+		if (backlog)
+			console_flush(kvm);
+	}
+	return kvm->exit_code;
+}
+
+int cmd_run(int argc, const char **argv)
+{
+	struct kvm *kvm = calloc(1, sizeof(*kvm));
+	char err[512];
+	bool help;
+	sigset_t sigs;
+	int sig_fd, code;
+
+	if (!kvm)
+		die("out of memory");
+	if (run_parse_args(argc, argv, &kvm->cfg, &help, err, sizeof(err)))
+		die("%s (see 'lkvm run --help')", err);
+	if (help) {
+		run_usage(stdout);
+		return 0;
+	}
+	kvm->sys_fd = kvm->vm_fd = -1;
+	kvm->arch.gic_fd = kvm->arch.its_fd = -1;
+	pthread_mutex_init(&kvm->stop_lock, NULL);
+	kvm->done_fd = eventfd(0, EFD_CLOEXEC);
+	if (kvm->done_fd < 0)
+		die_perror("eventfd");
+
+	/* Everything that can be checked without KVM first, then the bring-up order KVM requires. */
+	kvm_validate_payload(kvm);
+	kvm_open(kvm);
+	kvm_create_vm(kvm);
+	gic_probe(kvm);
+	kvm_load_payload(kvm);
+	kvm_cpu_create_all(kvm);
+	gic_setup(kvm);
+	arm_pmu_setup(kvm);
+	pvtime_setup_vcpus(kvm);
+	kvm_setup_devices(kvm);
+	kvm_write_fdt(kvm);
+	kvm_cpu_arch_set_boot_regs(kvm->cpus[0], kvm->layout.kernel_entry, kvm->layout.dtb_addr);
+
+	/* Signals go to the main thread only, through a signalfd. */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	if (sig_fd < 0)
+		die_perror("signalfd");
+
+	term_init(&kvm->term, STDIN_FILENO, STDOUT_FILENO);
+	clock_gettime(CLOCK_MONOTONIC, &kvm->start_time);
+	kvm_cpu_start_all(kvm);
+	code = main_loop(kvm, sig_fd);
+	kvm_cpu_stop_all(kvm);
+	term_restore(&kvm->term);
+	return code;
+}

@@ -1,0 +1,215 @@
+/* 8250/16550A UART: guest console output to a host fd, host input into a 64-byte receive FIFO. */
+#include <errno.h>
+#include <libfdt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "kvm/arm-layout.h"
+#include "kvm/kvm.h"
+#include "kvm/serial8250.h"
+
+enum { REG_RBR_THR_DLL = 0, REG_IER_DLM, REG_IIR_FCR, REG_LCR, REG_MCR, REG_LSR, REG_MSR, REG_SCR };
+
+#define IER_RDI 0x01
+#define IER_THRI 0x02
+#define IIR_NO_INT 0x01
+#define IIR_THRI 0x02
+#define IIR_RDI 0x04
+#define IIR_FIFO_ENABLED 0xc0
+#define FCR_ENABLE 0x01
+#define FCR_CLEAR_RCVR 0x02
+#define LCR_DLAB 0x80
+#define MCR_LOOP 0x10
+#define LSR_DR 0x01
+#define LSR_THRE 0x20
+#define LSR_TEMT 0x40
+#define MSR_CTS 0x10
+#define MSR_DSR 0x20
+#define MSR_DCD 0x80
+
+static u8 compute_iir(struct serial8250 *s)
+{
+	u8 fifo = (s->fcr & FCR_ENABLE) ? IIR_FIFO_ENABLED : 0;
+	if ((s->ier & IER_RDI) && s->rx_count)
+		return IIR_RDI | fifo;
+	if ((s->ier & IER_THRI) && s->thri_pending)
+		return IIR_THRI | fifo;
+	return IIR_NO_INT | fifo;
+}
+
+/* Called with the lock held: drive the interrupt line to match the pending condition. */
+static void update_irq(struct serial8250 *s)
+{
+	int level = !(compute_iir(s) & IIR_NO_INT);
+	if (level != s->irq_level) {
+		s->irq_level = level;
+		kvm_irq_line(s->kvm, s->spi, level);
+	}
+}
+
+static void rx_push(struct serial8250 *s, u8 c)
+{
+	if (s->rx_count < UART_FIFO_SIZE) {
+		s->rx[(s->rx_head + s->rx_count) % UART_FIFO_SIZE] = c;
+		s->rx_count++;
+	}
+}
+
+static void tx_byte(struct serial8250 *s, u8 c)
+{
+	if (s->mcr & MCR_LOOP) {
+		rx_push(s, c);
+		return;
+	}
+	/* A console nobody reads (closed pipe) must not stop the guest: drop on error. */
+	while (write(s->out_fd, &c, 1) < 0 && errno == EINTR)
+		;
+}
+
+static void uart_read(struct device *dev, u64 off, u8 *data, u32 len)
+{
+	struct serial8250 *s = dev->priv;
+	u8 v = 0;
+
+	if (off >= 8)
+		return;
+	pthread_mutex_lock(&s->lock);
+	switch (off) {
+	case REG_RBR_THR_DLL:
+		if (s->lcr & LCR_DLAB) {
+			v = s->dll;
+		} else if (s->rx_count) {
+			v = s->rx[s->rx_head];
+			s->rx_head = (s->rx_head + 1) % UART_FIFO_SIZE;
+			s->rx_count--;
+		}
+		break;
+	case REG_IER_DLM:
+		v = (s->lcr & LCR_DLAB) ? s->dlm : s->ier;
+		break;
+	case REG_IIR_FCR:
+		v = compute_iir(s);
+		if ((v & 0x0f) == IIR_THRI)
+			s->thri_pending = false;
+		break;
+	case REG_LCR:
+		v = s->lcr;
+		break;
+	case REG_MCR:
+		v = s->mcr;
+		break;
+	case REG_LSR:
+		v = LSR_THRE | LSR_TEMT | (s->rx_count ? LSR_DR : 0);
+		break;
+	case REG_MSR:
+		if (s->mcr & MCR_LOOP)
+			v = (u8)((s->mcr & 0x0f) << 4);
+		else
+			v = MSR_DCD | MSR_DSR | MSR_CTS;
+		break;
+	case REG_SCR:
+		v = s->scr;
+		break;
+	}
+	update_irq(s);
+	pthread_mutex_unlock(&s->lock);
+	data[0] = v;
+	(void)len;
+}
+
+static void uart_write(struct device *dev, u64 off, const u8 *data, u32 len)
+{
+	struct serial8250 *s = dev->priv;
+	u8 v = data[0];
+
+	(void)len;
+	if (off >= 8)
+		return;
+	pthread_mutex_lock(&s->lock);
+	switch (off) {
+	case REG_RBR_THR_DLL:
+		if (s->lcr & LCR_DLAB) {
+			s->dll = v;
+		} else {
+			tx_byte(s, v);
+			s->thri_pending = true;
+		}
+		break;
+	case REG_IER_DLM:
+		if (s->lcr & LCR_DLAB) {
+			s->dlm = v;
+		} else {
+			if ((v & IER_THRI) && !(s->ier & IER_THRI))
+				s->thri_pending = true;
+			s->ier = v & 0x0f;
+		}
+		break;
+	case REG_IIR_FCR:
+		s->fcr = v;
+		if (v & FCR_CLEAR_RCVR)
+			s->rx_head = s->rx_count = 0;
+		break;
+	case REG_LCR:
+		s->lcr = v;
+		break;
+	case REG_MCR:
+		s->mcr = v & 0x1f;
+		break;
+	case REG_SCR:
+		s->scr = v;
+		break;
+	default: /* LSR and MSR are read-only */
+		break;
+	}
+	update_irq(s);
+	pthread_mutex_unlock(&s->lock);
+}
+
+size_t serial8250_receive(struct serial8250 *s, const unsigned char *buf, size_t len)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&s->lock);
+	while (n < len && s->rx_count < UART_FIFO_SIZE)
+		rx_push(s, buf[n++]);
+	update_irq(s);
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+static int uart_gen_fdt(struct device *dev, void *fdt, const struct fdt_ctx *ctx)
+{
+	struct serial8250 *s = dev->priv;
+	char name[32];
+	u64 reg[2] = { cpu_to_fdt64(dev->mmio_base), cpu_to_fdt64(dev->mmio_size) };
+
+	(void)ctx;
+	snprintf(name, sizeof(name), "uart@%llx", (unsigned long long)dev->mmio_base);
+	if (fdt_begin_node(fdt, name) || fdt_property_string(fdt, "compatible", "ns16550a") ||
+	    fdt_property(fdt, "reg", reg, sizeof(reg)) || fdt_prop_spi(fdt, s->spi, FDT_IRQ_LEVEL_HIGH) ||
+	    fdt_property_cell(fdt, "clock-frequency", 1843200) || fdt_property_cell(fdt, "reg-io-width", 1) ||
+	    fdt_end_node(fdt))
+		return -1;
+	return 0;
+}
+
+static const struct mmio_ops uart_ops = { .read = uart_read, .write = uart_write };
+
+struct serial8250 *serial8250_create(struct kvm *kvm, u64 base, unsigned int spi, int out_fd)
+{
+	struct serial8250 *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		die("out of memory");
+	s->kvm = kvm;
+	s->spi = spi;
+	s->out_fd = out_fd;
+	s->mcr = 0x08; /* OUT2 */
+	pthread_mutex_init(&s->lock, NULL);
+	s->dev = (struct device){ .name = "serial8250", .mmio_base = base, .mmio_size = ARM_UART_SIZE,
+				  .ops = &uart_ops, .gen_fdt = uart_gen_fdt, .priv = s };
+	if (device_register(&kvm->devices, &s->dev))
+		die("8250 UART at 0x%llx overlaps another device", (unsigned long long)base);
+	return s;
+}

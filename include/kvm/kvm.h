@@ -1,0 +1,81 @@
+/* The VM: configuration from the command line and all run-time state, in one struct. */
+#ifndef KVM_KVM_H
+#define KVM_KVM_H
+
+#include <pthread.h>
+
+#include "kvm/arm-layout.h"
+#include "kvm/devices.h"
+#include "kvm/guest-mem.h"
+#include "kvm/image.h"
+#include "kvm/pvtime.h"
+#include "kvm/term.h"
+#include "kvm/util.h"
+
+enum console_type { CONSOLE_SERIAL = 0, CONSOLE_VIRTIO };
+enum irqchip_type { IRQCHIP_AUTO = 0, IRQCHIP_GICV3, IRQCHIP_GICV3_ITS, IRQCHIP_GICV2 };
+
+struct kvm_config {
+	const char *kernel, *initrd, *params, *name, *dump_dtb;
+	unsigned int nr_cpus;
+	u64 ram_mib;
+	enum console_type console;
+	enum irqchip_type irqchip;
+	enum pvtime_mode pvtime;
+	bool nodefaults, pmu;
+};
+
+struct kvm_cpu;
+struct serial8250;
+
+struct kvm_arch {
+	enum irqchip_type gic_type; /* resolved: GICV3, GICV3_ITS or GICV2 */
+	int gic_fd, its_fd;
+	struct device gic_dev;
+	bool nisv_to_user, ext_dabt;
+	bool pvtime;         /* records published and programmed */
+	u64 mpidr[LKVM_MAX_CPUS];
+};
+
+struct kvm {
+	struct kvm_config cfg;
+	int sys_fd, vm_fd;
+	int vcpu_mmap_size;
+	unsigned int ipa_bits;
+	struct guest_ram ram;
+	struct kernel_info kinfo;
+	struct boot_layout layout;
+	char *bootargs;
+	int kernel_fd, initrd_fd; /* open between validation and loading */
+
+	unsigned int nr_cpus;
+	struct kvm_cpu **cpus;
+	struct device_list devices;
+	struct serial8250 *uart;
+	struct term term;
+	struct kvm_arch arch;
+
+	/* Stop protocol: the first request wins; the main thread waits on done_fd. */
+	pthread_mutex_t stop_lock;
+	bool stopping;
+	int exit_code;
+	int done_fd; /* eventfd */
+	struct timespec start_time;
+};
+
+/* Setup, in order; each returns 0 or dies with one line (setup errors happen before the guest runs). */
+void kvm_validate_payload(struct kvm *kvm); /* files, sizes and layout; no KVM needed */
+void kvm_open(struct kvm *kvm);
+void kvm_create_vm(struct kvm *kvm);
+void kvm_load_payload(struct kvm *kvm);
+void kvm_setup_devices(struct kvm *kvm);
+void kvm_write_fdt(struct kvm *kvm); /* also handles --dump-dtb */
+
+/* Ask the VM to stop with exit code `code` (first caller wins). Safe from any thread. */
+void kvm_request_stop(struct kvm *kvm, int code);
+bool kvm_is_stopping(struct kvm *kvm);
+
+/* Raise/lower an SPI (0-based) through KVM_IRQ_LINE. */
+int kvm_irq_line(struct kvm *kvm, unsigned int spi, int level);
+
+#endif

@@ -1,0 +1,36 @@
+/* Small shared helpers: fixed-width types, alignment, array size, overflow-checked arithmetic. */
+#ifndef KVM_UTIL_H
+#define KVM_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+typedef int64_t s64;
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((u64)(a) - 1))
+#define ALIGN_DOWN(x, a) ((x) & ~((u64)(a) - 1))
+#define IS_ALIGNED(x, a) (((x) & ((u64)(a) - 1)) == 0)
+#define SZ_4K 0x1000ULL
+#define SZ_64K 0x10000ULL
+#define SZ_1M 0x100000ULL
+#define SZ_2M 0x200000ULL
+#define SZ_1G 0x40000000ULL
+
+/* a + b without wrapping past 2^64; false on overflow. */
+static inline bool add_ok(u64 a, u64 b, u64 *res)
+{
+	return !__builtin_add_overflow(a, b, res);
+}
+
+static inline bool is_pow2(u64 x)
+{
+	return x && !(x & (x - 1));
+}
+
+#endif

@@ -1,0 +1,145 @@
+/* vCPU threads: run KVM_RUN in a loop and dispatch exits (MMIO to the bus, system events to the VM). */
+#include <errno.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include "kvm/kvm-cpu.h"
+#include "kvm/kvm.h"
+
+#define SIG_KICK SIGUSR1
+
+static void kick_handler(int sig)
+{
+	(void)sig; /* only there to make KVM_RUN return -EINTR */
+}
+
+void kvm_cpu_create_all(struct kvm *kvm)
+{
+	struct sigaction sa = { .sa_handler = kick_handler };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIG_KICK, &sa, NULL);
+
+	kvm->cpus = calloc(kvm->nr_cpus, sizeof(*kvm->cpus));
+	if (!kvm->cpus)
+		die("out of memory");
+	for (unsigned int i = 0; i < kvm->nr_cpus; i++) {
+		struct kvm_cpu *cpu = calloc(1, sizeof(*cpu));
+		if (!cpu)
+			die("out of memory");
+		cpu->kvm = kvm;
+		cpu->id = i;
+		cpu->fd = ioctl(kvm->vm_fd, KVM_CREATE_VCPU, i);
+		if (cpu->fd < 0)
+			die("KVM_CREATE_VCPU %u failed: %s", i, strerror(errno));
+		cpu->run = mmap(NULL, kvm->vcpu_mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, cpu->fd, 0);
+		if (cpu->run == MAP_FAILED)
+			die("mmap of vCPU %u's kvm_run failed: %s", i, strerror(errno));
+		kvm->cpus[i] = cpu;
+		kvm_cpu_arch_init(cpu);
+	}
+}
+
+static void handle_system_event(struct kvm_cpu *cpu)
+{
+	struct kvm *kvm = cpu->kvm;
+
+	switch (cpu->run->system_event.type) {
+	case KVM_SYSTEM_EVENT_SHUTDOWN:
+		pr_info("guest powered off");
+		kvm_request_stop(kvm, 0);
+		break;
+	case KVM_SYSTEM_EVENT_RESET:
+		pr_info("guest requested a reset; lkvm does not restart guests, exiting");
+		kvm_request_stop(kvm, 0);
+		break;
+	default:
+		pr_err("vCPU %u: guest reported a crash (system event %u); stopping", cpu->id,
+		       cpu->run->system_event.type);
+		kvm_request_stop(kvm, 1);
+		break;
+	}
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct kvm_cpu *cpu = arg;
+	struct kvm *kvm = cpu->kvm;
+	struct kvm_run *run = cpu->run;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIG_KICK);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+
+	while (!kvm_is_stopping(kvm)) {
+		if (ioctl(cpu->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				run->immediate_exit = 0;
+				continue;
+			}
+			pr_err("vCPU %u: KVM_RUN failed: %s", cpu->id, strerror(errno));
+			kvm_request_stop(kvm, 1);
+			break;
+		}
+		switch (run->exit_reason) {
+		case KVM_EXIT_MMIO:
+			mmio_dispatch(&kvm->devices, run->mmio.phys_addr, run->mmio.data,
+				      run->mmio.len > 8 ? 8 : run->mmio.len, run->mmio.is_write);
+			break;
+		case KVM_EXIT_SYSTEM_EVENT:
+			handle_system_event(cpu);
+			break;
+		case KVM_EXIT_INTR:
+			break;
+		case KVM_EXIT_FAIL_ENTRY:
+			pr_err("vCPU %u: KVM could not enter the guest (hardware entry failure reason 0x%llx)", cpu->id,
+			       (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+			kvm_request_stop(kvm, 1);
+			break;
+		case KVM_EXIT_INTERNAL_ERROR:
+			pr_err("vCPU %u: KVM internal error (suberror %u)", cpu->id, run->internal.suberror);
+			kvm_request_stop(kvm, 1);
+			break;
+		default:
+			if (!kvm_cpu_arch_handle_exit(cpu)) {
+				pr_err("vCPU %u: unexpected KVM exit reason %u; stopping", cpu->id, run->exit_reason);
+				kvm_request_stop(kvm, 1);
+			}
+			break;
+		}
+	}
+	return NULL;
+}
+
+void kvm_cpu_start_all(struct kvm *kvm)
+{
+	for (unsigned int i = 0; i < kvm->nr_cpus; i++) {
+		struct kvm_cpu *cpu = kvm->cpus[i];
+		if (pthread_create(&cpu->thread, NULL, vcpu_thread, cpu))
+			die("cannot start the thread of vCPU %u", i);
+		cpu->started = true;
+	}
+}
+
+void kvm_cpu_stop_all(struct kvm *kvm)
+{
+	for (unsigned int i = 0; i < kvm->nr_cpus; i++) {
+		struct kvm_cpu *cpu = kvm->cpus[i];
+		if (!cpu->started)
+			continue;
+		__atomic_store_n(&cpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+		pthread_kill(cpu->thread, SIG_KICK);
+	}
+	for (unsigned int i = 0; i < kvm->nr_cpus; i++) {
+		struct kvm_cpu *cpu = kvm->cpus[i];
+		if (!cpu->started)
+			continue;
+		pthread_join(cpu->thread, NULL);
+		cpu->started = false;
+	}
+}

@@ -1,0 +1,59 @@
+/* lkvm's entry point: dispatch to subcommands, 'lkvm help' and 'lkvm version'. */
+#include <stdio.h>
+#include <string.h>
+
+#include "kvm/builtin.h"
+#include "kvm/log.h"
+
+#ifndef LKVM_VERSION
+#define LKVM_VERSION "0.1"
+#endif
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, const char **argv);
+	const char *help;
+};
+
+static int cmd_version(int argc, const char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("lkvm version %s\n", LKVM_VERSION);
+	return 0;
+}
+
+static int cmd_help(int argc, const char **argv);
+
+static const struct command commands[] = {
+	{ "run", cmd_run, "Start the virtual machine" },
+	{ "version", cmd_version, "Print the version of lkvm" },
+	{ "help", cmd_help, "Show this help, or 'lkvm help COMMAND'" },
+};
+
+static int cmd_help(int argc, const char **argv)
+{
+	if (argc > 0 && !strcmp(argv[0], "run")) {
+		run_usage(stdout);
+		return 0;
+	}
+	printf("\n To start a simple non-privileged shell run 'lkvm run'\n\n");
+	printf("usage: lkvm [--version] [--help] COMMAND [ARGS]\n\n");
+	printf("The most commonly used lkvm commands are:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		printf("   %-10s %s\n", commands[i].name, commands[i].help);
+	printf("\nSee 'lkvm help COMMAND' for more information on a specific command.\n\n");
+	return 0;
+}
+
+int main(int argc, const char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		return cmd_help(0, NULL);
+	if (!strcmp(argv[1], "--version"))
+		return cmd_version(0, NULL);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 2, argv + 2);
+	die("'%s' is not an lkvm command; see 'lkvm --help'", argv[1]);
+}

@@ -1,0 +1,159 @@
+/* The 'lkvm run' option table and its parser (host-testable: no KVM calls). */
+#include <stdio.h>
+#include <string.h>
+
+#include "kvm/builtin.h"
+#include "kvm/kvm.h"
+#include "kvm/options.h"
+
+#define RUN_USAGE "lkvm run [<options>] [<kernel image>]"
+
+static int opt_console(const struct option_desc *o, const char *arg, void *ctx, char *err, size_t errlen)
+{
+	struct kvm_config *cfg = ctx;
+	(void)o;
+	if (!strcmp(arg, "serial"))
+		cfg->console = CONSOLE_SERIAL;
+	else if (!strcmp(arg, "virtio"))
+		cfg->console = CONSOLE_VIRTIO;
+	else {
+		snprintf(err, errlen, "--console %s: expected 'serial' or 'virtio'", arg);
+		return -1;
+	}
+	return 0;
+}
+
+static int opt_irqchip(const struct option_desc *o, const char *arg, void *ctx, char *err, size_t errlen)
+{
+	struct kvm_config *cfg = ctx;
+	(void)o;
+	if (!strcmp(arg, "auto"))
+		cfg->irqchip = IRQCHIP_AUTO;
+	else if (!strcmp(arg, "gicv3"))
+		cfg->irqchip = IRQCHIP_GICV3;
+	else if (!strcmp(arg, "gicv3-its"))
+		cfg->irqchip = IRQCHIP_GICV3_ITS;
+	else if (!strcmp(arg, "gicv2"))
+		cfg->irqchip = IRQCHIP_GICV2;
+	else {
+		snprintf(err, errlen, "--irqchip %s: expected auto, gicv3, gicv3-its or gicv2", arg);
+		return -1;
+	}
+	return 0;
+}
+
+static int opt_network(const struct option_desc *o, const char *arg, void *ctx, char *err, size_t errlen)
+{
+	(void)o;
+	(void)ctx;
+	if (!strcmp(arg, "mode=none") || !strcmp(arg, "none"))
+		return 0;
+	snprintf(err, errlen, "--network %s: only mode=none is available in this build", arg);
+	return -1;
+}
+
+static int opt_loglevel(const struct option_desc *o, const char *arg, void *ctx, char *err, size_t errlen)
+{
+	enum log_level lvl;
+	(void)o;
+	(void)ctx;
+	if (log_parse_level(arg, &lvl)) {
+		snprintf(err, errlen, "--loglevel %s: expected error, warning, info or debug", arg);
+		return -1;
+	}
+	log_set_level(lvl);
+	return 0;
+}
+
+static int opt_pvtime(const struct option_desc *o, const char *arg, void *ctx, char *err, size_t errlen)
+{
+	struct kvm_config *cfg = ctx;
+	(void)o;
+	if (pvtime_parse_mode(arg, &cfg->pvtime)) {
+		snprintf(err, errlen, "--pvtime=%s: expected on, off or auto", arg);
+		return -1;
+	}
+	return 0;
+}
+
+static int opt_no_pvtime(const struct option_desc *o, const char *arg, void *ctx, char *err, size_t errlen)
+{
+	struct kvm_config *cfg = ctx;
+	(void)o;
+	(void)arg;
+	(void)err;
+	(void)errlen;
+	cfg->pvtime = PVTIME_OFF;
+	return 0;
+}
+
+/* Fills opts (at least RUN_MAX_OPTS entries) with the table for 'lkvm run', bound to cfg and *help. */
+#define RUN_MAX_OPTS 32
+static void run_options(struct option_desc *opts, struct kvm_config *cfg, bool *help)
+{
+	const struct option_desc table[] = {
+		{ 0, NULL, OPT_GROUP, NULL, NULL, "Basic options", NULL, 0 },
+		{ 0, "name", OPT_STRING, &cfg->name, "name", "A name for the guest (control socket, lkvm list)", NULL, 0 },
+		{ 'c', "cpus", OPT_UINT, &cfg->nr_cpus, "n", "Number of vCPUs", NULL, 0 },
+		{ 'm', "mem", OPT_U64, &cfg->ram_mib, "size", "Guest RAM in MiB", NULL, 0 },
+		{ 0, NULL, OPT_GROUP, NULL, NULL, "Kernel options", NULL, 0 },
+		{ 'k', "kernel", OPT_STRING, &cfg->kernel, "kernel", "arm64 Image (or raw binary) to boot", NULL, 0 },
+		{ 'i', "initrd", OPT_STRING, &cfg->initrd, "initrd", "Initial RAM disk", NULL, 0 },
+		{ 'p', "params", OPT_STRING, &cfg->params, "params", "Kernel command line", NULL, 0 },
+		{ 0, "nodefaults", OPT_BOOL, &cfg->nodefaults, NULL, "Append nothing to the kernel command line", NULL, 0 },
+		{ 0, "dump-dtb", OPT_STRING, &cfg->dump_dtb, "file", "Write the device tree to file and exit", NULL, 0 },
+		{ 0, NULL, OPT_GROUP, NULL, NULL, "Devices", NULL, 0 },
+		{ 0, "console", OPT_CALLBACK, NULL, "serial|virtio", "Guest console device", opt_console, 0 },
+		{ 0, "network", OPT_CALLBACK, NULL, "mode=none", "Network backend", opt_network, 0 },
+		{ 0, NULL, OPT_GROUP, NULL, NULL, "Arm options", NULL, 0 },
+		{ 0, "irqchip", OPT_CALLBACK, NULL, "auto|gicv3|gicv3-its|gicv2", "Interrupt controller", opt_irqchip,
+		  0 },
+		{ 0, "pmu", OPT_BOOL, &cfg->pmu, NULL, "Give each vCPU a PMUv3", NULL, 0 },
+		{ 0, "pvtime", OPT_CALLBACK, NULL, "on|off|auto", "PV stolen time (bare --pvtime: on; default auto)",
+		  opt_pvtime, OPT_OPTIONAL_ARG },
+		{ 0, "no-pvtime", OPT_CALLBACK, NULL, NULL, "Same as --pvtime=off", opt_no_pvtime, OPT_OPTIONAL_ARG },
+		{ 0, NULL, OPT_GROUP, NULL, NULL, "Debug options", NULL, 0 },
+		{ 0, "loglevel", OPT_CALLBACK, NULL, "error|warning|info|debug", "Verbosity of lkvm's messages",
+		  opt_loglevel, 0 },
+		{ 'h', "help", OPT_BOOL, help, NULL, "Show this help", NULL, 0 },
+		{ 0, NULL, OPT_END, NULL, NULL, NULL, NULL, 0 },
+	};
+	_Static_assert(sizeof(table) / sizeof(table[0]) <= RUN_MAX_OPTS, "grow RUN_MAX_OPTS");
+	memcpy(opts, table, sizeof(table));
+}
+
+int run_parse_args(int argc, const char **argv, struct kvm_config *cfg, bool *help, char *err, size_t errlen)
+{
+	struct option_desc opts[RUN_MAX_OPTS];
+	const char *pos[1];
+	int n;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->nr_cpus = 1;
+	cfg->ram_mib = 256;
+	cfg->pvtime = PVTIME_AUTO;
+	*help = false;
+	run_options(opts, cfg, help);
+	n = options_parse(opts, argc, argv, cfg, pos, 1, err, errlen);
+	if (n < 0)
+		return -1;
+	if (n == 1) {
+		if (cfg->kernel) {
+			snprintf(err, errlen, "kernel given twice ('%s' and '%s')", cfg->kernel, pos[0]);
+			return -1;
+		}
+		cfg->kernel = pos[0];
+	}
+	return 0;
+}
+
+void run_usage(FILE *f)
+{
+	struct kvm_config cfg;
+	struct option_desc opts[RUN_MAX_OPTS];
+	bool help;
+
+	run_options(opts, &cfg, &help);
+	options_usage(f, RUN_USAGE, opts);
+}
+
