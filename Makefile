@@ -37,10 +37,12 @@ endif
 
 # Generic code (builds for the host too, for unit tests) and everything else.
 GENERIC_SRC := options.c run-options.c guest-mem.c log.c devices.c arm/fdt.c arm/image.c arm/pvtime-policy.c
+# virtio/ sources (transport, queues, devices)
+VIRTIO_SRC :=
 LKVM_SRC := main.c builtin-run.c kvm.c kvm-cpu.c term.c \
             hw/serial8250.c \
             arm/kvm-arch.c arm/kvm-cpu-arch.c arm/gic.c arm/pvtime.c \
-            $(GENERIC_SRC)
+            $(VIRTIO_SRC) $(GENERIC_SRC)
 LKVM_OBJ := $(patsubst %.c,$(B)/arm64/%.o,$(LKVM_SRC))
 
 all: lkvm tools guest

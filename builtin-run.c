@@ -22,7 +22,7 @@ static void console_flush(struct kvm *kvm)
 {
 	struct term *t = &kvm->term;
 	while (t->pending_off < t->pending_len) {
-		size_t n = serial8250_receive(kvm->uart, t->pending + t->pending_off, t->pending_len - t->pending_off);
+		size_t n = kvm->console_rx(kvm, t->pending + t->pending_off, t->pending_len - t->pending_off);
 		if (!n)
 			return;
 		t->pending_off += n;

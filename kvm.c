@@ -203,9 +203,16 @@ void kvm_load_payload(struct kvm *kvm)
 	}
 }
 
+static size_t uart_console_rx(struct kvm *kvm, const unsigned char *buf, size_t len)
+{
+	return serial8250_receive(kvm->uart, buf, len);
+}
+
 void kvm_setup_devices(struct kvm *kvm)
 {
 	kvm->uart = serial8250_create(kvm, ARM_UART_BASE, ARM_SPI_UART, STDOUT_FILENO);
+	kvm->console_rx = uart_console_rx;
+	/* virtio devices register here (virtio/). */
 }
 
 static char *make_bootargs(const struct kvm_config *cfg)

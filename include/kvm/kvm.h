@@ -23,6 +23,7 @@ struct kvm_config {
 	enum irqchip_type irqchip;
 	enum pvtime_mode pvtime;
 	bool nodefaults, pmu;
+	/* virtio devices (virtio/): */
 };
 
 struct kvm_cpu;
@@ -52,6 +53,9 @@ struct kvm {
 	struct kvm_cpu **cpus;
 	struct device_list devices;
 	struct serial8250 *uart;
+	/* Where host console input goes (the 8250 by default); returns bytes accepted. */
+	size_t (*console_rx)(struct kvm *kvm, const unsigned char *buf, size_t len);
+	/* virtio device state (virtio/): */
 	struct term term;
 	struct kvm_arch arch;
 
