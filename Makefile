@@ -37,8 +37,9 @@ endif
 
 # Generic code (builds for the host too, for unit tests) and everything else.
 GENERIC_SRC := options.c run-options.c guest-mem.c log.c devices.c arm/fdt.c arm/image.c arm/pvtime-policy.c
-# virtio/ sources (transport, queues, devices)
-VIRTIO_SRC :=
+# virtio/ sources: VIRTIO_GENERIC_SRC also builds for the host unit tests (no KVM calls)
+VIRTIO_GENERIC_SRC :=
+VIRTIO_SRC := $(VIRTIO_GENERIC_SRC)
 LKVM_SRC := main.c builtin-run.c kvm.c kvm-cpu.c term.c \
             hw/serial8250.c \
             arm/kvm-arch.c arm/kvm-cpu-arch.c arm/gic.c arm/pvtime.c \
@@ -99,7 +100,7 @@ $(B)/host/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(call say,HOSTCC,$<)
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) -c -o $@ $<
-$(B)/host/test-%: tests/unit/test-%.c $(patsubst %.c,$(B)/host/obj/%.o,$(GENERIC_SRC))
+$(B)/host/test-%: tests/unit/test-%.c $(patsubst %.c,$(B)/host/obj/%.o,$(GENERIC_SRC) $(VIRTIO_GENERIC_SRC))
 	@mkdir -p $(dir $@)
 	$(call say,HOSTCC,$<)
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) -o $@ $^ -l:libfdt.so.1 -lz -lpthread
