@@ -40,7 +40,7 @@ GENERIC_SRC := options.c run-options.c guest-mem.c log.c devices.c arm/fdt.c arm
 # virtio/ sources: VIRTIO_GENERIC_SRC also builds for the host unit tests (no KVM calls)
 VIRTIO_GENERIC_SRC :=
 VIRTIO_SRC := $(VIRTIO_GENERIC_SRC)
-LKVM_SRC := main.c builtin-run.c kvm.c kvm-cpu.c term.c \
+LKVM_SRC := main.c builtin-run.c builtin-ctl.c kvm.c kvm-cpu.c term.c control.c control-client.c control-path.c \
             hw/serial8250.c \
             arm/kvm-arch.c arm/kvm-cpu-arch.c arm/gic.c arm/pvtime.c \
             $(VIRTIO_SRC) $(GENERIC_SRC)

@@ -12,6 +12,7 @@
 
 #include "kvm/arm.h"
 #include "kvm/builtin.h"
+#include "kvm/control.h"
 #include "kvm/kvm-cpu.h"
 #include "kvm/kvm.h"
 #include "kvm/options.h"
@@ -60,16 +61,17 @@ static void console_read(struct kvm *kvm)
 static int main_loop(struct kvm *kvm, int sig_fd)
 {
 	for (;;) {
-		struct pollfd p[3] = {
+		struct pollfd p[4] = {
 			{ .fd = kvm->done_fd, .events = POLLIN },
 			{ .fd = sig_fd, .events = POLLIN },
 			{ .fd = -1, .events = POLLIN },
+			{ .fd = kvm->ctl_fd, .events = POLLIN },
 		};
 		bool backlog = kvm->term.pending_off < kvm->term.pending_len;
 
 		if (!kvm->term.eof && !backlog)
 			p[2].fd = kvm->term.in_fd;
-		if (poll(p, 3, backlog ? 10 : -1) < 0 && errno != EINTR)
+		if (poll(p, 4, backlog ? 10 : -1) < 0 && errno != EINTR)
 			die_perror("poll");
 		if (p[0].revents & POLLIN)
 			break;
@@ -83,6 +85,8 @@ static int main_loop(struct kvm *kvm, int sig_fd)
 		}
 		if (p[2].revents & (POLLIN | POLLHUP | POLLERR))
 			console_read(kvm);
+		if (p[3].revents & POLLIN)
+			control_serve_one(kvm);
 		if (backlog)
 			console_flush(kvm);
 	}
@@ -105,7 +109,12 @@ int cmd_run(int argc, const char **argv)
 		run_usage(stdout);
 		return 0;
 	}
-	kvm->sys_fd = kvm->vm_fd = -1;
+	kvm->sys_fd = kvm->vm_fd = kvm->ctl_fd = -1;
+	if (kvm->cfg.name && !control_name_ok(kvm->cfg.name))
+		die("--name '%s': use letters, digits, '-', '_' and '.' (at most 64)", kvm->cfg.name);
+	snprintf(kvm->name, sizeof(kvm->name), "%s", kvm->cfg.name ? kvm->cfg.name : "");
+	if (!kvm->cfg.name)
+		snprintf(kvm->name, sizeof(kvm->name), "guest-%d", (int)getpid());
 	kvm->arch.gic_fd = kvm->arch.its_fd = -1;
 	pthread_mutex_init(&kvm->stop_lock, NULL);
 	kvm->done_fd = eventfd(0, EFD_CLOEXEC);
@@ -125,6 +134,7 @@ int cmd_run(int argc, const char **argv)
 	kvm_setup_devices(kvm);
 	kvm_write_fdt(kvm);
 	kvm_cpu_arch_set_boot_regs(kvm->cpus[0], kvm->layout.kernel_entry, kvm->layout.dtb_addr);
+	control_listen(kvm);
 
 	/* Signals go to the main thread only, through a signalfd. */
 	signal(SIGPIPE, SIG_IGN);
@@ -142,6 +152,7 @@ int cmd_run(int argc, const char **argv)
 	kvm_cpu_start_all(kvm);
 	code = main_loop(kvm, sig_fd);
 	kvm_cpu_stop_all(kvm);
+	control_cleanup(kvm);
 	term_restore(&kvm->term);
 	return code;
 }

@@ -2,7 +2,9 @@
 #include <errno.h>
 #include <linux/kvm.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -72,6 +74,11 @@ static void *vcpu_thread(void *arg)
 	struct kvm_run *run = cpu->run;
 	sigset_t set;
 
+	char tname[16];
+
+	__atomic_store_n(&cpu->tid, (int)gettid(), __ATOMIC_RELEASE);
+	snprintf(tname, sizeof(tname), "lkvm-vcpu-%u", cpu->id);
+	pthread_setname_np(pthread_self(), tname);
 	sigemptyset(&set);
 	sigaddset(&set, SIG_KICK);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);

@@ -27,6 +27,9 @@ static int cmd_help(int argc, const char **argv);
 
 static const struct command commands[] = {
 	{ "run", cmd_run, "Start the virtual machine" },
+	{ "list", cmd_list, "Print a list of running instances" },
+	{ "stat", cmd_stat, "Print statistics of a running instance (--steal: stolen time per vCPU)" },
+	{ "stop", cmd_stop, "Stop a running instance" },
 	{ "version", cmd_version, "Print the version of lkvm" },
 	{ "help", cmd_help, "Show this help, or 'lkvm help COMMAND'" },
 };

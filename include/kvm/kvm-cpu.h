@@ -3,6 +3,7 @@
 #define KVM_KVM_CPU_H
 
 #include <pthread.h>
+#include <sys/types.h>
 
 #include "kvm/log.h"
 #include "kvm/util.h"
@@ -16,6 +17,7 @@ struct kvm_cpu {
 	int fd;
 	struct kvm_run *run;
 	pthread_t thread;
+	int tid; /* host thread id, for schedstat */
 	bool started;
 	u64 mpidr;
 	struct ratelimit nisv_rl;

@@ -40,6 +40,9 @@ struct kvm_arch {
 
 struct kvm {
 	struct kvm_config cfg;
+	char name[72];      /* --name, or guest-PID */
+	char ctl_path[108]; /* control socket (fits sun_path) */
+	int ctl_fd;
 	int sys_fd, vm_fd;
 	int vcpu_mmap_size;
 	unsigned int ipa_bits;

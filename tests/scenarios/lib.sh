@@ -1,0 +1,195 @@
+# lib.sh - helpers for lkvm scenarios (POSIX sh / busybox ash): results, timed lkvm runs, waiting, interactive guests.
+#
+# Sourced by each tests/scenarios/NN-name.sh. Environment (set by run.sh): LKVM, L2_KERNEL, L2_INITRD, TOOLS, WORK,
+# SCENARIO (the scenario's name, e.g. "boot-1cpu"), VERBOSE (1: copy guest consoles to stdout live).
+# Everything a scenario runs is logged to $WORK/$SCENARIO.log; run.sh shows its tail when a check fails.
+
+: "${LKVM:?LKVM not set}" "${L2_KERNEL:?}" "${L2_INITRD:?}" "${WORK:?}"
+: "${TOOLS:=}" "${VERBOSE:=0}"
+if [ -z "${SCENARIO:-}" ]; then
+	SCENARIO=$(basename "$0" .sh)
+	SCENARIO=${SCENARIO#[0-9][0-9]-}
+fi
+LOG="$WORK/$SCENARIO.log"
+mkdir -p "$WORK"
+FAILED=0
+GUEST_PID=
+trap '' PIPE
+if [ ! -x "$LKVM" ]; then
+	echo "not ok - $SCENARIO: lkvm binary $LKVM missing or not executable"
+	exit 1
+fi
+
+# --- results ---------------------------------------------------------------------------------------------------
+ok() { echo "ok - $SCENARIO: $*"; }
+not_ok() { echo "not ok - $SCENARIO: $*"; FAILED=1; }
+# check DESC CONDITION...: ok/not ok depending on the exit status of CONDITION
+check() {
+	_d=$1
+	shift
+	if "$@"; then ok "$_d"; else not_ok "$_d"; fi
+}
+# expect_ok DESC CMD...: CMD must succeed; expect_fail DESC CMD...: CMD must fail (output goes to the log)
+expect_ok() {
+	_d=$1
+	shift
+	log "expect_ok: $*"
+	if "$@" >>"$LOG" 2>&1; then ok "$_d"; else not_ok "$_d (exit $?)"; fi
+}
+expect_fail() {
+	_d=$1
+	shift
+	log "expect_fail: $*"
+	if "$@" >>"$LOG" 2>&1; then not_ok "$_d (unexpectedly succeeded)"; else ok "$_d (exit $?)"; fi
+}
+log() { echo "== $*" >>"$LOG"; }
+diag() { echo "# $SCENARIO: $*"; }
+finish() { exit "$FAILED"; }
+
+# --- time ------------------------------------------------------------------------------------------------------
+# centiseconds since boot (Linux /proc/uptime; busybox date has no %N)
+now_cs() {
+	read -r _up _idle </proc/uptime
+	_s=${_up%.*}
+	_f=${_up#*.}
+	echo $((_s * 100 + ${_f#0}))
+}
+# cs_fmt CS -> "4.2"
+cs_fmt() { echo "$(($1 / 100)).$(($1 % 100 / 10))"; }
+
+# --- files -----------------------------------------------------------------------------------------------------
+has() { grep -qF -- "$2" "$1" 2>/dev/null; }
+# nonempty_lines FILE -> number of non-blank lines
+nonempty_lines() { grep -c '[^[:space:]]' "$1" 2>/dev/null || true; }
+# first non-empty line of FILE
+first_line() { grep -m 1 '[^[:space:]]' "$1" 2>/dev/null || true; }
+# wait_for FILE PATTERN TIMEOUT_S: poll until FILE contains PATTERN (fixed string). Returns early (failing) when the
+# background guest started by guest_start has exited without printing it.
+wait_for() {
+	_end=$(($(now_cs) + $3 * 100))
+	while :; do
+		has "$1" "$2" && return 0
+		if [ -n "$GUEST_PID" ] && ! kill -0 "$GUEST_PID" 2>/dev/null; then
+			has "$1" "$2"
+			return
+		fi
+		[ "$(now_cs)" -lt "$_end" ] || return 1
+		sleep 0.2 2>/dev/null || sleep 1
+	done
+}
+
+# --- one-shot lkvm runs ----------------------------------------------------------------------------------------
+# lkvm_run TAG TIMEOUT_S ARGS...: run "$LKVM ARGS..." with stdin from /dev/null under timeout.
+# Sets RC (exit status; 124 = timed out), SECS ("4.2"), OUT=$WORK/TAG.out (guest console, stdout), ERR=$WORK/TAG.err.
+# Both are appended to the scenario log.
+lkvm_run() {
+	_tag=$1
+	_t=$2
+	shift 2
+	OUT="$WORK/$_tag.out"
+	ERR="$WORK/$_tag.err"
+	log "[$_tag] $LKVM $*"
+	_t0=$(now_cs)
+	if [ "$VERBOSE" = 1 ]; then
+		{
+			timeout -k 5 "$_t" "$LKVM" "$@" </dev/null 2>"$ERR"
+			echo $? >"$WORK/$_tag.rc"
+		} | tee "$OUT"
+		RC=$(cat "$WORK/$_tag.rc")
+	else
+		timeout -k 5 "$_t" "$LKVM" "$@" </dev/null >"$OUT" 2>"$ERR"
+		RC=$?
+	fi
+	_el=$(($(now_cs) - _t0))
+	SECS=$(cs_fmt $_el)
+	# coreutils timeout says 124; busybox timeout just kills (143/137)
+	case $RC in 124 | 137 | 143) [ $_el -ge $((_t * 100)) ] && RC=124 ;; esac
+	{
+		sed 's/^/out: /' "$OUT"
+		sed 's/^/err: /' "$ERR"
+	} >>"$LOG"
+	log "[$_tag] exit $RC after $SECS s"
+	return 0
+}
+rc_text() {
+	case $1 in
+	124) echo "timed out" ;;
+	killed) echo "still running (killed)" ;;
+	*) echo "exit $1" ;;
+	esac
+}
+# booted FILE...: did a guest start (L2 init or the kernel banner in any of the files)?
+booted() {
+	for _f in "$@"; do
+		has "$_f" L2-INIT-OK && return 0
+		has "$_f" "Booting Linux" && return 0
+	done
+	return 1
+}
+
+# --- interactive guests ----------------------------------------------------------------------------------------
+# guest_start TAG TIMEOUT_S ARGS...: start "$LKVM ARGS..." in the background, its stdin a FIFO held open on fd 3.
+# Output: OUT=$WORK/TAG.out, ERR=$WORK/TAG.err. Then: wait_for "$OUT" ..., guest_send "cmd", guest_wait (or
+# guest_kill).
+guest_start() {
+	_tag=$1
+	_t=$2
+	shift 2
+	OUT="$WORK/$_tag.out"
+	ERR="$WORK/$_tag.err"
+	GUEST_TAG=$_tag
+	_fifo="$WORK/$_tag.in"
+	rm -f "$_fifo"
+	mkfifo "$_fifo"
+	log "[$_tag] (interactive) $LKVM $*"
+	: >"$OUT"
+	timeout -k 5 "$_t" "$LKVM" "$@" <"$_fifo" >"$OUT" 2>"$ERR" &
+	GUEST_PID=$!
+	GUEST_T0=$(now_cs)
+	GUEST_T=$_t
+	# opening the write end completes once lkvm's shell has opened the read end
+	exec 3>"$_fifo"
+}
+# guest_send TEXT: one line to the guest's console input
+guest_send() {
+	log "[$GUEST_TAG] send: $*"
+	printf '%s\n' "$*" >&3
+}
+# guest_wait: close the guest's input and wait for lkvm to exit; sets RC (124 = timed out) and SECS
+guest_wait() {
+	exec 3>&-
+	wait "$GUEST_PID"
+	RC=$?
+	_el=$(($(now_cs) - GUEST_T0))
+	SECS=$(cs_fmt $_el)
+	case $RC in 124 | 137 | 143) [ $_el -ge $((GUEST_T * 100)) ] && RC=124 ;; esac
+	GUEST_PID=
+	guest_log
+}
+# guest_kill: stop the guest if it is still running; sets RC ("killed" if it had to be killed) and SECS
+guest_kill() {
+	exec 3>&-
+	if [ -n "$GUEST_PID" ]; then
+		if kill "$GUEST_PID" 2>/dev/null; then
+			wait "$GUEST_PID" 2>/dev/null
+			RC=killed
+		else
+			wait "$GUEST_PID" 2>/dev/null
+			RC=$?
+		fi
+		SECS=$(cs_fmt $(($(now_cs) - GUEST_T0)))
+		GUEST_PID=
+		guest_log
+	fi
+}
+guest_log() {
+	# VERBOSE: the console of an interactive guest is shown when it ends (one-shot runs show it live)
+	[ "$VERBOSE" = 1 ] && cat "$OUT"
+	{
+		sed 's/^/out: /' "$OUT"
+		sed 's/^/err: /' "$ERR"
+	} >>"$LOG"
+	log "[$GUEST_TAG] exit ${RC:-killed} after ${SECS:-?} s"
+}
+trap 'guest_kill' EXIT
+trap 'guest_kill; exit 143' TERM INT

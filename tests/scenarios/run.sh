@@ -1,0 +1,96 @@
+#!/bin/sh
+# run.sh [NAME...] - run all (or the named) lkvm scenarios NN-name.sh in order on an arm64 KVM host; POSIX sh.
+#
+# Environment: LKVM (lkvm binary), L2_KERNEL (arm64 Image), L2_INITRD (l2.cpio), TOOLS (dir of extra static aarch64
+# helpers, may be empty), WORK (scratch dir), VERBOSE=1 (show guest consoles). Defaults suit a checkout with
+# build/testbed from tests/testbed/prepare.sh + mkl2initrd.sh. NAME may be "boot-1cpu", "01-boot-1cpu" or "01".
+# Each scenario runs under timeout (120 s, or "# timeout: N" in the script) and prints "ok - ..." / "not ok - ..."
+# lines; on failures the tail of $WORK/NAME.log is shown. Last line: "N passed, N failed". Exit 0 iff none failed.
+
+DIR=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$DIR/../.." && pwd)
+: "${LKVM:=$REPO/lkvm}"
+: "${L2_KERNEL:=$REPO/build/testbed/Image}"
+: "${L2_INITRD:=$REPO/build/testbed/l2.cpio}"
+: "${TOOLS:=$REPO/build/tools}"
+: "${WORK:=${TMPDIR:-/tmp}/lkvm-scenarios.$$}"
+: "${VERBOSE:=0}"
+export LKVM L2_KERNEL L2_INITRD TOOLS WORK VERBOSE
+mkdir -p "$WORK" || exit 2
+
+for f in "$LKVM" "$L2_KERNEL" "$L2_INITRD"; do
+	[ -e "$f" ] || echo "# warning: $f does not exist" >&2
+done
+
+# the scenario files to run, in order
+all=$(cd "$DIR" && ls [0-9][0-9]-*.sh 2>/dev/null)
+selected=
+unknown=
+if [ $# -eq 0 ]; then
+	selected=$all
+else
+	for want in "$@"; do
+		hit=
+		for s in $all; do
+			base=${s%.sh}
+			case $want in
+			"$s" | "$base" | "${base#[0-9][0-9]-}" | "${base%%-*}") hit=$s ;;
+			esac
+			[ -n "$hit" ] && break
+		done
+		if [ -n "$hit" ]; then selected="$selected $hit"; else unknown="$unknown $want"; fi
+	done
+fi
+
+passed=0
+failed=0
+count() {
+	p=$(grep -c '^ok - ' "$1")
+	f=$(grep -c '^not ok - ' "$1")
+	passed=$((passed + p))
+	failed=$((failed + f))
+}
+
+for want in $unknown; do
+	echo "not ok - $want: no such scenario in $DIR"
+	failed=$((failed + 1))
+done
+
+now_cs() {
+	read -r up _ </proc/uptime
+	s=${up%.*}
+	f=${up#*.}
+	echo $((s * 100 + ${f#0}))
+}
+
+for s in $selected; do
+	base=${s%.sh}
+	name=${base#[0-9][0-9]-}
+	t=$(sed -n 's/^# *timeout: *\([0-9][0-9]*\).*/\1/p' "$DIR/$s" | head -n 1)
+	t=${t:-120}
+	res="$WORK/$name.result"
+	rm -f "$WORK/$name.log" "$WORK/$name.rc"
+	t0=$(now_cs)
+	{
+		SCENARIO=$name timeout -k 10 "$t" sh "$DIR/$s" 2>&1
+		echo $? >"$WORK/$name.rc"
+	} | tee "$res"
+	el=$(($(now_cs) - t0))
+	rc=$(cat "$WORK/$name.rc" 2>/dev/null || echo 255)
+	if [ "$el" -ge $((t * 100)) ] && [ "$rc" -ne 0 ]; then
+		echo "not ok - $name: timed out after $t s" | tee -a "$res"
+	elif [ "$rc" -ne 0 ] && ! grep -q '^not ok - ' "$res"; then
+		echo "not ok - $name: script exited with status $rc" | tee -a "$res"
+	elif ! grep -q -e '^ok - ' -e '^not ok - ' "$res"; then
+		echo "not ok - $name: reported no result" | tee -a "$res"
+	fi
+	echo "# $name: $((el / 100)).$((el % 100 / 10)) s"
+	if grep -q '^not ok - ' "$res" && [ -s "$WORK/$name.log" ]; then
+		echo "# last 40 lines of $WORK/$name.log:"
+		tail -n 40 "$WORK/$name.log" | sed 's/^/| /'
+	fi
+	count "$res"
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,59 @@
+#!/bin/bash
+# mkl1initrd.sh [LKVM [OUTDIR]] - build OUTDIR/l1.cpio, the L1 VM's initramfs: busybox, l1-init, lkvm, the L2 guest,
+# the scenarios and the helpers from build/tools and build/guest/*.bin. LKVM defaults to ./lkvm, OUTDIR to build/testbed.
+set -eu
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+TESTS=$(dirname "$HERE")
+REPO=$(dirname "$TESTS")
+LKVM=${1:-./lkvm}
+OUT=${2:-build/testbed}
+
+die() { echo "mkl1initrd: error: $*" >&2; exit 1; }
+
+[ -d "$OUT" ] || die "$OUT missing (run prepare.sh)"
+OUT=$(cd "$OUT" && pwd)
+[ -f "$LKVM" ] || die "lkvm binary $LKVM not found (build it: make lkvm)"
+for f in busybox Image l2.cpio; do
+	[ -f "$OUT/$f" ] || die "$OUT/$f missing (run prepare.sh and mkl2initrd.sh)"
+done
+# is LKVM a static aarch64 ELF? (no `file` on a bare machine: read the ELF header with od)
+# u LEN OFFSET: little-endian unsigned integer from the file
+u() { od -A n -t "u$1" -j "$2" -N "$1" --endian=little "$LKVM" | tr -d ' '; }
+hdr=$(od -A n -t x1 -N 20 "$LKVM" | tr -d ' \n')
+if [ "${hdr:0:12}" != 7f454c460201 ] || [ "${hdr:36:4}" != b700 ]; then
+	echo "mkl1initrd: warning: $LKVM is not an aarch64 ELF (fine for a stand-in script)" >&2
+else
+	# a program header of type PT_INTERP (3) means a dynamic binary
+	phoff=$(u 8 32) phentsize=$(u 2 54) phnum=$(u 2 56)
+	for ((k = 0; k < phnum; k++)); do
+		if [ "$(u 4 $((phoff + k * phentsize)))" = 3 ]; then
+			echo "mkl1initrd: warning: $LKVM is dynamically linked; L1 has no libc" >&2
+			break
+		fi
+	done
+fi
+
+root="$OUT/l1root"
+rm -rf "$root"
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,guest,scenarios,tools,root}
+cp "$OUT/busybox" "$root/bin/busybox"
+ln -s busybox "$root/bin/sh"
+cp "$HERE/l1-init" "$root/init"
+cp "$LKVM" "$root/lkvm"
+chmod 755 "$root/init" "$root/lkvm"
+# hard links where possible: the Image is 32 MB
+ln "$OUT/Image" "$root/guest/Image" 2>/dev/null || cp "$OUT/Image" "$root/guest/Image"
+ln "$OUT/l2.cpio" "$root/guest/l2.cpio" 2>/dev/null || cp "$OUT/l2.cpio" "$root/guest/l2.cpio"
+cp "$TESTS"/scenarios/*.sh "$root/scenarios/"
+tools=""
+for f in "$REPO"/build/tools/* "$REPO"/build/guest/*.bin; do
+	[ -f "$f" ] || continue
+	cp "$f" "$root/tools/"
+	tools="$tools $(basename "$f")"
+done
+mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null || true
+
+(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$OUT/l1.cpio.tmp"
+mv "$OUT/l1.cpio.tmp" "$OUT/l1.cpio"
+echo "mkl1initrd: $OUT/l1.cpio ($(du -k "$OUT/l1.cpio" | cut -f1) KiB; lkvm=$LKVM; tools:${tools:- none})" >&2
