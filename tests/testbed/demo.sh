@@ -8,4 +8,4 @@ REPO=$(cd "$HERE/../.." && pwd)
 OUT=$REPO/build/testbed
 
 "$HERE/build.sh" "$OUT"
-exec "$HERE/run-l1.sh" --outdir "$OUT" --scenarios "${DEMO_SCENARIOS:-boot-1cpu}" --mode demo "$@"
+exec "$HERE/run-l1.sh" --outdir "$OUT" --scenarios "${DEMO_SCENARIOS:-demo-pvtime}" --mode demo "$@"
