@@ -1,0 +1,96 @@
+/* Control socket client: connect to a VM's socket, check it is lkvm's, send one request, relay the answer. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "kvm/control.h"
+
+/* Reads one line (without '\n') from fd; returns its length or -1 on EOF/error before any byte. */
+static int read_line(int fd, char *buf, size_t len)
+{
+	size_t n = 0;
+	while (n < len - 1) {
+		ssize_t r = read(fd, buf + n, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (buf[n] == '\n') {
+			buf[n] = '\0';
+			return (int)n;
+		}
+		n++;
+	}
+	buf[n] = '\0';
+	return n ? (int)n : -1;
+}
+
+int control_request_path(const char *path, const char *request, FILE *out, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = 5 };
+	char line[CONTROL_MAX_LINE];
+	int fd, r = -1;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "socket path %s is too long", path);
+		return -1;
+	}
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		if (errno == ECONNREFUSED) {
+			snprintf(err, errlen, "no lkvm is listening on %s (stale socket of a VM that was killed?)", path);
+			r = CONTROL_STALE;
+		}
+		else if (errno == ENOENT)
+			snprintf(err, errlen, "no VM socket at %s (see 'lkvm list')", path);
+		else
+			snprintf(err, errlen, "cannot connect to %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (read_line(fd, line, sizeof(line)) < 0 || strncmp(line, CONTROL_GREETING " ", strlen(CONTROL_GREETING) + 1)) {
+		snprintf(err, errlen, "%s is not an lkvm control socket (no lkvm greeting)", path);
+		goto out;
+	}
+	if (dprintf(fd, "%s\n", request) < 0) {
+		snprintf(err, errlen, "cannot send to %s: %s", path, strerror(errno));
+		goto out;
+	}
+	for (;;) {
+		if (read_line(fd, line, sizeof(line)) < 0) {
+			snprintf(err, errlen, "the VM closed %s without answering", path);
+			break;
+		}
+		if (!strcmp(line, "ok")) {
+			r = 0;
+			break;
+		}
+		if (!strncmp(line, "error: ", 7)) {
+			snprintf(err, errlen, "%s", line + 7);
+			break;
+		}
+		if (out)
+			fprintf(out, "%s\n", line);
+	}
+out:
+	close(fd);
+	return r;
+}
+
+int control_request(const char *name, const char *request, FILE *out, char *err, size_t errlen)
+{
+	char path[300];
+	if (control_path(name, path, sizeof(path), false, err, errlen))
+		return -1;
+	return control_request_path(path, request, out, err, errlen);
+}

@@ -1,0 +1,176 @@
+/* Control socket server: one request line per connection, answered from the VM's state. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kvm/control.h"
+#include "kvm/kvm-cpu.h"
+#include "kvm/kvm.h"
+
+static u64 now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000000000ULL + (u64)ts.tv_nsec;
+}
+
+static u64 elapsed_ns(struct kvm *kvm)
+{
+	return now_ns() - ((u64)kvm->start_time.tv_sec * 1000000000ULL + (u64)kvm->start_time.tv_nsec);
+}
+
+/* Host-side scheduler run delay (ns spent runnable but not running) of a vCPU thread. */
+static int vcpu_run_delay(struct kvm_cpu *cpu, u64 *ns)
+{
+	char path[64], buf[128];
+	unsigned long long run, delay;
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", (int)cpu->tid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	ok = fgets(buf, sizeof(buf), f) && sscanf(buf, "%llu %llu", &run, &delay) == 2;
+	fclose(f);
+	if (!ok)
+		return -1;
+	*ns = delay;
+	return 0;
+}
+
+static int cmd_info(struct kvm *kvm, FILE *out)
+{
+	fprintf(out, "name=%s pid=%d cpus=%u mem_mib=%llu state=%s pvtime=%s elapsed_ns=%llu\n", kvm->name,
+		(int)getpid(), kvm->nr_cpus, (unsigned long long)kvm->cfg.ram_mib,
+		kvm_is_stopping(kvm) ? "stopping" : "running", kvm->arch.pvtime ? "on" : "off",
+		(unsigned long long)elapsed_ns(kvm));
+	return 0;
+}
+
+static int cmd_steal(struct kvm *kvm, FILE *out)
+{
+	u64 el = elapsed_ns(kvm);
+
+	if (!kvm->arch.pvtime) {
+		fprintf(out, "error: stolen time is off for VM %s (start it with --pvtime on a host that supports it)\n",
+			kvm->name);
+		return -1;
+	}
+	for (unsigned int i = 0; i < kvm->nr_cpus; i++) {
+		u64 stolen = 0, delay = 0;
+		int have_delay = vcpu_run_delay(kvm->cpus[i], &delay) == 0;
+		pvtime_read_stolen(kvm, i, &stolen);
+		fprintf(out, "vcpu=%u stolen_ns=%llu elapsed_ns=%llu run_delay_ns=%s%llu tid=%d\n", i,
+			(unsigned long long)stolen, (unsigned long long)el, have_delay ? "" : "-",
+			(unsigned long long)(have_delay ? delay : 1), (int)kvm->cpus[i]->tid);
+	}
+	return 0;
+}
+
+static int cmd_stop(struct kvm *kvm, FILE *out)
+{
+	(void)out;
+	pr_info("stop requested through the control socket");
+	kvm_request_stop(kvm, 0);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(struct kvm *kvm, FILE *out);
+} handlers[] = {
+	{ "info", cmd_info },
+	{ "steal", cmd_steal },
+	{ "stop", cmd_stop },
+};
+
+void control_listen(struct kvm *kvm)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char err[300];
+	int fd;
+	mode_t old;
+
+	if (control_path(kvm->name, kvm->ctl_path, sizeof(kvm->ctl_path), true, err, sizeof(err)))
+		die("%s", err);
+	memcpy(sa.sun_path, kvm->ctl_path, sizeof(sa.sun_path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die_perror("socket");
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		die("a VM named %s is already running (socket %s is in use); pick another --name", kvm->name,
+		    kvm->ctl_path);
+	if (errno == ECONNREFUSED) /* a stale socket from an lkvm that was killed: take the name over */
+		unlink(kvm->ctl_path);
+	close(fd);
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		die_perror("socket");
+	old = umask(0177); /* the socket is created 0600 */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		umask(old);
+		die("cannot create control socket %s: %s", kvm->ctl_path, strerror(errno));
+	}
+	umask(old);
+	if (listen(fd, 8) < 0)
+		die_perror("listen");
+	kvm->ctl_fd = fd;
+}
+
+void control_serve_one(struct kvm *kvm)
+{
+	struct timeval tv = { .tv_sec = 2 };
+	char line[CONTROL_MAX_LINE];
+	size_t n = 0;
+	FILE *out;
+	int c = accept4(kvm->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (c < 0)
+		return;
+	/* The listening socket is non-blocking; the accepted one must block, with a timeout. */
+	fcntl(c, F_SETFL, fcntl(c, F_GETFL) & ~O_NONBLOCK);
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	out = fdopen(c, "w");
+	if (!out) {
+		close(c);
+		return;
+	}
+	fprintf(out, "%s %s\n", CONTROL_GREETING, kvm->name);
+	fflush(out);
+	while (n < sizeof(line) - 1) {
+		ssize_t r = read(c, line + n, 1);
+		if (r <= 0 || line[n] == '\n')
+			break;
+		n++;
+	}
+	line[n] = '\0';
+	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
+		if (!strcmp(line, handlers[i].name)) {
+			if (handlers[i].fn(kvm, out) == 0)
+				fprintf(out, "ok\n");
+			fclose(out);
+			return;
+		}
+	}
+	fprintf(out, "error: unknown request '%.60s'\n", line);
+	fclose(out);
+}
+
+void control_cleanup(struct kvm *kvm)
+{
+	if (kvm->ctl_fd >= 0) {
+		close(kvm->ctl_fd);
+		unlink(kvm->ctl_path);
+		kvm->ctl_fd = -1;
+	}
+}

@@ -1,0 +1,35 @@
+/* The per-VM control socket: a private unix socket that 'lkvm list/stat/stop' talk to. */
+#ifndef KVM_CONTROL_H
+#define KVM_CONTROL_H
+
+#include <stdio.h>
+
+#include "kvm/util.h"
+
+#define CONTROL_GREETING "lkvm-control 1"
+#define CONTROL_MAX_LINE 512
+#define CONTROL_STALE (-2) /* control_request*(): the socket exists but nobody listens */
+
+struct kvm;
+
+/* Directory holding the sockets: $LKVM_SOCK_DIR, $XDG_RUNTIME_DIR/lkvm, $HOME/.lkvm or /tmp/lkvm-UID. */
+int control_dir(char *buf, size_t len, bool create, char *err, size_t errlen);
+int control_path(const char *name, char *buf, size_t len, bool create, char *err, size_t errlen);
+/* True if name is usable as a VM name (and a file name). */
+bool control_name_ok(const char *name);
+
+/* Server side (in the lkvm run process). */
+void control_listen(struct kvm *kvm);     /* dies with one line on failure; handles stale sockets */
+void control_serve_one(struct kvm *kvm);  /* accept one client, answer one request */
+void control_cleanup(struct kvm *kvm);
+
+/*
+ * Client side: send one request line to VM `name`; response lines (without the final "ok") go to
+ * out. Returns 0, or -1 with a one-line reason in err (not running, not an lkvm socket, refused), or
+ * CONTROL_STALE if the socket file exists but nobody listens.
+ */
+int control_request(const char *name, const char *request, FILE *out, char *err, size_t errlen);
+/* Same, against a socket path. */
+int control_request_path(const char *path, const char *request, FILE *out, char *err, size_t errlen);
+
+#endif
