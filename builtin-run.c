@@ -93,49 +93,36 @@ static int main_loop(struct kvm *kvm, int sig_fd)
 	return kvm->exit_code;
 }
 
-int cmd_run(int argc, const char **argv)
+struct kvm *kvm_alloc(const char *name)
 {
 	struct kvm *kvm = calloc(1, sizeof(*kvm));
-	char err[512];
-	bool help;
-	sigset_t sigs;
-	int sig_fd, code;
 
 	if (!kvm)
 		die("out of memory");
-	if (run_parse_args(argc, argv, &kvm->cfg, &help, err, sizeof(err)))
-		die("%s (see 'lkvm run --help')", err);
-	if (help) {
-		run_usage(stdout);
-		return 0;
-	}
 	kvm->sys_fd = kvm->vm_fd = kvm->ctl_fd = -1;
-	if (kvm->cfg.name && !control_name_ok(kvm->cfg.name))
-		die("--name '%s': use letters, digits, '-', '_' and '.' (at most 64)", kvm->cfg.name);
-	snprintf(kvm->name, sizeof(kvm->name), "%s", kvm->cfg.name ? kvm->cfg.name : "");
-	if (!kvm->cfg.name)
-		snprintf(kvm->name, sizeof(kvm->name), "guest-%d", (int)getpid());
+	kvm->kernel_fd = kvm->initrd_fd = -1;
 	kvm->arch.gic_fd = kvm->arch.its_fd = -1;
+	if (name && !control_name_ok(name))
+		die("--name '%s': use letters, digits, '-', '_' and '.' (at most 64)", name);
+	if (name)
+		snprintf(kvm->name, sizeof(kvm->name), "%s", name);
+	else
+		snprintf(kvm->name, sizeof(kvm->name), "guest-%d", (int)getpid());
 	pthread_mutex_init(&kvm->stop_lock, NULL);
+	pthread_mutex_init(&kvm->pause_lock, NULL);
+	pthread_cond_init(&kvm->pause_cond, NULL);
 	kvm->done_fd = eventfd(0, EFD_CLOEXEC);
 	if (kvm->done_fd < 0)
 		die_perror("eventfd");
+	return kvm;
+}
 
-	/* Everything that can be checked without KVM first, then the bring-up order KVM requires. */
-	kvm_validate_payload(kvm);
-	kvm_open(kvm);
-	kvm_create_vm(kvm);
-	gic_probe(kvm);
-	kvm_load_payload(kvm);
-	kvm_cpu_create_all(kvm);
-	gic_setup(kvm);
-	arm_pmu_setup(kvm);
-	pvtime_setup_vcpus(kvm);
-	kvm_setup_devices(kvm);
-	kvm_write_fdt(kvm);
-	kvm_cpu_arch_set_boot_regs(kvm->cpus[0], kvm->layout.kernel_entry, kvm->layout.dtb_addr);
+int kvm_run_vm(struct kvm *kvm)
+{
+	sigset_t sigs;
+	int sig_fd, code;
+
 	control_listen(kvm);
-
 	/* Signals go to the main thread only, through a signalfd. */
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&sigs);
@@ -155,4 +142,36 @@ int cmd_run(int argc, const char **argv)
 	control_cleanup(kvm);
 	term_restore(&kvm->term);
 	return code;
+}
+
+int cmd_run(int argc, const char **argv)
+{
+	struct kvm_config cfg;
+	struct kvm *kvm;
+	char err[512];
+	bool help;
+
+	if (run_parse_args(argc, argv, &cfg, &help, err, sizeof(err)))
+		die("%s (see 'lkvm run --help')", err);
+	if (help) {
+		run_usage(stdout);
+		return 0;
+	}
+	kvm = kvm_alloc(cfg.name);
+	kvm->cfg = cfg;
+
+	/* Everything that can be checked without KVM first, then the bring-up order KVM requires. */
+	kvm_validate_payload(kvm);
+	kvm_open(kvm);
+	kvm_create_vm(kvm);
+	gic_probe(kvm);
+	kvm_load_payload(kvm);
+	kvm_cpu_create_all(kvm);
+	gic_setup(kvm);
+	arm_pmu_setup(kvm);
+	pvtime_setup_vcpus(kvm);
+	kvm_setup_devices(kvm);
+	kvm_write_fdt(kvm);
+	kvm_cpu_arch_set_boot_regs(kvm->cpus[0], kvm->layout.kernel_entry, kvm->layout.dtb_addr);
+	return kvm_run_vm(kvm);
 }

@@ -28,18 +28,18 @@ static int read_line(int fd, char *buf, size_t len)
 	return n ? (int)n : -1;
 }
 
-int control_request_path(const char *path, const char *request, FILE *out, char *err, size_t errlen)
+int control_open_path(const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct timeval tv = { .tv_sec = 5 };
 	char line[CONTROL_MAX_LINE];
-	int fd, r = -1;
+	int fd;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
-		snprintf(err, errlen, "socket path %s is too long", path);
+		snprintf(err, errlen, "socket path %.200s is too long", path);
 		return -1;
 	}
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		snprintf(err, errlen, "socket: %s", strerror(errno));
@@ -48,27 +48,48 @@ int control_request_path(const char *path, const char *request, FILE *out, char 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		if (errno == ECONNREFUSED) {
-			snprintf(err, errlen, "no lkvm is listening on %s (stale socket of a VM that was killed?)", path);
-			r = CONTROL_STALE;
+		int e = errno;
+		close(fd);
+		if (e == ECONNREFUSED) {
+			snprintf(err, errlen, "no lkvm is listening on %.200s (stale socket of a VM that was killed?)", path);
+			return CONTROL_STALE;
 		}
-		else if (errno == ENOENT)
-			snprintf(err, errlen, "no VM socket at %s (see 'lkvm list')", path);
+		if (e == ENOENT)
+			snprintf(err, errlen, "no VM socket at %.200s (see 'lkvm list')", path);
 		else
-			snprintf(err, errlen, "cannot connect to %s: %s", path, strerror(errno));
-		goto out;
+			snprintf(err, errlen, "cannot connect to %.200s: %s", path, strerror(e));
+		return -1;
 	}
 	if (read_line(fd, line, sizeof(line)) < 0 || strncmp(line, CONTROL_GREETING " ", strlen(CONTROL_GREETING) + 1)) {
-		snprintf(err, errlen, "%s is not an lkvm control socket (no lkvm greeting)", path);
-		goto out;
+		snprintf(err, errlen, "%.200s is not an lkvm control socket (no lkvm greeting)", path);
+		close(fd);
+		return -1;
 	}
+	return fd;
+}
+
+int control_open(const char *name, char *err, size_t errlen)
+{
+	char path[300];
+	if (control_path(name, path, sizeof(path), false, err, errlen))
+		return -1;
+	return control_open_path(path, err, errlen);
+}
+
+int control_request_path(const char *path, const char *request, FILE *out, char *err, size_t errlen)
+{
+	char line[CONTROL_MAX_LINE];
+	int fd = control_open_path(path, err, errlen), r = -1;
+
+	if (fd < 0)
+		return fd;
 	if (dprintf(fd, "%s\n", request) < 0) {
-		snprintf(err, errlen, "cannot send to %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "cannot send to %.200s: %s", path, strerror(errno));
 		goto out;
 	}
 	for (;;) {
 		if (read_line(fd, line, sizeof(line)) < 0) {
-			snprintf(err, errlen, "the VM closed %s without answering", path);
+			snprintf(err, errlen, "the VM closed %.200s without answering", path);
 			break;
 		}
 		if (!strcmp(line, "ok")) {

@@ -13,6 +13,7 @@
 #include "kvm/control.h"
 #include "kvm/kvm-cpu.h"
 #include "kvm/kvm.h"
+#include "kvm/snapshot.h"
 
 static u64 now_ns(void)
 {
@@ -50,7 +51,7 @@ static int cmd_info(struct kvm *kvm, FILE *out)
 {
 	fprintf(out, "name=%s pid=%d cpus=%u mem_mib=%llu state=%s pvtime=%s elapsed_ns=%llu\n", kvm->name,
 		(int)getpid(), kvm->nr_cpus, (unsigned long long)kvm->cfg.ram_mib,
-		kvm_is_stopping(kvm) ? "stopping" : "running", kvm->arch.pvtime ? "on" : "off",
+		kvm_is_stopping(kvm) ? "stopping" : kvm_is_paused(kvm) ? "paused" : "running", kvm->arch.pvtime ? "on" : "off",
 		(unsigned long long)elapsed_ns(kvm));
 	return 0;
 }
@@ -83,6 +84,22 @@ static int cmd_stop(struct kvm *kvm, FILE *out)
 	return 0;
 }
 
+static int cmd_pause(struct kvm *kvm, FILE *out)
+{
+	(void)out;
+	kvm_pause(kvm);
+	pr_info("VM %s paused", kvm->name);
+	return 0;
+}
+
+static int cmd_resume(struct kvm *kvm, FILE *out)
+{
+	(void)out;
+	kvm_resume(kvm);
+	pr_info("VM %s resumed", kvm->name);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(struct kvm *kvm, FILE *out);
@@ -90,6 +107,8 @@ static const struct {
 	{ "info", cmd_info },
 	{ "steal", cmd_steal },
 	{ "stop", cmd_stop },
+	{ "pause", cmd_pause },
+	{ "resume", cmd_resume },
 };
 
 void control_listen(struct kvm *kvm)
@@ -154,6 +173,12 @@ void control_serve_one(struct kvm *kvm)
 		n++;
 	}
 	line[n] = '\0';
+	if (!strcmp(line, "save") || !strcmp(line, "save-stop")) {
+		fflush(out);
+		snapshot_serve(kvm, c, !strcmp(line, "save-stop"));
+		fclose(out);
+		return;
+	}
 	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
 		if (!strcmp(line, handlers[i].name)) {
 			if (handlers[i].fn(kvm, out) == 0)

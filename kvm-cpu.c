@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "kvm/kvm-cpu.h"
 #include "kvm/kvm.h"
@@ -67,6 +68,79 @@ static void handle_system_event(struct kvm_cpu *cpu)
 	}
 }
 
+/* Wait here while a pause is requested; the last vCPU to park wakes kvm_pause(). */
+static void park(struct kvm_cpu *cpu)
+{
+	struct kvm *kvm = cpu->kvm;
+
+	pthread_mutex_lock(&kvm->pause_lock);
+	if (kvm->pause_requested && !kvm_is_stopping(kvm)) {
+		kvm->parked++;
+		pthread_cond_broadcast(&kvm->pause_cond);
+		while (kvm->pause_requested && !kvm_is_stopping(kvm))
+			pthread_cond_wait(&kvm->pause_cond, &kvm->pause_lock);
+		kvm->parked--;
+	}
+	pthread_mutex_unlock(&kvm->pause_lock);
+}
+
+static void kick_all(struct kvm *kvm)
+{
+	for (unsigned int i = 0; i < kvm->nr_cpus; i++) {
+		struct kvm_cpu *cpu = kvm->cpus[i];
+		if (!cpu->started)
+			continue;
+		__atomic_store_n(&cpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+		pthread_kill(cpu->thread, SIG_KICK);
+	}
+}
+
+void kvm_pause(struct kvm *kvm)
+{
+	pthread_mutex_lock(&kvm->pause_lock);
+	if (kvm->pause_requested) {
+		pthread_mutex_unlock(&kvm->pause_lock);
+		return;
+	}
+	kvm->pause_requested = true;
+	pthread_mutex_unlock(&kvm->pause_lock);
+	kick_all(kvm);
+	pthread_mutex_lock(&kvm->pause_lock);
+	while (kvm->parked < kvm->nr_cpus && !kvm_is_stopping(kvm)) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 50 * 1000 * 1000;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		/* A vCPU that missed the kick (between its check and KVM_RUN) sees immediate_exit; re-kick anyway. */
+		if (pthread_cond_timedwait(&kvm->pause_cond, &kvm->pause_lock, &ts)) {
+			pthread_mutex_unlock(&kvm->pause_lock);
+			kick_all(kvm);
+			pthread_mutex_lock(&kvm->pause_lock);
+		}
+	}
+	pthread_mutex_unlock(&kvm->pause_lock);
+}
+
+void kvm_resume(struct kvm *kvm)
+{
+	pthread_mutex_lock(&kvm->pause_lock);
+	kvm->pause_requested = false;
+	pthread_cond_broadcast(&kvm->pause_cond);
+	pthread_mutex_unlock(&kvm->pause_lock);
+}
+
+bool kvm_is_paused(struct kvm *kvm)
+{
+	bool p;
+	pthread_mutex_lock(&kvm->pause_lock);
+	p = kvm->pause_requested;
+	pthread_mutex_unlock(&kvm->pause_lock);
+	return p;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct kvm_cpu *cpu = arg;
@@ -86,7 +160,9 @@ static void *vcpu_thread(void *arg)
 	while (!kvm_is_stopping(kvm)) {
 		if (ioctl(cpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
+				/* KVM_RUN has completed any pending MMIO before returning: safe to park here. */
 				run->immediate_exit = 0;
+				park(cpu);
 				continue;
 			}
 			pr_err("vCPU %u: KVM_RUN failed: %s", cpu->id, strerror(errno));
@@ -135,13 +211,11 @@ void kvm_cpu_start_all(struct kvm *kvm)
 
 void kvm_cpu_stop_all(struct kvm *kvm)
 {
-	for (unsigned int i = 0; i < kvm->nr_cpus; i++) {
-		struct kvm_cpu *cpu = kvm->cpus[i];
-		if (!cpu->started)
-			continue;
-		__atomic_store_n(&cpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-		pthread_kill(cpu->thread, SIG_KICK);
-	}
+	/* Parked vCPUs wake up on the broadcast and see the stop flag. */
+	pthread_mutex_lock(&kvm->pause_lock);
+	pthread_cond_broadcast(&kvm->pause_cond);
+	pthread_mutex_unlock(&kvm->pause_lock);
+	kick_all(kvm);
 	for (unsigned int i = 0; i < kvm->nr_cpus; i++) {
 		struct kvm_cpu *cpu = kvm->cpus[i];
 		if (!cpu->started)

@@ -4,6 +4,7 @@
 
 #include "kvm/builtin.h"
 #include "kvm/log.h"
+#include "kvm/snapshot.h"
 
 #ifndef LKVM_VERSION
 #define LKVM_VERSION "0.1"
@@ -30,6 +31,10 @@ static const struct command commands[] = {
 	{ "list", cmd_list, "Print a list of running instances" },
 	{ "stat", cmd_stat, "Print statistics of a running instance (--steal: stolen time per vCPU)" },
 	{ "stop", cmd_stop, "Stop a running instance" },
+	{ "pause", cmd_pause, "Pause a running instance" },
+	{ "resume", cmd_resume, "Resume a paused instance" },
+	{ "save", cmd_save, "Save a running instance to a file or stdout (--stop: migrate)" },
+	{ "restore", cmd_restore, "Restore an instance from a snapshot file or stdin" },
 	{ "version", cmd_version, "Print the version of lkvm" },
 	{ "help", cmd_help, "Show this help, or 'lkvm help COMMAND'" },
 };

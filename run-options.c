@@ -5,6 +5,8 @@
 #include "kvm/builtin.h"
 #include "kvm/kvm.h"
 #include "kvm/options.h"
+#include "kvm/virtio-blk.h"
+#include "kvm/virtio-net.h"
 
 #define RUN_USAGE "lkvm run [<options>] [<kernel image>]"
 
@@ -42,14 +44,39 @@ static int opt_irqchip(const struct option_desc *o, const char *arg, void *ctx, 
 	return 0;
 }
 
+/* -n/--network mode=tap[,tapif=NAME][,guest_mac=MAC] | mode=none (kvmtool's spelling); repeatable. */
 static int opt_network(const struct option_desc *o, const char *arg, void *ctx, char *err, size_t errlen)
 {
+	struct kvm_config *cfg = ctx;
+	struct virtio_net_params p;
 	(void)o;
-	(void)ctx;
-	if (!strcmp(arg, "mode=none") || !strcmp(arg, "none"))
-		return 0;
-	snprintf(err, errlen, "--network %s: only mode=none is available in this build", arg);
-	return -1;
+	if (virtio_net_parse_spec(arg, &p, err, errlen))
+		return -1;
+	if (!p.tap)
+		return 0; /* mode=none: no NIC */
+	if (cfg->nr_nets >= ARRAY_SIZE(cfg->nets)) {
+		snprintf(err, errlen, "-n/--network %s: at most %zu network devices", arg, ARRAY_SIZE(cfg->nets));
+		return -1;
+	}
+	cfg->nets[cfg->nr_nets++] = arg;
+	return 0;
+}
+
+/* -d/--disk FILE[,ro] (kvmtool's spelling); repeatable. */
+static int opt_disk(const struct option_desc *o, const char *arg, void *ctx, char *err, size_t errlen)
+{
+	struct kvm_config *cfg = ctx;
+	size_t plen;
+	bool ro;
+	(void)o;
+	if (virtio_blk_parse_spec(arg, &plen, &ro, err, errlen))
+		return -1;
+	if (cfg->nr_disks >= ARRAY_SIZE(cfg->disks)) {
+		snprintf(err, errlen, "-d/--disk %s: at most %zu disks", arg, ARRAY_SIZE(cfg->disks));
+		return -1;
+	}
+	cfg->disks[cfg->nr_disks++] = arg;
+	return 0;
 }
 
 static int opt_loglevel(const struct option_desc *o, const char *arg, void *ctx, char *err, size_t errlen)
@@ -104,7 +131,11 @@ static void run_options(struct option_desc *opts, struct kvm_config *cfg, bool *
 		{ 0, "dump-dtb", OPT_STRING, &cfg->dump_dtb, "file", "Write the device tree to file and exit", NULL, 0 },
 		{ 0, NULL, OPT_GROUP, NULL, NULL, "Devices", NULL, 0 },
 		{ 0, "console", OPT_CALLBACK, NULL, "serial|virtio", "Guest console device", opt_console, 0 },
-		{ 0, "network", OPT_CALLBACK, NULL, "mode=none", "Network backend", opt_network, 0 },
+		{ 'd', "disk", OPT_CALLBACK, NULL, "image[,ro]", "Raw disk image as a virtio-blk device (up to 8)",
+		  opt_disk, 0 },
+		{ 'n', "network", OPT_CALLBACK, NULL, "params",
+		  "virtio-net: mode=tap[,tapif=NAME][,guest_mac=MAC], or mode=none", opt_network, 0 },
+		{ 0, "rng", OPT_BOOL, &cfg->rng, NULL, "A virtio-rng device (host getrandom())", NULL, 0 },
 		{ 0, NULL, OPT_GROUP, NULL, NULL, "Arm options", NULL, 0 },
 		{ 0, "irqchip", OPT_CALLBACK, NULL, "auto|gicv3|gicv3-its|gicv2", "Interrupt controller", opt_irqchip,
 		  0 },

@@ -66,3 +66,23 @@ int pvtime_read_stolen(struct kvm *kvm, unsigned int cpu, u64 *ns)
 	*ns = le64toh(v);
 	return 0;
 }
+
+int pvtime_restore_vcpus(struct kvm *kvm, const u64 *ipas)
+{
+	if (!pvtime_host_cap(kvm) || !vcpu_has_attr(kvm->cpus[0]))
+		die("the snapshot uses PV stolen time, but %s; restore on a host that supports it",
+		    pvtime_missing_reason(pvtime_host_cap(kvm), false));
+	for (unsigned int i = 0; i < kvm->nr_cpus; i++) {
+		u64 want = kvm->layout.pvtime_addr + (u64)i * PVTIME_RECORD_SIZE;
+		struct kvm_device_attr a = { .group = KVM_ARM_VCPU_PVTIME_CTRL, .attr = KVM_ARM_VCPU_PVTIME_IPA,
+					     .addr = (u64)(unsigned long)&want };
+		if (ipas[i] != want || !gpa_range_ok(&kvm->ram, want, PVTIME_RECORD_SIZE))
+			die("snapshot is corrupt: vCPU %u's stolen-time record 0x%llx is not where the region says", i,
+			    (unsigned long long)ipas[i]);
+		/* Set-only: KVM zeroes a record only on the guest's PV_TIME_ST call, so the total carries over. */
+		if (ioctl(kvm->cpus[i]->fd, KVM_SET_DEVICE_ATTR, &a) < 0)
+			die("cannot set vCPU %u's stolen-time record: %s", i, strerror(errno));
+	}
+	kvm->arch.pvtime = true;
+	return 0;
+}

@@ -8,6 +8,7 @@
 #include "kvm/arm-layout.h"
 #include "kvm/kvm.h"
 #include "kvm/serial8250.h"
+#include "kvm/snapshot.h"
 
 enum { REG_RBR_THR_DLL = 0, REG_IER_DLM, REG_IIR_FCR, REG_LCR, REG_MCR, REG_LSR, REG_MSR, REG_SCR };
 
@@ -194,6 +195,45 @@ static int uart_gen_fdt(struct device *dev, void *fdt, const struct fdt_ctx *ctx
 	return 0;
 }
 
+static int uart_save(struct device *dev, struct snap_writer *w)
+{
+	struct serial8250 *s = dev->priv;
+	u8 regs[12];
+
+	pthread_mutex_lock(&s->lock);
+	regs[0] = s->ier, regs[1] = s->lcr, regs[2] = s->mcr, regs[3] = s->lsr, regs[4] = s->msr, regs[5] = s->scr;
+	regs[6] = s->dll, regs[7] = s->dlm, regs[8] = s->fcr, regs[9] = s->thri_pending, regs[10] = (u8)s->irq_level;
+	regs[11] = (u8)s->rx_count;
+	snapw_put(w, regs, sizeof(regs));
+	for (unsigned int i = 0; i < s->rx_count; i++) {
+		u8 c = s->rx[(s->rx_head + i) % UART_FIFO_SIZE];
+		snapw_put(w, &c, 1);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+static int uart_restore(struct device *dev, struct snap_cursor *c, char *err, size_t errlen)
+{
+	struct serial8250 *s = dev->priv;
+	const u8 *regs = cur_bytes(c, 12), *fifo;
+
+	if (!regs || regs[11] > UART_FIFO_SIZE || !(fifo = cur_bytes(c, regs[11])) || c->left) {
+		snprintf(err, errlen, "8250 UART state is malformed");
+		return -1;
+	}
+	pthread_mutex_lock(&s->lock);
+	s->ier = regs[0] & 0x0f, s->lcr = regs[1], s->mcr = regs[2] & 0x1f, s->lsr = regs[3], s->msr = regs[4];
+	s->scr = regs[5], s->dll = regs[6], s->dlm = regs[7], s->fcr = regs[8], s->thri_pending = regs[9] != 0;
+	s->irq_level = regs[10] != 0; /* the vGIC's line level comes back with the vGIC state */
+	s->rx_head = 0;
+	s->rx_count = regs[11];
+	for (unsigned int i = 0; i < s->rx_count; i++)
+		s->rx[i] = fifo[i];
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
 static const struct mmio_ops uart_ops = { .read = uart_read, .write = uart_write };
 
 struct serial8250 *serial8250_create(struct kvm *kvm, u64 base, unsigned int spi, int out_fd)
@@ -208,7 +248,8 @@ struct serial8250 *serial8250_create(struct kvm *kvm, u64 base, unsigned int spi
 	s->mcr = 0x08; /* OUT2 */
 	pthread_mutex_init(&s->lock, NULL);
 	s->dev = (struct device){ .name = "serial8250", .mmio_base = base, .mmio_size = ARM_UART_SIZE,
-				  .ops = &uart_ops, .gen_fdt = uart_gen_fdt, .priv = s };
+				  .ops = &uart_ops, .gen_fdt = uart_gen_fdt, .save = uart_save,
+				  .restore = uart_restore, .priv = s };
 	if (device_register(&kvm->devices, &s->dev))
 		die("8250 UART at 0x%llx overlaps another device", (unsigned long long)base);
 	return s;

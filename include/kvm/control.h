@@ -29,6 +29,9 @@ void control_cleanup(struct kvm *kvm);
  * CONTROL_STALE if the socket file exists but nobody listens.
  */
 int control_request(const char *name, const char *request, FILE *out, char *err, size_t errlen);
+/* Connect to a VM's socket and check lkvm's greeting: an fd, or -1 / CONTROL_STALE with err. */
+int control_open(const char *name, char *err, size_t errlen);
+int control_open_path(const char *path, char *err, size_t errlen);
 /* Same, against a socket path. */
 int control_request_path(const char *path, const char *request, FILE *out, char *err, size_t errlen);
 

@@ -6,6 +6,8 @@
 #include "kvm/util.h"
 
 struct device;
+struct snap_writer;
+struct snap_cursor;
 
 struct mmio_ops {
 	/* data is len bytes, little-endian as the guest sees them; offset is relative to mmio_base. */
@@ -26,6 +28,15 @@ struct device {
 	const struct mmio_ops *ops;
 	/* Adds the device's node(s) under the root with libfdt's sequential-write API; 0 or -1. */
 	int (*gen_fdt)(struct device *dev, void *fdt, const struct fdt_ctx *ctx);
+	/*
+	 * Snapshot support, all optional. quiesce(true) stops any work that touches guest RAM or the
+	 * device's state (vCPUs are already parked) and flushes backing files; quiesce(false) resumes.
+	 * save() appends the device's state to the open DEVICE section; restore() reads it back and must
+	 * treat every byte as untrusted.
+	 */
+	void (*quiesce)(struct device *dev, bool pause);
+	int (*save)(struct device *dev, struct snap_writer *w);
+	int (*restore)(struct device *dev, struct snap_cursor *c, char *err, size_t errlen);
 	void *priv;
 	struct device *next;
 };

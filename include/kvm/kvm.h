@@ -24,6 +24,11 @@ struct kvm_config {
 	enum pvtime_mode pvtime;
 	bool nodefaults, pmu;
 	/* virtio devices (virtio/): */
+	const char *disks[8]; /* -d/--disk FILE[,ro] as given (VIRTIO_MAX_DISKS); virtio_blk_parse_spec() splits */
+	unsigned int nr_disks;
+	const char *nets[4]; /* -n/--network specs with mode=tap (VIRTIO_MAX_NICS); mode=none adds nothing */
+	unsigned int nr_nets;
+	bool rng; /* --rng */
 };
 
 struct kvm_cpu;
@@ -59,6 +64,9 @@ struct kvm {
 	/* Where host console input goes (the 8250 by default); returns bytes accepted. */
 	size_t (*console_rx)(struct kvm *kvm, const unsigned char *buf, size_t len);
 	/* virtio device state (virtio/): */
+	unsigned int virtio_slots;                          /* slots taken; slot n has SPI ARM_SPI_VIRTIO_BASE + n */
+	struct virtio_mmio *virtio[ARM_VIRTIO_MMIO_SLOTS];  /* the transports, in slot order */
+	struct virtio_console *virtio_console;              /* console_rx's target with --console virtio */
 	struct term term;
 	struct kvm_arch arch;
 
@@ -67,8 +75,19 @@ struct kvm {
 	bool stopping;
 	int exit_code;
 	int done_fd; /* eventfd */
+
+	/* Pause protocol: vCPUs park outside KVM_RUN (pending MMIO completed) while pause_requested. */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;
+	bool pause_requested;
+	unsigned int parked;
 	struct timespec start_time;
 };
+
+/* A zeroed VM with its locks and eventfd; name NULL gives guest-PID. */
+struct kvm *kvm_alloc(const char *name);
+/* Run a fully set-up VM until it stops (control socket, signals, console); returns the exit code. */
+int kvm_run_vm(struct kvm *kvm);
 
 /* Setup, in order; each returns 0 or dies with one line (setup errors happen before the guest runs). */
 void kvm_validate_payload(struct kvm *kvm); /* files, sizes and layout; no KVM needed */
@@ -81,6 +100,11 @@ void kvm_write_fdt(struct kvm *kvm); /* also handles --dump-dtb */
 /* Ask the VM to stop with exit code `code` (first caller wins). Safe from any thread. */
 void kvm_request_stop(struct kvm *kvm, int code);
 bool kvm_is_stopping(struct kvm *kvm);
+
+/* Park every vCPU outside KVM_RUN (returns once all are parked) / let them run again. */
+void kvm_pause(struct kvm *kvm);
+void kvm_resume(struct kvm *kvm);
+bool kvm_is_paused(struct kvm *kvm);
 
 /* Raise/lower an SPI (0-based) through KVM_IRQ_LINE. */
 int kvm_irq_line(struct kvm *kvm, unsigned int spi, int level);

@@ -34,6 +34,8 @@ struct kvm;
 bool pvtime_host_cap(struct kvm *kvm);
 /* After the vCPUs exist and RAM is mapped: check the attribute and set every vCPU's record IPA. */
 int pvtime_setup_vcpus(struct kvm *kvm);
+/* Restore: set each vCPU's record IPA (ipas[i], validated) without touching the records. */
+int pvtime_restore_vcpus(struct kvm *kvm, const u64 *ipas);
 /* Read vCPU i's stolen-time total (ns) from its record in guest RAM; -1 if unavailable. */
 int pvtime_read_stolen(struct kvm *kvm, unsigned int cpu, u64 *ns);
 

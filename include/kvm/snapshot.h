@@ -1,0 +1,105 @@
+/* Snapshot file format: header, typed length-prefixed sections with CRC32, zero-skipping compressed RAM. */
+#ifndef KVM_SNAPSHOT_H
+#define KVM_SNAPSHOT_H
+
+#include <stddef.h>
+
+#include "kvm/guest-mem.h"
+#include "kvm/util.h"
+
+#define SNAP_MAGIC "LKVMSNAP"
+#define SNAP_VERSION 1
+#define SNAP_ARCH_ARM64 0xaa64
+#define SNAP_FILE_HEADER_SIZE 24
+
+enum snap_section_type {
+	SNAP_SEC_CONFIG = 1, /* key=value lines describing the VM; always first */
+	SNAP_SEC_RAM = 2,    /* one 2 MiB chunk of guest RAM */
+	SNAP_SEC_VCPU = 3,   /* one vCPU: registers, MP state, events, PV-time IPA */
+	SNAP_SEC_IRQCHIP = 4,/* vGIC registers as (group, attr, value) triplets */
+	SNAP_SEC_DEVICE = 5, /* one device: name, then its own bytes */
+	SNAP_SEC_END = 0x7fffffff,
+};
+
+/* Hard limits the loader enforces before allocating anything. */
+#define SNAP_MAX_SECTION (8ULL << 20)
+#define SNAP_MAX_CONFIG (64ULL << 10)
+#define SNAP_RAM_CHUNK (2ULL << 20)
+#define SNAP_PAGE 4096ULL
+#define SNAP_CHUNK_PAGES (SNAP_RAM_CHUNK / SNAP_PAGE)
+
+/* Writer: buffers one section at a time so each can carry its length and CRC up front. */
+struct snap_writer {
+	int fd;
+	int error; /* first errno seen; once set every call fails */
+	u8 *buf;
+	size_t len, cap;
+	u32 type;
+	u64 sections, bytes;
+	void *scratch; /* compression buffer */
+};
+
+int snapw_init(struct snap_writer *w, int fd);
+void snapw_free(struct snap_writer *w);
+int snapw_file_header(struct snap_writer *w);
+void snapw_begin(struct snap_writer *w, u32 type);
+void snapw_put(struct snap_writer *w, const void *data, size_t len);
+void snapw_u32(struct snap_writer *w, u32 v);
+void snapw_u64(struct snap_writer *w, u64 v);
+int snapw_end(struct snap_writer *w);
+/* Emit a RAM section for [offset, offset + npages pages) of `mem` unless every page is zero. */
+int snapw_ram_chunk(struct snap_writer *w, u64 offset, const u8 *mem, u32 npages);
+int snapw_finish(struct snap_writer *w, u64 ram_size);
+
+/* Reader: every byte is untrusted. */
+struct snap_reader {
+	int fd;
+	u64 off; /* bytes consumed so far */
+	u8 *payload;
+	size_t cap;
+	u32 type;
+	u64 len;
+	u64 sections;
+	char err[256];
+	/* small read-ahead buffer */
+	u8 rbuf[65536];
+	size_t rpos, rlen;
+};
+
+int snapr_init(struct snap_reader *r, int fd);
+void snapr_free(struct snap_reader *r);
+int snapr_file_header(struct snap_reader *r);
+/* 1: a section is in r->type/payload/len; 0: END reached and verified; -1: error in r->err. */
+int snapr_next(struct snap_reader *r);
+
+/* Bounded cursor over a payload. */
+struct snap_cursor {
+	const u8 *p;
+	size_t left;
+	bool bad;
+};
+static inline struct snap_cursor snap_cursor(const u8 *p, size_t len)
+{
+	struct snap_cursor c = { p, len, false };
+	return c;
+}
+u32 cur_u32(struct snap_cursor *c);
+u64 cur_u64(struct snap_cursor *c);
+const u8 *cur_bytes(struct snap_cursor *c, size_t n);
+
+/* Decode a RAM section into guest RAM (offsets relative to ram->base); 0 or -1 with err. */
+int snap_ram_chunk_decode(const u8 *payload, size_t len, const struct guest_ram *ram, char *err, size_t errlen);
+
+/* CONFIG section helpers: "key=value\n" lines. */
+const char *snap_config_get(const char *cfg, const char *key, char *buf, size_t len);
+int snap_config_u64(const char *cfg, const char *key, u64 *out);
+
+struct kvm;
+/* Write the whole VM (which must be paused, devices quiesced) as a snapshot to fd. */
+int snapshot_write(struct kvm *kvm, int fd, char *err, size_t errlen);
+/* Control-socket handler for 'lkvm save' (runs on the main thread). */
+void snapshot_serve(struct kvm *kvm, int fd, bool stop);
+/* 'lkvm restore' */
+int cmd_restore(int argc, const char **argv);
+
+#endif

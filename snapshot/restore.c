@@ -1,0 +1,317 @@
+/* 'lkvm restore': rebuild a VM from a snapshot (file or stdin), validating every byte before a vCPU runs. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kvm/arm.h"
+#include "kvm/control.h"
+#include "kvm/kvm-cpu.h"
+#include "kvm/kvm.h"
+#include "kvm/options.h"
+#include "kvm/snapshot-arch.h"
+#include "kvm/snapshot.h"
+#include "kvm/virtio-blk.h"
+
+struct stashed {
+	u8 *data;
+	size_t len;
+};
+
+struct restore_state {
+	const char *file;
+	char *config;
+	struct stashed *vcpu; /* by vCPU index */
+	u64 *pvtime_ipa;
+	struct stashed irqchip;
+	struct stashed dev[64];
+	unsigned int nr_dev;
+	u64 realtime_ns, cntfrq;
+	bool clock_advance;
+};
+
+static void stash(struct stashed *s, const struct snap_reader *r)
+{
+	s->data = malloc(r->len ? r->len : 1);
+	if (!s->data)
+		die("out of memory");
+	memcpy(s->data, r->payload, r->len);
+	s->len = r->len;
+}
+
+
+static u64 cfg_num(struct restore_state *st, const char *key, u64 min, u64 max)
+{
+	u64 v;
+	if (snap_config_u64(st->config, key, &v) || v < min || v > max)
+		die("snapshot %s: '%s' is missing or out of range (corrupt snapshot)", st->file, key);
+	return v;
+}
+
+/* The VM description: every value checked against this host's limits before anything is created. */
+static void apply_config(struct restore_state *st, struct kvm *kvm, const char **disk_over, unsigned int nr_over)
+{
+	struct kvm_config *cfg = &kvm->cfg;
+	char v[4096], key[32];
+	unsigned int i;
+
+	if (!snap_config_get(st->config, "arch", v, sizeof(v)) || strcmp(v, "arm64"))
+		die("snapshot %s is not for arm64", st->file);
+	cfg->nr_cpus = (unsigned int)cfg_num(st, "cpus", 1, LKVM_MAX_CPUS);
+	cfg->ram_mib = cfg_num(st, "mem_mib", 1, 1ULL << 22);
+	if (cfg_num(st, "ram_base", 0, ~0ULL) != ARM_RAM_BASE)
+		die("snapshot %s: guest RAM base differs from this lkvm's memory map", st->file);
+	if (!snap_config_get(st->config, "irqchip", v, sizeof(v)) || (strcmp(v, "gicv3") && strcmp(v, "gicv2")))
+		die("snapshot %s: unknown interrupt controller (corrupt snapshot)", st->file);
+	cfg->irqchip = !strcmp(v, "gicv3") ? IRQCHIP_GICV3 : IRQCHIP_GICV2;
+	cfg->pmu = cfg_num(st, "pmu", 0, 1);
+	cfg->pvtime = cfg_num(st, "pvtime", 0, 1) ? PVTIME_ON : PVTIME_OFF;
+	cfg->rng = cfg_num(st, "rng", 0, 1);
+	if (!snap_config_get(st->config, "console", v, sizeof(v)) || (strcmp(v, "serial") && strcmp(v, "virtio")))
+		die("snapshot %s: unknown console type (corrupt snapshot)", st->file);
+	cfg->console = !strcmp(v, "virtio") ? CONSOLE_VIRTIO : CONSOLE_SERIAL;
+	st->realtime_ns = cfg_num(st, "realtime_ns", 0, ~0ULL);
+	st->cntfrq = cfg_num(st, "cntfrq", 1, ~0ULL);
+	if (st->cntfrq != arch_counter_freq())
+		die("snapshot %s: its counter runs at %llu Hz, this host's at %llu Hz; cannot restore here", st->file,
+		    (unsigned long long)st->cntfrq, (unsigned long long)arch_counter_freq());
+
+	for (i = 0; i < ARRAY_SIZE(cfg->disks); i++) {
+		snprintf(key, sizeof(key), "disk.%u", i);
+		if (!snap_config_get(st->config, key, v, sizeof(v)))
+			break;
+		cfg->disks[i] = strdup(i < nr_over ? disk_over[i] : v);
+	}
+	cfg->nr_disks = i;
+	if (nr_over > cfg->nr_disks)
+		die("restore: %u -d/--disk given but the snapshot has %u disks", nr_over, cfg->nr_disks);
+	for (i = 0; i < ARRAY_SIZE(cfg->nets); i++) {
+		snprintf(key, sizeof(key), "net.%u", i);
+		if (!snap_config_get(st->config, key, v, sizeof(v)))
+			break;
+		cfg->nets[i] = strdup(v);
+	}
+	cfg->nr_nets = i;
+
+	kvm->nr_cpus = cfg->nr_cpus;
+	kvm->ram.base = ARM_RAM_BASE;
+	kvm->ram.size = cfg->ram_mib << 20;
+	kvm->ram.fd = -1;
+	if (cfg->pvtime == PVTIME_ON) {
+		kvm->layout.pvtime_addr = cfg_num(st, "pvtime_base", ARM_RAM_BASE, ~0ULL);
+		kvm->layout.pvtime_size = cfg_num(st, "pvtime_size", 1, ~0ULL);
+		if (kvm->layout.pvtime_size != pvtime_region_size(cfg->nr_cpus) ||
+		    !IS_ALIGNED(kvm->layout.pvtime_addr, PVTIME_REGION_ALIGN) ||
+		    !gpa_range_ok(&(struct guest_ram){ .base = ARM_RAM_BASE, .size = kvm->ram.size, .host = (u8 *)1 },
+				  kvm->layout.pvtime_addr, kvm->layout.pvtime_size))
+			die("snapshot %s: stolen-time region is outside guest RAM (corrupt snapshot)", st->file);
+	}
+}
+
+static void read_sections(struct restore_state *st, struct snap_reader *r, struct kvm *kvm)
+{
+	char err[256];
+	int rc;
+
+	st->vcpu = calloc(kvm->nr_cpus, sizeof(*st->vcpu));
+	st->pvtime_ipa = calloc(kvm->nr_cpus, sizeof(u64));
+	if (!st->vcpu || !st->pvtime_ipa)
+		die("out of memory");
+	while ((rc = snapr_next(r)) == 1) {
+		u32 id;
+		u64 ipa;
+
+		switch (r->type) {
+		case SNAP_SEC_RAM:
+			if (snap_ram_chunk_decode(r->payload, r->len, &kvm->ram, err, sizeof(err)))
+				die("snapshot %s: %s", st->file, err);
+			break;
+		case SNAP_SEC_VCPU:
+			if (arch_vcpu_section_peek(r->payload, r->len, &id, &ipa) || id >= kvm->nr_cpus || st->vcpu[id].data)
+				die("snapshot %s: vCPU section at byte %llu is malformed or duplicated", st->file,
+				    (unsigned long long)r->off);
+			stash(&st->vcpu[id], r);
+			st->pvtime_ipa[id] = ipa;
+			break;
+		case SNAP_SEC_IRQCHIP:
+			if (st->irqchip.data)
+				die("snapshot %s: two interrupt controller sections", st->file);
+			stash(&st->irqchip, r);
+			break;
+		case SNAP_SEC_DEVICE:
+			if (st->nr_dev >= ARRAY_SIZE(st->dev))
+				die("snapshot %s: too many device sections", st->file);
+			stash(&st->dev[st->nr_dev++], r);
+			break;
+		default:
+			die("snapshot %s: unexpected section type %u at byte %llu", st->file, r->type,
+			    (unsigned long long)r->off);
+		}
+	}
+	if (rc < 0)
+		die("snapshot %s: %s", st->file, r->err);
+	for (unsigned int i = 0; i < kvm->nr_cpus; i++)
+		if (!st->vcpu[i].data)
+			die("snapshot %s: state of vCPU %u is missing", st->file, i);
+	if (!st->irqchip.data)
+		die("snapshot %s: interrupt controller state is missing", st->file);
+}
+
+static void restore_devices(struct restore_state *st, struct kvm *kvm)
+{
+	char err[256];
+	bool *used = calloc(st->nr_dev + 1, sizeof(bool));
+
+	for (struct device *d = kvm->devices.head; d; d = d->next) {
+		bool found = false;
+		if (!d->restore)
+			continue;
+		for (unsigned int i = 0; i < st->nr_dev && !found; i++) {
+			struct snap_cursor c = snap_cursor(st->dev[i].data, st->dev[i].len);
+			size_t nl = strnlen((const char *)c.p, c.left);
+			if (used[i] || nl == c.left || strcmp((const char *)c.p, d->name))
+				continue;
+			cur_bytes(&c, nl + 1);
+			if (cur_u64(&c) != d->mmio_base || c.bad)
+				continue;
+			found = used[i] = true;
+			if (d->restore(d, &c, err, sizeof(err)))
+				die("snapshot %s: %s", st->file, err);
+		}
+		if (!found)
+			die("snapshot %s: no saved state for device %s at 0x%llx", st->file, d->name,
+			    (unsigned long long)d->mmio_base);
+	}
+	for (unsigned int i = 0; i < st->nr_dev; i++)
+		if (!used[i])
+			die("snapshot %s: it holds state for a device this VM does not have (%.32s)", st->file,
+			    (const char *)st->dev[i].data);
+	free(used);
+}
+
+int cmd_restore(int argc, const char **argv)
+{
+	const char *name = NULL, *clock = "continue", *pos[1], *disks[8];
+	unsigned int nr_disks = 0;
+	bool help = false;
+	struct restore_state st;
+	struct snap_reader r;
+	struct kvm *kvm;
+	char err[400];
+	u64 cnt_delta = 0;
+	int fd, n;
+
+	memset(&st, 0, sizeof(st));
+	{
+		const struct option_desc opts[] = {
+			{ 0, "name", OPT_STRING, &name, "name", "Run under this name instead of the saved one", NULL, 0 },
+			{ 'd', "disk", OPT_STRING, &disks[0], "image[,ro]",
+			  "Replace the saved disks in order (repeat for each; for a new host)", NULL, OPT_HIDDEN },
+			{ 0, "clock", OPT_STRING, &clock, "continue|advance",
+			  "Virtual counter across the downtime: continue where it stopped (default) or advance by it", NULL,
+			  0 },
+			{ 'h', "help", OPT_BOOL, &help, NULL, "Show this help", NULL, 0 },
+			{ 0, NULL, OPT_END, NULL, NULL, NULL, NULL, 0 },
+		};
+		/* -d is repeatable: collect each occurrence before the generic parser sees the rest. */
+		const char **rest = calloc((size_t)argc + 1, sizeof(char *));
+		int nrest = 0;
+		for (int i = 0; i < argc; i++) {
+			if ((!strcmp(argv[i], "-d") || !strcmp(argv[i], "--disk")) && i + 1 < argc) {
+				if (nr_disks >= ARRAY_SIZE(disks))
+					die("restore: at most %zu -d/--disk", ARRAY_SIZE(disks));
+				disks[nr_disks++] = argv[++i];
+			} else if (!strncmp(argv[i], "--disk=", 7)) {
+				if (nr_disks >= ARRAY_SIZE(disks))
+					die("restore: at most %zu -d/--disk", ARRAY_SIZE(disks));
+				disks[nr_disks++] = argv[i] + 7;
+			} else {
+				rest[nrest++] = argv[i];
+			}
+		}
+		n = options_parse(opts, nrest, rest, NULL, pos, 1, err, sizeof(err));
+		if (n < 0)
+			die("%s (see 'lkvm restore --help')", err);
+		if (help) {
+			options_usage(stdout, "lkvm restore [--name NAME] [-d IMAGE[,ro]]... [--clock continue|advance] FILE|-",
+				      opts);
+			return 0;
+		}
+		free(rest);
+	}
+	if (n != 1)
+		die("usage: lkvm restore [--name NAME] [-d IMAGE]... [--clock continue|advance] FILE  ('-' reads stdin)");
+	if (strcmp(clock, "continue") && strcmp(clock, "advance"))
+		die("--clock %s: expected continue or advance", clock);
+	st.clock_advance = !strcmp(clock, "advance");
+	st.file = strcmp(pos[0], "-") ? pos[0] : "(stdin)";
+	fd = strcmp(pos[0], "-") ? open(pos[0], O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
+	if (fd < 0)
+		die("Unable to open snapshot %s: %s", pos[0], strerror(errno));
+
+	snapr_init(&r, fd);
+	if (snapr_file_header(&r))
+		die("snapshot %s: %s", st.file, r.err);
+	n = snapr_next(&r);
+	if (n != 1 || r.type != SNAP_SEC_CONFIG)
+		die("snapshot %s: %s", st.file, n < 0 ? r.err : "does not start with its configuration (corrupt snapshot)");
+	st.config = strdup((const char *)r.payload);
+
+	{
+		char saved_name[80];
+		if (!name && snap_config_get(st.config, "name", saved_name, sizeof(saved_name)) && control_name_ok(saved_name))
+			name = strdup(saved_name);
+	}
+	kvm = kvm_alloc(name);
+	apply_config(&st, kvm, disks, nr_disks);
+	for (unsigned int i = 0; i < kvm->cfg.nr_disks; i++) {
+		/* Check disks now: a missing one must fail before the RAM is read. */
+		size_t plen;
+		bool ro;
+		char path[4096];
+		if (virtio_blk_parse_spec(kvm->cfg.disks[i], &plen, &ro, err, sizeof(err)) || plen >= sizeof(path))
+			die("snapshot %s: disk %u: %s", st.file, i, err);
+		memcpy(path, kvm->cfg.disks[i], plen);
+		path[plen] = '\0';
+		if (access(path, ro ? R_OK : R_OK | W_OK))
+			die("disk %s of the snapshot: %s; give its new place with -d/--disk (in order)", path,
+			    strerror(errno));
+	}
+
+	kvm_open(kvm);
+	kvm_create_vm(kvm);
+	gic_probe(kvm);
+	read_sections(&st, &r, kvm);
+	snapr_free(&r);
+	if (fd != STDIN_FILENO)
+		close(fd);
+
+	kvm_cpu_create_all(kvm);
+	gic_setup(kvm);
+	arm_pmu_setup(kvm);
+	if (kvm->cfg.pvtime == PVTIME_ON)
+		pvtime_restore_vcpus(kvm, st.pvtime_ipa);
+	else
+		kvm->arch.pvtime = false;
+	kvm_setup_devices(kvm);
+	restore_devices(&st, kvm);
+
+	if (st.clock_advance) {
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		u64 now_ns = (u64)now.tv_sec * 1000000000ULL + (u64)now.tv_nsec;
+		if (now_ns > st.realtime_ns)
+			cnt_delta = (u64)((unsigned __int128)(now_ns - st.realtime_ns) * st.cntfrq / 1000000000ULL);
+	}
+	for (unsigned int i = 0; i < kvm->nr_cpus; i++)
+		if (arch_restore_vcpu(kvm->cpus[i], st.vcpu[i].data, st.vcpu[i].len, cnt_delta, err, sizeof(err)))
+			die("snapshot %s: %s", st.file, err);
+	if (arch_restore_irqchip(kvm, st.irqchip.data, st.irqchip.len, err, sizeof(err)))
+		die("snapshot %s: %s", st.file, err);
+	pr_info("restored VM %s: %u vCPUs, %llu MiB, clock %s", kvm->name, kvm->nr_cpus,
+		(unsigned long long)kvm->cfg.ram_mib, clock);
+	return kvm_run_vm(kvm);
+}

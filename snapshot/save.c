@@ -1,0 +1,208 @@
+/* Saving: pause the VM, quiesce devices, stream config, vCPUs, vGIC, devices and RAM to an fd. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kvm/control.h"
+#include "kvm/kvm-cpu.h"
+#include "kvm/kvm.h"
+#include "kvm/snapshot-arch.h"
+#include "kvm/snapshot.h"
+#include "kvm/virtio-blk.h"
+
+/* Append "key=value\n"; values may not contain newlines. */
+static int cfg_line(char **buf, size_t *len, const char *key, const char *val)
+{
+	char *nb;
+	size_t add = strlen(key) + strlen(val) + 2;
+
+	if (strchr(val, '\n'))
+		return -1;
+	nb = realloc(*buf, *len + add + 1);
+	if (!nb)
+		return -1;
+	*buf = nb;
+	snprintf(*buf + *len, add + 1, "%s=%s\n", key, val);
+	*len += add;
+	return 0;
+}
+
+/* A disk spec with its path made absolute, so a restore from another directory finds it. */
+static int abs_disk_spec(const char *spec, char *out, size_t len)
+{
+	size_t plen;
+	bool ro;
+	char err[128], path[PATH_MAX], real[PATH_MAX];
+
+	if (virtio_blk_parse_spec(spec, &plen, &ro, err, sizeof(err)) || plen >= sizeof(path))
+		return -1;
+	memcpy(path, spec, plen);
+	path[plen] = '\0';
+	if (!realpath(path, real))
+		return -1;
+	return snprintf(out, len, "%s%s", real, spec + plen) >= (int)len ? -1 : 0;
+}
+
+static char *config_text(struct kvm *kvm, char *err, size_t errlen)
+{
+	char *b = NULL, v[PATH_MAX + 64], key[32];
+	size_t len = 0;
+	struct timespec now;
+	int bad = 0;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+#define NUM(k, x) (snprintf(v, sizeof(v), "%llu", (unsigned long long)(x)), bad |= cfg_line(&b, &len, k, v))
+	bad |= cfg_line(&b, &len, "arch", "arm64");
+	bad |= cfg_line(&b, &len, "name", kvm->name);
+	NUM("cpus", kvm->nr_cpus);
+	NUM("mem_mib", kvm->cfg.ram_mib);
+	NUM("ram_base", kvm->ram.base);
+	bad |= cfg_line(&b, &len, "irqchip", kvm->arch.gic_type == IRQCHIP_GICV2 ? "gicv2" : "gicv3");
+	NUM("pmu", kvm->cfg.pmu);
+	NUM("pvtime", kvm->arch.pvtime);
+	NUM("pvtime_base", kvm->layout.pvtime_addr);
+	NUM("pvtime_size", kvm->layout.pvtime_size);
+	bad |= cfg_line(&b, &len, "console", kvm->cfg.console == CONSOLE_VIRTIO ? "virtio" : "serial");
+	NUM("realtime_ns", (u64)now.tv_sec * 1000000000ULL + (u64)now.tv_nsec);
+	NUM("cntfrq", arch_counter_freq());
+	NUM("rng", kvm->cfg.rng);
+	for (unsigned int i = 0; i < kvm->cfg.nr_disks; i++) {
+		snprintf(key, sizeof(key), "disk.%u", i);
+		if (abs_disk_spec(kvm->cfg.disks[i], v, sizeof(v))) {
+			snprintf(err, errlen, "disk %s: cannot resolve its path for the snapshot", kvm->cfg.disks[i]);
+			free(b);
+			return NULL;
+		}
+		bad |= cfg_line(&b, &len, key, v);
+	}
+	for (unsigned int i = 0; i < kvm->cfg.nr_nets; i++) {
+		snprintf(key, sizeof(key), "net.%u", i);
+		bad |= cfg_line(&b, &len, key, kvm->cfg.nets[i]);
+	}
+#undef NUM
+	if (bad) {
+		snprintf(err, errlen, "cannot describe the VM (out of memory or a newline in a path)");
+		free(b);
+		return NULL;
+	}
+	return b;
+}
+
+static void quiesce_devices(struct kvm *kvm, bool pause)
+{
+	for (struct device *d = kvm->devices.head; d; d = d->next)
+		if (d->quiesce)
+			d->quiesce(d, pause);
+}
+
+int snapshot_write(struct kvm *kvm, int fd, char *err, size_t errlen)
+{
+	struct snap_writer w;
+	char *cfg;
+	int r = -1;
+
+	if (snapw_init(&w, fd))
+		return snprintf(err, errlen, "out of memory"), -1;
+	cfg = config_text(kvm, err, errlen);
+	if (!cfg)
+		goto out;
+	snapw_file_header(&w);
+	snapw_begin(&w, SNAP_SEC_CONFIG);
+	snapw_put(&w, cfg, strlen(cfg));
+	free(cfg);
+	if (snapw_end(&w))
+		goto io;
+	for (unsigned int i = 0; i < kvm->nr_cpus; i++)
+		if (arch_save_vcpu(kvm->cpus[i], &w, err, errlen))
+			goto out;
+	if (arch_save_irqchip(kvm, &w, err, errlen))
+		goto out;
+	for (struct device *d = kvm->devices.head; d; d = d->next) {
+		if (!d->save)
+			continue;
+		snapw_begin(&w, SNAP_SEC_DEVICE);
+		snapw_put(&w, d->name, strlen(d->name) + 1);
+		snapw_u64(&w, d->mmio_base);
+		if (d->save(d, &w)) {
+			snprintf(err, errlen, "device %s cannot save its state", d->name);
+			goto out;
+		}
+		if (snapw_end(&w))
+			goto io;
+	}
+	for (u64 off = 0; off < kvm->ram.size; off += SNAP_RAM_CHUNK) {
+		u64 n = kvm->ram.size - off < SNAP_RAM_CHUNK ? kvm->ram.size - off : SNAP_RAM_CHUNK;
+		if (snapw_ram_chunk(&w, off, kvm->ram.host + off, (u32)(n / SNAP_PAGE)))
+			goto io;
+	}
+	if (snapw_finish(&w, kvm->ram.size))
+		goto io;
+	r = 0;
+	goto out;
+io:
+	snprintf(err, errlen, "writing the snapshot failed: %s", strerror(w.error ? w.error : EIO));
+out:
+	snapw_free(&w);
+	return r;
+}
+
+/* Read one line from the client (the save client's verdict), waiting up to `secs`. */
+static int read_verdict(int fd, char *buf, size_t len, int secs)
+{
+	struct timeval tv = { .tv_sec = secs };
+	size_t n = 0;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (n < len - 1) {
+		ssize_t r = read(fd, buf + n, 1);
+		if (r <= 0)
+			break;
+		if (buf[n] == '\n')
+			break;
+		n++;
+	}
+	buf[n] = '\0';
+	return n ? 0 : -1;
+}
+
+/*
+ * The control-socket side of 'lkvm save': pause, stream the snapshot after a "stream" line, then wait
+ * for the client's verdict ("done" once its copy is safely on disk). With stop, a successful save ends
+ * the VM; otherwise, and after any failure, the guest resumes.
+ */
+void snapshot_serve(struct kvm *kvm, int fd, bool stop)
+{
+	struct timeval tv = { .tv_sec = 120 };
+	char err[300], verdict[64];
+	bool was_paused = kvm_is_paused(kvm);
+
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	kvm_pause(kvm);
+	quiesce_devices(kvm, true);
+	if (dprintf(fd, "stream\n") < 0 || snapshot_write(kvm, fd, err, sizeof(err))) {
+		pr_err("save of VM %s failed: %s; the guest continues", kvm->name,
+		       errno == EPIPE ? "the client went away" : err);
+		dprintf(fd, "error: %s\n", err);
+		goto resume;
+	}
+	if (read_verdict(fd, verdict, sizeof(verdict), 600) || strcmp(verdict, "done")) {
+		pr_warn("save of VM %s was not committed by the client (%s); the guest continues", kvm->name,
+			verdict[0] ? verdict : "no answer");
+		goto resume;
+	}
+	dprintf(fd, "ok\n");
+	if (stop) {
+		pr_info("VM %s saved; stopping as asked (--stop)", kvm->name);
+		kvm_request_stop(kvm, 0);
+		return;
+	}
+resume:
+	quiesce_devices(kvm, false);
+	if (!was_paused)
+		kvm_resume(kvm);
+}

@@ -1,0 +1,322 @@
+/* Unit tests: virtio-console, virtio-rng and virtio-net (over a socketpair standing in for the tap), and the CLI. */
+#include <endian.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "kvm/builtin.h"
+#include "kvm/kvm.h"
+#include "kvm/virtio-console.h"
+#include "kvm/virtio-net.h"
+#include "kvm/virtio-rng.h"
+
+#define RAM_BASE 0x40000000ULL
+#define RAM_SIZE 0x20000ULL
+#define MMIO 0x0a000000ULL
+#define QN 8
+#define BUFS 0x10000ULL /* data buffers from RAM_BASE + BUFS */
+
+/* A fake driver for one device with up to two queues of QN entries; queue q's rings at q * 0x3000. */
+struct drv {
+	struct guest_ram ram;
+	struct device_list bus;
+	struct virtio_mmio *vm;
+	u16 avail_idx[2], used_seen[2], next_desc[2];
+	u64 next_buf;
+};
+
+static u64 ring(unsigned int q, unsigned int part)
+{
+	return RAM_BASE + q * 0x3000ULL + part * 0x1000ULL; /* part 0 desc, 1 avail, 2 used */
+}
+
+static u8 *hp(struct drv *d, u64 gpa)
+{
+	return d->ram.host + (gpa - RAM_BASE);
+}
+
+static void mw(struct drv *d, u64 off, u32 v)
+{
+	u8 b[4] = { (u8)v, (u8)(v >> 8), (u8)(v >> 16), (u8)(v >> 24) };
+	mmio_dispatch(&d->bus, MMIO + off, b, 4, true);
+}
+
+static void drv_init(struct drv *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->ram = (struct guest_ram){ .base = RAM_BASE, .size = RAM_SIZE, .host = calloc(1, RAM_SIZE), .fd = -1 };
+	d->next_buf = RAM_BASE + BUFS;
+	if (!d->ram.host)
+		abort();
+}
+
+static void drv_up(struct drv *d, struct virtio_mmio *vm, unsigned int nq)
+{
+	d->vm = vm;
+	if (virtio_mmio_register(vm, &d->bus))
+		abort();
+	mw(d, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	mw(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	mw(d, VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VERSION_1 */
+	mw(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	mw(d, VIRTIO_MMIO_DRIVER_FEATURES, (u32)vm->ops->features);
+	mw(d, VIRTIO_MMIO_STATUS, 0xb);
+	for (unsigned int q = 0; q < nq; q++) {
+		mw(d, VIRTIO_MMIO_QUEUE_SEL, q);
+		mw(d, VIRTIO_MMIO_QUEUE_NUM, QN);
+		mw(d, VIRTIO_MMIO_QUEUE_DESC_LOW, (u32)ring(q, 0));
+		mw(d, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (u32)ring(q, 1));
+		mw(d, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (u32)ring(q, 2));
+		mw(d, VIRTIO_MMIO_QUEUE_READY, 1);
+	}
+	mw(d, VIRTIO_MMIO_STATUS, 0xf);
+	while (virtio_mmio_poll(vm, 0) > 0)
+		;
+}
+
+static void drv_fini(struct drv *d)
+{
+	virtio_mmio_destroy(d->vm);
+	free(d->ram.host);
+}
+
+/* Post a one-descriptor chain of len bytes (contents copied from src if readable); returns its guest address. */
+static u64 drv_post(struct drv *d, unsigned int q, const void *src, u32 len, bool writable)
+{
+	u16 i = d->next_desc[q]++ % QN;
+	u64 buf = d->next_buf;
+	struct virtq_desc ds = { htole64(buf), htole32(len), htole16(writable ? VIRTQ_DESC_F_WRITE : 0), 0 };
+	u16 *avail = (u16 *)hp(d, ring(q, 1));
+
+	d->next_buf += (len + 15) & ~15u;
+	if (src)
+		memcpy(hp(d, buf), src, len);
+	memcpy(hp(d, ring(q, 0) + 16ULL * i), &ds, sizeof(ds));
+	avail[2 + d->avail_idx[q] % QN] = htole16(i);
+	d->avail_idx[q]++;
+	__atomic_store_n(&avail[1], htole16(d->avail_idx[q]), __ATOMIC_RELEASE);
+	return buf;
+}
+
+static void drv_kick(struct drv *d, unsigned int q)
+{
+	mw(d, VIRTIO_MMIO_QUEUE_NOTIFY, q);
+	while (virtio_mmio_poll(d->vm, 0) > 0)
+		;
+}
+
+/* The next used element of queue q: returns false if none. */
+static bool drv_used(struct drv *d, unsigned int q, u32 *id, u32 *len)
+{
+	u8 *u = hp(d, ring(q, 2));
+	u16 idx = le16toh(__atomic_load_n((u16 *)(u + 2), __ATOMIC_ACQUIRE));
+	u32 e[2];
+
+	if (idx == d->used_seen[q])
+		return false;
+	memcpy(e, u + 4 + 8 * (d->used_seen[q] % QN), 8);
+	d->used_seen[q]++;
+	*id = le32toh(e[0]);
+	*len = le32toh(e[1]);
+	return true;
+}
+
+static void test_console(struct unit_counts *uc)
+{
+	struct drv d;
+	int p[2];
+	struct virtio_console *c;
+	char out[32] = "";
+	u64 b1, b2;
+	u32 id, len;
+	static unsigned char big[5000];
+
+	drv_init(&d);
+	if (pipe2(p, O_NONBLOCK))
+		abort();
+	c = virtio_console_create(&d.ram, MMIO, 17, p[1]);
+	CHECK(uc, c && virtio_console_receive(c, (const unsigned char *)"abc", 3) == 3,
+	      "input taken before the driver is up");
+	drv_up(&d, &c->vm, 2);
+	drv_post(&d, VIRTIO_CONSOLE_TXQ, "hello hvc0\n", 11, false);
+	drv_kick(&d, VIRTIO_CONSOLE_TXQ);
+	CHECK(uc, read(p[0], out, sizeof(out)) == 11 && !memcmp(out, "hello hvc0\n", 11), "transmitq to the host fd");
+	CHECK(uc, drv_used(&d, VIRTIO_CONSOLE_TXQ, &id, &len) && len == 0, "transmit buffer returned");
+
+	b1 = drv_post(&d, VIRTIO_CONSOLE_RXQ, NULL, 2, true);
+	drv_kick(&d, VIRTIO_CONSOLE_RXQ);
+	CHECK(uc, drv_used(&d, VIRTIO_CONSOLE_RXQ, &id, &len) && len == 2 && !memcmp(hp(&d, b1), "ab", 2),
+	      "pending input delivered when the guest posts a buffer");
+	b2 = drv_post(&d, VIRTIO_CONSOLE_RXQ, NULL, 16, true);
+	drv_kick(&d, VIRTIO_CONSOLE_RXQ);
+	CHECK(uc, drv_used(&d, VIRTIO_CONSOLE_RXQ, &id, &len) && len == 1 && *hp(&d, b2) == 'c', "the rest");
+	b1 = drv_post(&d, VIRTIO_CONSOLE_RXQ, NULL, 16, true);
+	drv_kick(&d, VIRTIO_CONSOLE_RXQ);
+	CHECK(uc, !drv_used(&d, VIRTIO_CONSOLE_RXQ, &id, &len), "no input: the buffer stays posted");
+	CHECK(uc, virtio_console_receive(c, (const unsigned char *)"xy", 2) == 2, "input while a buffer waits");
+	while (virtio_mmio_poll(&c->vm, 0) > 0)
+		;
+	CHECK(uc, drv_used(&d, VIRTIO_CONSOLE_RXQ, &id, &len) && len == 2 && !memcmp(hp(&d, b1), "xy", 2),
+	      "delivered by the worker on the host event");
+	CHECK(uc, virtio_console_receive(c, big, sizeof(big)) == VIRTIO_CONSOLE_INBUF,
+	      "input beyond the buffer is refused (retried later by the caller)");
+	close(p[0]);
+	close(p[1]);
+	drv_fini(&d);
+	free(c);
+}
+
+static void test_rng(struct unit_counts *uc)
+{
+	struct drv d;
+	struct virtio_rng *r;
+	u64 b;
+	u32 id, len;
+	int nonzero = 0;
+
+	drv_init(&d);
+	r = virtio_rng_create(&d.ram, MMIO, 18);
+	drv_up(&d, &r->vm, 1);
+	b = drv_post(&d, 0, NULL, 64, true);
+	drv_kick(&d, 0);
+	for (int i = 0; i < 64; i++)
+		nonzero += hp(&d, b)[i] != 0;
+	CHECK(uc, drv_used(&d, 0, &id, &len) && len == 64 && nonzero > 32, "64 random bytes");
+	drv_post(&d, 0, "x", 1, false);
+	drv_kick(&d, 0);
+	CHECK(uc, drv_used(&d, 0, &id, &len) && len == 0, "a readable-only chain gets 0 bytes");
+	drv_fini(&d);
+	free(r);
+}
+
+static void test_net(struct unit_counts *uc)
+{
+	struct drv d;
+	struct virtio_net *n;
+	int sp[2];
+	u8 mac[6] = { 0x02, 1, 2, 3, 4, 5 }, pkt[12 + 60], got[256], cfg[8];
+	u64 b;
+	u32 id, len;
+
+	drv_init(&d);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sp))
+		abort();
+	n = virtio_net_create(&d.ram, MMIO, 19, sp[0], mac);
+	drv_up(&d, &n->vm, 2);
+	mmio_dispatch(&d.bus, MMIO + VIRTIO_MMIO_CONFIG, cfg, 8, false);
+	CHECK(uc, !memcmp(cfg, mac, 6) && cfg[6] == VIRTIO_NET_S_LINK_UP && cfg[7] == 0, "config: MAC and link up");
+
+	memset(pkt, 0, 12);
+	for (int i = 12; i < (int)sizeof(pkt); i++)
+		pkt[i] = (u8)i;
+	drv_post(&d, VIRTIO_NET_TXQ, pkt, sizeof(pkt), false);
+	drv_kick(&d, VIRTIO_NET_TXQ);
+	CHECK(uc, read(sp[1], got, sizeof(got)) == (ssize_t)sizeof(pkt) && !memcmp(got, pkt, sizeof(pkt)),
+	      "TX: header + frame written to the tap as one packet");
+	CHECK(uc, drv_used(&d, VIRTIO_NET_TXQ, &id, &len) && len == 0, "TX buffer returned");
+
+	/* RX: the packet arrives before any receive buffer; it waits, and goes into the first one posted. */
+	memset(pkt, 0xee, 12); /* garbage in the header the tap fills; num_buffers must become 1 */
+	if (write(sp[1], pkt, sizeof(pkt)) != (ssize_t)sizeof(pkt))
+		abort();
+	while (virtio_mmio_poll(&n->vm, 0) > 0)
+		;
+	CHECK(uc, n->rx_len == sizeof(pkt), "RX: packet held while the guest has no buffer");
+	b = drv_post(&d, VIRTIO_NET_RXQ, NULL, 1526, true);
+	drv_kick(&d, VIRTIO_NET_RXQ);
+	CHECK(uc, drv_used(&d, VIRTIO_NET_RXQ, &id, &len) && len == sizeof(pkt) && hp(&d, b)[10] == 1 &&
+			  hp(&d, b)[11] == 0 && !memcmp(hp(&d, b) + 12, pkt + 12, sizeof(pkt) - 12),
+	      "RX: delivered with num_buffers 1");
+
+	/* a buffer too small for the packet: the packet is dropped, the buffer comes back empty */
+	drv_post(&d, VIRTIO_NET_RXQ, NULL, 32, true);
+	if (write(sp[1], pkt, sizeof(pkt)) != (ssize_t)sizeof(pkt))
+		abort();
+	while (virtio_mmio_poll(&n->vm, 0) > 0)
+		;
+	CHECK(uc, drv_used(&d, VIRTIO_NET_RXQ, &id, &len) && len == 0 && n->rx_dropped == 1 && n->rx_len == 0,
+	      "RX: too-small buffer returned empty, packet dropped");
+	close(sp[1]);
+	close(sp[0]);
+	drv_fini(&d);
+	free(n);
+}
+
+static void test_net_spec(struct unit_counts *uc)
+{
+	struct virtio_net_params p;
+	char err[256];
+	u8 m1[6], m2[6];
+
+	CHECK(uc, virtio_net_parse_spec("mode=tap", &p, err, sizeof(err)) == 0 && p.tap && !p.tapif[0] && !p.have_mac,
+	      "mode=tap");
+	CHECK(uc, virtio_net_parse_spec("mode=tap,tapif=lkvm0,guest_mac=02:aa:bb:cc:dd:0e", &p, err, sizeof(err)) ==
+				  0 && p.tap && !strcmp(p.tapif, "lkvm0") && p.have_mac && p.mac[1] == 0xaa && p.mac[5] == 0x0e,
+	      "mode=tap,tapif,guest_mac");
+	CHECK(uc, virtio_net_parse_spec("mode=none", &p, err, sizeof(err)) == 0 && !p.tap, "mode=none");
+	CHECK(uc, virtio_net_parse_spec("none", &p, err, sizeof(err)) == 0 && !p.tap, "none");
+	CHECK(uc, virtio_net_parse_spec("tapif=t1", &p, err, sizeof(err)) == 0 && p.tap, "tapif alone means tap");
+	CHECK(uc, virtio_net_parse_spec("mode=user", &p, err, sizeof(err)) == -1 && strstr(err, "mode=user"),
+	      "mode=user refused: %s", err);
+	CHECK(uc, virtio_net_parse_spec("mode=tap,guest_mac=03:00:00:00:00:01", &p, err, sizeof(err)) == -1,
+	      "multicast MAC refused: %s", err);
+	CHECK(uc, virtio_net_parse_spec("mode=tap,guest_mac=02:00:00:00:00", &p, err, sizeof(err)) == -1,
+	      "short MAC refused: %s", err);
+	CHECK(uc, virtio_net_parse_spec("mode=tap,guest_mac=02:00:00:00:00:01x", &p, err, sizeof(err)) == -1,
+	      "MAC with trailing junk refused");
+	CHECK(uc, virtio_net_parse_spec("mode=tap,script=/bin/x", &p, err, sizeof(err)) == -1 && strstr(err, "script"),
+	      "unknown key refused: %s", err);
+	CHECK(uc, virtio_net_parse_spec("mode=tap,tapif=abcdefghijklmnopq", &p, err, sizeof(err)) == -1,
+	      "interface name too long refused");
+	CHECK(uc, virtio_net_parse_spec("tap0", &p, err, sizeof(err)) == -1, "bare word refused: %s", err);
+	virtio_net_default_mac("vm1", 0, m1);
+	virtio_net_default_mac("vm1", 0, m2);
+	CHECK(uc, !memcmp(m1, m2, 6) && m1[0] == 0x02 && m1[5] == 0, "default MAC stable and locally administered");
+	virtio_net_default_mac("vm2", 1, m2);
+	CHECK(uc, memcmp(m1, m2, 6) && m2[5] == 1, "default MAC depends on the name and index");
+}
+
+#define ARGS(...) (const char *[]){ __VA_ARGS__ }, (int)(sizeof((const char *[]){ __VA_ARGS__ }) / sizeof(char *))
+
+static int parse(struct kvm_config *cfg, char *err, const char **argv, int argc)
+{
+	bool help;
+	return run_parse_args(argc, argv, cfg, &help, err, 256);
+}
+
+static void test_cli(struct unit_counts *uc)
+{
+	struct kvm_config cfg;
+	char err[256] = "";
+
+	CHECK(uc, parse(&cfg, err, ARGS("-d", "a.img", "--disk", "b.img,ro", "--disk=c.img", "--rng")) == 0 &&
+			  cfg.nr_disks == 3 && !strcmp(cfg.disks[1], "b.img,ro") && cfg.rng,
+	      "-d, --disk, --disk=, --rng");
+	CHECK(uc, parse(&cfg, err, ARGS("-d", "a", "-d", "a", "-d", "a", "-d", "a", "-d", "a", "-d", "a", "-d", "a",
+					"-d", "a", "-d", "a")) == -1 &&
+			  strstr(err, "at most 8"),
+	      "a ninth disk refused: %s", err);
+	CHECK(uc, parse(&cfg, err, ARGS("-d", "x,bogus")) == -1, "bad disk option refused: %s", err);
+	CHECK(uc, parse(&cfg, err, ARGS("-n", "mode=tap,tapif=t0", "--network", "mode=none")) == 0 &&
+			  cfg.nr_nets == 1 && !strcmp(cfg.nets[0], "mode=tap,tapif=t0"),
+	      "-n mode=tap and --network mode=none");
+	CHECK(uc, parse(&cfg, err, ARGS("--network=mode=user")) == -1, "--network mode=user refused: %s", err);
+	CHECK(uc, parse(&cfg, err, ARGS("-k", "K")) == 0 && cfg.nr_disks == 0 && cfg.nr_nets == 0 && !cfg.rng,
+	      "no virtio devices by default");
+}
+
+int main(void)
+{
+	struct unit_counts uc = { 0, 0 };
+
+	log_set_level(LOG_ERROR);
+	test_console(&uc);
+	test_rng(&uc);
+	test_net(&uc);
+	test_net_spec(&uc);
+	test_cli(&uc);
+	UNIT_DONE(&uc);
+}

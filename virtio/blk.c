@@ -1,0 +1,254 @@
+/* virtio-blk device: request parsing, raw-image I/O with preadv/pwritev into guest memory, the device callbacks. */
+#include <endian.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kvm/virtio-blk.h"
+
+/* The slice [skip, skip + len) of iov[0 .. n) as at most cap entries of out. Returns the count, or -1. */
+static int iov_slice(const struct iovec *iov, unsigned int n, u64 skip, u64 len, struct iovec *out, unsigned int cap)
+{
+	unsigned int k = 0;
+
+	for (unsigned int i = 0; i < n && len; i++) {
+		u64 l = iov[i].iov_len, c;
+		if (skip >= l) {
+			skip -= l;
+			continue;
+		}
+		c = l - skip < len ? l - skip : len;
+		if (k >= cap)
+			return -1;
+		out[k++] = (struct iovec){ .iov_base = (u8 *)iov[i].iov_base + skip, .iov_len = c };
+		len -= c;
+		skip = 0;
+	}
+	return (int)k;
+}
+
+int virtio_blk_parse(const struct virtq_chain *ch, struct iovec *data, unsigned int data_cap,
+		     struct virtio_blk_req *req)
+{
+	const struct iovec *rd = ch->iov, *wr = ch->iov + ch->n_out;
+	const struct iovec *last;
+	u8 hdr[VIRTIO_BLK_HDR_BYTES];
+	u32 type;
+	u64 sector;
+	int n = 0;
+
+	*req = (struct virtio_blk_req){ .data = data };
+	if (!ch->n_in || !ch->in_len)
+		return -1;
+	last = &wr[ch->n_in - 1]; /* the engine skips empty buffers, so this one has at least a byte */
+	req->status = (u8 *)last->iov_base + last->iov_len - 1;
+	if (ch->out_len < VIRTIO_BLK_HDR_BYTES) {
+		req->bad_header = true;
+		return 0;
+	}
+	iov_copy_from(rd, ch->n_out, 0, hdr, sizeof(hdr)); /* one copy: the guest may rewrite its header */
+	memcpy(&type, hdr, 4);
+	memcpy(&sector, hdr + 8, 8);
+	req->type = le32toh(type);
+	req->sector = le64toh(sector);
+	switch (req->type) {
+	case VIRTIO_BLK_T_IN:
+	case VIRTIO_BLK_T_GET_ID:
+		n = iov_slice(wr, ch->n_in, 0, ch->in_len - 1, data, data_cap);
+		break;
+	case VIRTIO_BLK_T_OUT:
+		n = iov_slice(rd, ch->n_out, VIRTIO_BLK_HDR_BYTES, ch->out_len - VIRTIO_BLK_HDR_BYTES, data, data_cap);
+		break;
+	default:
+		break;
+	}
+	if (n < 0) {
+		req->bad_header = true; /* cannot happen with data_cap >= the queue size; refuse rather than truncate */
+		return 0;
+	}
+	req->n_data = (unsigned int)n;
+	for (unsigned int i = 0; i < req->n_data; i++)
+		req->data_len += data[i].iov_len;
+	return 0;
+}
+
+/* preadv/pwritev the whole payload at byte offset off, resuming after short transfers; 0 or -errno. */
+static int do_io(int fd, struct iovec *iov, unsigned int n, u64 off, u64 len, bool write)
+{
+	while (len) {
+		unsigned int cnt = n > IOV_MAX ? IOV_MAX : n;
+		ssize_t r = write ? pwritev(fd, iov, (int)cnt, (off_t)off) : preadv(fd, iov, (int)cnt, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -EIO; /* the file shrank under us */
+		off += (u64)r;
+		len -= (u64)r;
+		while (r > 0 && n) { /* advance past what was transferred */
+			if ((size_t)r >= iov->iov_len) {
+				r -= (ssize_t)iov->iov_len;
+				iov++;
+				n--;
+			} else {
+				iov->iov_base = (u8 *)iov->iov_base + r;
+				iov->iov_len -= (size_t)r;
+				r = 0;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Is [sector * 512, + len) inside the disk? Overflow-safe. */
+static bool in_range(const struct virtio_blk_disk *disk, u64 sector, u64 len)
+{
+	u64 off, end;
+
+	if (sector > disk->capacity)
+		return false;
+	off = sector * VIRTIO_BLK_SECTOR_SIZE;
+	return add_ok(off, len, &end) && end <= disk->capacity * VIRTIO_BLK_SECTOR_SIZE;
+}
+
+u32 virtio_blk_execute(struct virtio_blk_disk *disk, struct virtio_blk_req *req)
+{
+	u8 status = VIRTIO_BLK_S_OK;
+	u32 written = 1; /* the status byte */
+	size_t n;
+
+	if (req->bad_header) {
+		status = VIRTIO_BLK_S_IOERR;
+		goto out;
+	}
+	switch (req->type) {
+	case VIRTIO_BLK_T_IN:
+		if (!in_range(disk, req->sector, req->data_len) ||
+		    do_io(disk->fd, req->data, req->n_data, req->sector * VIRTIO_BLK_SECTOR_SIZE, req->data_len, false))
+			status = VIRTIO_BLK_S_IOERR;
+		else
+			written += (u32)(req->data_len > UINT32_MAX - 1 ? UINT32_MAX - 1 : req->data_len);
+		break;
+	case VIRTIO_BLK_T_OUT:
+		if (disk->ro || !in_range(disk, req->sector, req->data_len) ||
+		    do_io(disk->fd, req->data, req->n_data, req->sector * VIRTIO_BLK_SECTOR_SIZE, req->data_len, true))
+			status = VIRTIO_BLK_S_IOERR;
+		break;
+	case VIRTIO_BLK_T_FLUSH:
+		if (fdatasync(disk->fd) < 0)
+			status = VIRTIO_BLK_S_IOERR;
+		break;
+	case VIRTIO_BLK_T_GET_ID:
+		n = iov_copy_to(req->data, req->n_data, 0, disk->id,
+				req->data_len < VIRTIO_BLK_ID_BYTES ? req->data_len : VIRTIO_BLK_ID_BYTES);
+		written += (u32)n;
+		break;
+	default:
+		status = VIRTIO_BLK_S_UNSUPP;
+		break;
+	}
+out:
+	__atomic_store_n(req->status, status, __ATOMIC_RELAXED);
+	return written;
+}
+
+void virtio_blk_make_id(const char *path, unsigned int index, char id[VIRTIO_BLK_ID_BYTES])
+{
+	const char *base = strrchr(path, '/');
+	size_t len;
+
+	base = base ? base + 1 : path;
+	memset(id, 0, VIRTIO_BLK_ID_BYTES);
+	len = strlen(base);
+	if (!len) {
+		char tmp[VIRTIO_BLK_ID_BYTES + 16];
+		snprintf(tmp, sizeof(tmp), "lkvm-disk%u", index);
+		memcpy(id, tmp, strlen(tmp) < VIRTIO_BLK_ID_BYTES ? strlen(tmp) : VIRTIO_BLK_ID_BYTES);
+		return;
+	}
+	memcpy(id, base, len < VIRTIO_BLK_ID_BYTES ? len : VIRTIO_BLK_ID_BYTES);
+}
+
+int virtio_blk_parse_spec(const char *spec, size_t *path_len, bool *ro, char *err, size_t errlen)
+{
+	const char *comma = strchr(spec, ',');
+	const char *opt;
+
+	*ro = false;
+	*path_len = comma ? (size_t)(comma - spec) : strlen(spec);
+	if (*path_len == 0) {
+		snprintf(err, errlen, "-d/--disk '%s': no file name; expected FILE or FILE,ro", spec);
+		return -1;
+	}
+	for (opt = comma; opt; opt = strchr(opt + 1, ',')) {
+		const char *end = strchr(opt + 1, ',');
+		size_t len = end ? (size_t)(end - opt - 1) : strlen(opt + 1);
+		if (len == 2 && !strncmp(opt + 1, "ro", 2)) {
+			*ro = true;
+		} else {
+			snprintf(err, errlen, "-d/--disk %s: unknown disk option '%.*s' (only ',ro' is supported)", spec,
+				 (int)len, opt + 1);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void blk_queue_notify(struct virtio_mmio *vm, unsigned int q)
+{
+	struct virtio_blk *b = vm->priv;
+	struct virtq_chain ch;
+	struct virtio_blk_req req;
+
+	do {
+		while (virtio_mmio_pop(vm, q, &ch)) {
+			if (virtio_blk_parse(&ch, b->data, VIRTIO_BLK_QUEUE_SIZE, &req)) {
+				virtio_mmio_fail(vm, "request at head %u has no device-writable status byte", ch.head);
+				return;
+			}
+			virtq_push(&vm->vq[q], ch.head, virtio_blk_execute(&b->disk, &req));
+		}
+	} while (virtio_mmio_done(vm, q));
+}
+
+struct virtio_blk *virtio_blk_create(const struct guest_ram *ram, u64 base, unsigned int spi, int fd,
+				     u64 size_bytes, bool ro, const char id[VIRTIO_BLK_ID_BYTES])
+{
+	struct virtio_blk *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return NULL;
+	b->data = calloc(VIRTIO_BLK_QUEUE_SIZE, sizeof(*b->data));
+	if (!b->data) {
+		free(b);
+		return NULL;
+	}
+	b->disk.fd = fd;
+	b->disk.ro = ro;
+	b->disk.capacity = size_bytes / VIRTIO_BLK_SECTOR_SIZE;
+	memcpy(b->disk.id, id, VIRTIO_BLK_ID_BYTES);
+	b->ops = (struct virtio_dev_ops){
+		.name = "blk",
+		.device_id = VIRTIO_ID_BLOCK,
+		.features = VIRTIO_FEATURE(VIRTIO_BLK_F_SEG_MAX) | VIRTIO_FEATURE(VIRTIO_BLK_F_BLK_SIZE) |
+			    VIRTIO_FEATURE(VIRTIO_BLK_F_FLUSH) | (ro ? VIRTIO_FEATURE(VIRTIO_BLK_F_RO) : 0),
+		.nr_queues = 1,
+		.queue_max = VIRTIO_BLK_QUEUE_SIZE,
+		.queue_notify = blk_queue_notify,
+	};
+	if (virtio_mmio_init(&b->vm, &b->ops, b, ram, base, spi, VIRTIO_BLK_CONFIG_SIZE)) {
+		virtio_mmio_destroy(&b->vm);
+		free(b->data);
+		free(b);
+		return NULL;
+	}
+	virtio_config_put(&b->vm, 0, b->disk.capacity, 8);                /* capacity */
+	virtio_config_put(&b->vm, 12, VIRTIO_BLK_QUEUE_SIZE - 2, 4);      /* seg_max: header and status aside */
+	virtio_config_put(&b->vm, 20, VIRTIO_BLK_SECTOR_SIZE, 4);         /* blk_size */
+	virtio_config_put(&b->vm, 34, 1, 2);                              /* num_queues */
+	return b;
+}

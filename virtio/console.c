@@ -1,0 +1,119 @@
+/* virtio-console device, single port: transmitq to a host fd, host input buffered until the guest posts buffers. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kvm/virtio-console.h"
+
+static void write_all(int fd, const u8 *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return; /* nobody reads the console (closed pipe): drop, the guest must not stall */
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static void console_tx(struct virtio_console *c)
+{
+	struct virtio_mmio *vm = &c->vm;
+	struct virtq_chain ch;
+
+	do {
+		while (virtio_mmio_pop(vm, VIRTIO_CONSOLE_TXQ, &ch)) {
+			for (unsigned int i = 0; i < ch.n_out; i++)
+				write_all(c->out_fd, ch.iov[i].iov_base, ch.iov[i].iov_len);
+			virtq_push(&vm->vq[VIRTIO_CONSOLE_TXQ], ch.head, 0);
+		}
+	} while (virtio_mmio_done(vm, VIRTIO_CONSOLE_TXQ));
+}
+
+/* Move buffered host input into the guest's receive buffers, as far as they go. */
+static void console_rx(struct virtio_console *c)
+{
+	struct virtio_mmio *vm = &c->vm;
+	struct virtq_chain ch;
+
+	pthread_mutex_lock(&c->in_lock);
+	do {
+		while (c->in_len && virtio_mmio_pop(vm, VIRTIO_CONSOLE_RXQ, &ch)) {
+			const struct iovec *wr = ch.iov + ch.n_out;
+			size_t done = 0;
+			while (c->in_len && done < ch.in_len) {
+				/* the contiguous run from in_head, then wrap */
+				size_t run = VIRTIO_CONSOLE_INBUF - c->in_head, n;
+				if (run > c->in_len)
+					run = c->in_len;
+				n = iov_copy_to(wr, ch.n_in, done, c->in + c->in_head, run);
+				if (!n)
+					break;
+				done += n;
+				c->in_head = (c->in_head + n) % VIRTIO_CONSOLE_INBUF;
+				c->in_len -= n;
+			}
+			virtq_push(&vm->vq[VIRTIO_CONSOLE_RXQ], ch.head, (u32)done);
+		}
+	} while (virtio_mmio_done(vm, VIRTIO_CONSOLE_RXQ) && c->in_len);
+	pthread_mutex_unlock(&c->in_lock);
+}
+
+static void console_queue_notify(struct virtio_mmio *vm, unsigned int q)
+{
+	struct virtio_console *c = vm->priv;
+
+	if (q == VIRTIO_CONSOLE_TXQ)
+		console_tx(c);
+	else
+		console_rx(c); /* the guest posted receive buffers */
+}
+
+static void console_host_event(struct virtio_mmio *vm)
+{
+	console_rx(vm->priv);
+}
+
+size_t virtio_console_receive(struct virtio_console *c, const unsigned char *buf, size_t len)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&c->in_lock);
+	while (n < len && c->in_len < VIRTIO_CONSOLE_INBUF) {
+		c->in[(c->in_head + c->in_len) % VIRTIO_CONSOLE_INBUF] = buf[n++];
+		c->in_len++;
+	}
+	pthread_mutex_unlock(&c->in_lock);
+	if (n)
+		virtio_mmio_wake(&c->vm);
+	return n;
+}
+
+static const struct virtio_dev_ops console_ops = {
+	.name = "console",
+	.device_id = VIRTIO_ID_CONSOLE,
+	.features = 0,
+	.nr_queues = 2,
+	.queue_max = VIRTIO_CONSOLE_QUEUE_SIZE,
+	.queue_notify = console_queue_notify,
+	.host_event = console_host_event,
+};
+
+struct virtio_console *virtio_console_create(const struct guest_ram *ram, u64 base, unsigned int spi, int out_fd)
+{
+	struct virtio_console *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->out_fd = out_fd;
+	pthread_mutex_init(&c->in_lock, NULL);
+	if (virtio_mmio_init(&c->vm, &console_ops, c, ram, base, spi, VIRTIO_CONSOLE_CONFIG_SIZE)) {
+		virtio_mmio_destroy(&c->vm);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
