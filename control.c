@@ -115,6 +115,7 @@ void control_listen(struct kvm *kvm)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char err[300];
+	struct stat st;
 	int fd;
 	mode_t old;
 
@@ -124,9 +125,17 @@ void control_listen(struct kvm *kvm)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		die_perror("socket");
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-		die("a VM named %s is already running (socket %s is in use); pick another --name", kvm->name,
-		    kvm->ctl_path);
+	/* A restore may race the saved VM's exit during a migration: give it kvm->ctl_wait_ms to leave. */
+	for (unsigned int waited = 0; connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0; waited += 100) {
+		close(fd);
+		if (waited >= kvm->ctl_wait_ms)
+			die("a VM named %s is already running (socket %s is in use); pick another --name", kvm->name,
+			    kvm->ctl_path);
+		usleep(100 * 1000);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			die_perror("socket");
+	}
 	if (errno == ECONNREFUSED) /* a stale socket from an lkvm that was killed: take the name over */
 		unlink(kvm->ctl_path);
 	close(fd);
@@ -142,6 +151,10 @@ void control_listen(struct kvm *kvm)
 	umask(old);
 	if (listen(fd, 8) < 0)
 		die_perror("listen");
+	if (stat(kvm->ctl_path, &st) == 0) {
+		kvm->ctl_dev = st.st_dev;
+		kvm->ctl_ino = st.st_ino;
+	}
 	kvm->ctl_fd = fd;
 }
 
@@ -193,9 +206,13 @@ void control_serve_one(struct kvm *kvm)
 
 void control_cleanup(struct kvm *kvm)
 {
+	struct stat st;
+
 	if (kvm->ctl_fd >= 0) {
 		close(kvm->ctl_fd);
-		unlink(kvm->ctl_path);
+		/* Only our own socket: a restored successor may already have taken the name. */
+		if (stat(kvm->ctl_path, &st) == 0 && st.st_dev == kvm->ctl_dev && st.st_ino == kvm->ctl_ino)
+			unlink(kvm->ctl_path);
 		kvm->ctl_fd = -1;
 	}
 }

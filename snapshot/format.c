@@ -290,13 +290,14 @@ int snapr_file_header(struct snap_reader *r)
 	}
 	if (rd(r, h + 8, sizeof(h) - 8))
 		return -1;
-	if (get_le32(h + 20) != (u32)crc32(0, h, 20)) {
-		snprintf(r->err, sizeof(r->err), "file header checksum mismatch (corrupt snapshot)");
-		return -1;
-	}
+	/* The version decides the rest of the layout, so it is judged before the header checksum. */
 	v = get_le32(h + 8);
 	if (v != SNAP_VERSION) {
 		snprintf(r->err, sizeof(r->err), "snapshot format version %u; this lkvm reads version %u", v, SNAP_VERSION);
+		return -1;
+	}
+	if (get_le32(h + 20) != (u32)crc32(0, h, 20)) {
+		snprintf(r->err, sizeof(r->err), "file header checksum mismatch (corrupt snapshot)");
 		return -1;
 	}
 	v = get_le32(h + 12);

@@ -192,11 +192,46 @@ static void restore_devices(struct restore_state *st, struct kvm *kvm)
 	free(used);
 }
 
+/* 'lkvm restore --info FILE': check every section's framing and CRC, print the description, start nothing. */
+static int snapshot_info(const char *path)
+{
+	static const char *const names[] = { "?", "config", "ram", "vcpu", "irqchip", "device" };
+	struct snap_reader r;
+	u64 ram_sections = 0, ram_bytes = 0;
+	int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : STDIN_FILENO, rc;
+
+	if (fd < 0)
+		die("Unable to open snapshot %s: %s", path, strerror(errno));
+	snapr_init(&r, fd);
+	if (snapr_file_header(&r))
+		die("snapshot %s: %s", path, r.err);
+	printf("snapshot %s: lkvm format %d, arm64\n", path, SNAP_VERSION);
+	while ((rc = snapr_next(&r)) == 1) {
+		u64 at = r.off - r.len - 20;
+		if (r.type == SNAP_SEC_CONFIG) {
+			printf("%s", (const char *)r.payload);
+		}
+		if (r.type == SNAP_SEC_RAM) {
+			ram_sections++;
+			ram_bytes += r.len;
+		}
+		printf("section %llu: %s at byte %llu, %llu bytes\n", (unsigned long long)r.sections,
+		       r.type < ARRAY_SIZE(names) ? names[r.type] : "?", (unsigned long long)at, (unsigned long long)r.len);
+	}
+	if (rc < 0)
+		die("snapshot %s: %s", path, r.err);
+	printf("ok: %llu sections (%llu RAM chunks, %llu bytes compressed), %llu bytes in all\n",
+	       (unsigned long long)r.sections, (unsigned long long)ram_sections, (unsigned long long)ram_bytes,
+	       (unsigned long long)r.off);
+	snapr_free(&r);
+	return 0;
+}
+
 int cmd_restore(int argc, const char **argv)
 {
 	const char *name = NULL, *clock = "continue", *pos[1], *disks[8];
 	unsigned int nr_disks = 0;
-	bool help = false;
+	bool help = false, info = false;
 	struct restore_state st;
 	struct snap_reader r;
 	struct kvm *kvm;
@@ -213,6 +248,7 @@ int cmd_restore(int argc, const char **argv)
 			{ 0, "clock", OPT_STRING, &clock, "continue|advance",
 			  "Virtual counter across the downtime: continue where it stopped (default) or advance by it", NULL,
 			  0 },
+			{ 0, "info", OPT_BOOL, &info, NULL, "Only check the snapshot and describe it; start nothing", NULL, 0 },
 			{ 'h', "help", OPT_BOOL, &help, NULL, "Show this help", NULL, 0 },
 			{ 0, NULL, OPT_END, NULL, NULL, NULL, NULL, 0 },
 		};
@@ -244,6 +280,8 @@ int cmd_restore(int argc, const char **argv)
 	}
 	if (n != 1)
 		die("usage: lkvm restore [--name NAME] [-d IMAGE]... [--clock continue|advance] FILE  ('-' reads stdin)");
+	if (info)
+		return snapshot_info(pos[0]);
 	if (strcmp(clock, "continue") && strcmp(clock, "advance"))
 		die("--clock %s: expected continue or advance", clock);
 	st.clock_advance = !strcmp(clock, "advance");
@@ -266,6 +304,7 @@ int cmd_restore(int argc, const char **argv)
 			name = strdup(saved_name);
 	}
 	kvm = kvm_alloc(name);
+	kvm->ctl_wait_ms = 15000; /* a migration source may still be confirming the save */
 	apply_config(&st, kvm, disks, nr_disks);
 	for (unsigned int i = 0; i < kvm->cfg.nr_disks; i++) {
 		/* Check disks now: a missing one must fail before the RAM is read. */

@@ -195,6 +195,8 @@ void snapshot_serve(struct kvm *kvm, int fd, bool stop)
 			verdict[0] ? verdict : "no answer");
 		goto resume;
 	}
+	if (stop) /* the name is free for the restored VM from now on */
+		control_cleanup(kvm);
 	dprintf(fd, "ok\n");
 	if (stop) {
 		pr_info("VM %s saved; stopping as asked (--stop)", kvm->name);

@@ -3,6 +3,7 @@
 #define KVM_KVM_H
 
 #include <pthread.h>
+#include <sys/types.h>
 
 #include "kvm/arm-layout.h"
 #include "kvm/devices.h"
@@ -48,6 +49,9 @@ struct kvm {
 	char name[72];      /* --name, or guest-PID */
 	char ctl_path[108]; /* control socket (fits sun_path) */
 	int ctl_fd;
+	dev_t ctl_dev;           /* identity of our socket file, so we never unlink a successor's */
+	ino_t ctl_ino;
+	unsigned int ctl_wait_ms; /* how long to wait for a live socket of the same name to go away */
 	int sys_fd, vm_fd;
 	int vcpu_mmap_size;
 	unsigned int ipa_bits;

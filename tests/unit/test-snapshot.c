@@ -131,9 +131,13 @@ int main(void)
 	}
 	CHECK(&uc, bad_flip == 0, "all %zu single-byte corruptions refused", size);
 	{
-		int t = copy_prefix(fd, size, 8); /* version byte: caught by the header CRC */
+		int t = copy_prefix(fd, size, 8); /* version byte: named as such */
 		load(t, &dst, err, sizeof(err), &sections);
-		CHECK(&uc, strstr(err, "checksum") != NULL, "flipped version: %s", err);
+		CHECK(&uc, strstr(err, "version") != NULL, "flipped version: %s", err);
+		close(t);
+		t = copy_prefix(fd, size, 17); /* header size field: caught by the header CRC */
+		load(t, &dst, err, sizeof(err), &sections);
+		CHECK(&uc, strstr(err, "checksum") != NULL || strstr(err, "header size") != NULL, "flipped header: %s", err);
 		close(t);
 	}
 	/* A well-formed header with another version number (CRC fixed up) says so. */
