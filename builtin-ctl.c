@@ -1,4 +1,4 @@
-/* 'lkvm list', 'lkvm stat' and 'lkvm stop': clients of the per-VM control sockets. */
+/* 'lkvm list', 'lkvm stat', 'lkvm stop', 'lkvm pause', 'lkvm resume': clients of the per-VM control sockets. */
 #include <dirent.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -165,11 +165,12 @@ int cmd_stat(int argc, const char **argv)
 	return 0;
 }
 
-int cmd_stop(int argc, const char **argv)
+/* A request that takes only --name and answers "ok". */
+static int simple_request(int argc, const char **argv, const char *req)
 {
 	const char *name = NULL;
 	const struct option_desc opts[] = {
-		{ 'n', "name", OPT_STRING, &name, "name", "The VM to stop", NULL, 0 },
+		{ 'n', "name", OPT_STRING, &name, "name", "The VM", NULL, 0 },
 		{ 0, NULL, OPT_END, NULL, NULL, NULL, NULL, 0 },
 	};
 	char err[400];
@@ -177,8 +178,23 @@ int cmd_stop(int argc, const char **argv)
 	if (options_parse(opts, argc, argv, NULL, NULL, 0, err, sizeof(err)) < 0)
 		die("%s", err);
 	if (!name)
-		die("lkvm stop: which VM? give --name NAME (see 'lkvm list')");
-	if (control_request(name, "stop", NULL, err, sizeof(err)))
+		die("lkvm %s: which VM? give --name NAME (see 'lkvm list')", req);
+	if (control_request(name, req, NULL, err, sizeof(err)))
 		die("VM %s: %s", name, err);
 	return 0;
+}
+
+int cmd_stop(int argc, const char **argv)
+{
+	return simple_request(argc, argv, "stop");
+}
+
+int cmd_pause(int argc, const char **argv)
+{
+	return simple_request(argc, argv, "pause");
+}
+
+int cmd_resume(int argc, const char **argv)
+{
+	return simple_request(argc, argv, "resume");
 }

@@ -1,4 +1,4 @@
-/* 'lkvm save', 'lkvm pause', 'lkvm resume': the client side; save writes atomically or streams to stdout. */
+/* 'lkvm save': the client side; writes the VM's snapshot stream atomically to a file, or to stdout. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -14,6 +14,7 @@
 
 #include "kvm/builtin.h"
 #include "kvm/control.h"
+#include "kvm/io.h"
 #include "kvm/log.h"
 #include "kvm/options.h"
 #include "kvm/snapshot.h"
@@ -47,36 +48,6 @@ static void show_progress(struct save_job *j, bool final)
 	fprintf(stderr, "\r  saving: RAM %llu/%llu MiB, %.1f MiB written, %.1f MiB/s%s",
 		(unsigned long long)(j->ram_done >> 20), (unsigned long long)(j->ram_total >> 20),
 		(double)j->bytes / 1048576.0, el > 0 ? (double)j->bytes / 1048576.0 / el : 0.0, final ? "\n" : "");
-}
-
-static int read_full(int fd, void *buf, size_t len)
-{
-	u8 *p = buf;
-	while (len) {
-		ssize_t n = read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int write_full(int fd, const void *buf, size_t len)
-{
-	const u8 *p = buf;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 static u64 le64(const u8 *p)
@@ -253,30 +224,3 @@ fail:
 	    j.target);
 }
 
-static int simple_request(int argc, const char **argv, const char *req)
-{
-	const char *name = NULL;
-	const struct option_desc opts[] = {
-		{ 'n', "name", OPT_STRING, &name, "name", "The VM", NULL, 0 },
-		{ 0, NULL, OPT_END, NULL, NULL, NULL, NULL, 0 },
-	};
-	char err[400];
-
-	if (options_parse(opts, argc, argv, NULL, NULL, 0, err, sizeof(err)) < 0)
-		die("%s", err);
-	if (!name)
-		die("lkvm %s: which VM? give --name NAME (see 'lkvm list')", req);
-	if (control_request(name, req, NULL, err, sizeof(err)))
-		die("VM %s: %s", name, err);
-	return 0;
-}
-
-int cmd_pause(int argc, const char **argv)
-{
-	return simple_request(argc, argv, "pause");
-}
-
-int cmd_resume(int argc, const char **argv)
-{
-	return simple_request(argc, argv, "resume");
-}

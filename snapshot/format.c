@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "kvm/io.h"
 #include "kvm/options.h"
 #include "kvm/snapshot.h"
 
@@ -29,21 +30,6 @@ static u32 get_le32(const u8 *p)
 static u64 get_le64(const u8 *p)
 {
 	return (u64)get_le32(p) | (u64)get_le32(p + 4) << 32;
-}
-
-static int write_all(int fd, const void *data, size_t len)
-{
-	const u8 *p = data;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /* ---- writer ---- */
@@ -74,7 +60,7 @@ static int emit(struct snap_writer *w, const void *data, size_t len)
 	int r;
 	if (w->error)
 		return -w->error;
-	r = write_all(w->fd, data, len);
+	r = write_full(w->fd, data, len);
 	if (r) {
 		w->error = -r;
 		return r;
