@@ -108,6 +108,14 @@ int snapshot_write(struct kvm *kvm, int fd, char *err, size_t errlen)
 
 	if (snapw_init(&w, fd))
 		return snprintf(err, errlen, "out of memory"), -1;
+	/* Every device on the bus carries guest-visible state: refuse rather than lose it. */
+	for (struct device *d = kvm->devices.head; d; d = d->next) {
+		if (d->mmio_size && !d->save) {
+			snprintf(err, errlen, "device %s at 0x%llx cannot be saved", d->name, (unsigned long long)d->mmio_base);
+			snapw_free(&w);
+			return -1;
+		}
+	}
 	cfg = config_text(kvm, err, errlen);
 	if (!cfg)
 		goto out;

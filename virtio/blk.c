@@ -215,6 +215,15 @@ static void blk_queue_notify(struct virtio_mmio *vm, unsigned int q)
 	} while (virtio_mmio_done(vm, q));
 }
 
+/* Before a snapshot: every completed write is on stable storage, so the image matches the saved guest. */
+static void blk_quiesce(struct virtio_mmio *vm)
+{
+	struct virtio_blk *b = vm->priv;
+
+	if (!b->disk.ro && fdatasync(b->disk.fd) < 0)
+		pr_warn("%s: fdatasync before the snapshot failed: %s", vm->label, strerror(errno));
+}
+
 struct virtio_blk *virtio_blk_create(const struct guest_ram *ram, u64 base, unsigned int spi, int fd,
 				     u64 size_bytes, bool ro, const char id[VIRTIO_BLK_ID_BYTES])
 {
@@ -239,6 +248,7 @@ struct virtio_blk *virtio_blk_create(const struct guest_ram *ram, u64 base, unsi
 		.nr_queues = 1,
 		.queue_max = VIRTIO_BLK_QUEUE_SIZE,
 		.queue_notify = blk_queue_notify,
+		.quiesce = blk_quiesce,
 	};
 	if (virtio_mmio_init(&b->vm, &b->ops, b, ram, base, spi, VIRTIO_BLK_CONFIG_SIZE)) {
 		virtio_mmio_destroy(&b->vm);

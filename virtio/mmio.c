@@ -356,7 +356,8 @@ int virtio_mmio_init(struct virtio_mmio *vm, const struct virtio_dev_ops *ops, v
 	snprintf(vm->label, sizeof(vm->label), "virtio-%s@0x%llx", ops->name, (unsigned long long)base);
 	pthread_mutex_init(&vm->lock, NULL);
 	vm->dev = (struct device){ .name = vm->label, .mmio_base = base, .mmio_size = ARM_VIRTIO_MMIO_SLOT,
-				   .ops = &virtio_mmio_ops, .gen_fdt = mmio_gen_fdt, .priv = vm };
+				   .ops = &virtio_mmio_ops, .gen_fdt = mmio_gen_fdt, .quiesce = virtio_mmio_quiesce,
+				   .save = virtio_mmio_save, .restore = virtio_mmio_restore, .priv = vm };
 	for (unsigned int q = 0; q < ops->nr_queues; q++) {
 		vm->kick_fd[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		vm->iov[q] = calloc(ops->queue_max, sizeof(struct iovec));

@@ -15,6 +15,9 @@
 #include "kvm/virtio-rng.h"
 #include "kvm/virtio.h"
 
+_Static_assert(ARRAY_SIZE(((struct kvm_config *)0)->disks) == VIRTIO_MAX_DISKS, "kvm_config.disks[] size");
+_Static_assert(ARRAY_SIZE(((struct kvm_config *)0)->nets) == VIRTIO_MAX_NICS, "kvm_config.nets[] size");
+
 /* The next free virtio-mmio slot: its base address and SPI. */
 static u64 take_slot(struct kvm *kvm, const char *what, unsigned int *spi)
 {

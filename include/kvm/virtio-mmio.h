@@ -71,6 +71,8 @@ struct virtio_dev_ops {
 	void (*fd_ready)(struct virtio_mmio *vm, short revents);
 	/* optional, any thread, lock held: the driver reset the device (status 0); drop device-side queue state. */
 	void (*reset)(struct virtio_mmio *vm);
+	/* optional, main thread, lock held: a snapshot is about to be taken (e.g. flush the backing file). */
+	void (*quiesce)(struct virtio_mmio *vm);
 };
 
 struct virtio_mmio {
@@ -133,6 +135,13 @@ static inline void virtio_config_put(struct virtio_mmio *vm, u32 off, u64 val, u
 	for (unsigned int i = 0; i < bytes && off + i < VIRTIO_MMIO_CONFIG_MAX; i++)
 		vm->config[off + i] = (u8)(val >> (8 * i));
 }
+
+/* Snapshot hooks (virtio/snapshot.c), installed on every virtio device. */
+struct snap_writer;
+struct snap_cursor;
+void virtio_mmio_quiesce(struct device *dev, bool pause);
+int virtio_mmio_save(struct device *dev, struct snap_writer *w);
+int virtio_mmio_restore(struct device *dev, struct snap_cursor *c, char *err, size_t errlen);
 
 /* Helpers for device callbacks (lock held). */
 /* Pop a chain from queue q: 1 got one, 0 none; a ring violation marks the device as needing reset, returns 0. */

@@ -66,7 +66,7 @@ if run_case pvhog --pvtime 1; then
 		pm=$((diff * 1000 / dd))
 		diag "accuracy: record grew ${ds} ns, host run delay grew ${dd} ns: off by $((pm / 10)).$((pm % 10))%"
 		check "accuracy: record delta ${ds} ns within 5% of host run delay ${dd} ns ($((pm / 10)).$((pm % 10))%)" [ "$pm" -le 50 ]
-		check "lkvm stat --steal: monotonic (${S_A} <= ${S_B} <= ${S_C})" [ "$S_A" -le "$S_B" ] && [ "$S_B" -le "${S_C:-0}" ]
+		check "lkvm stat --steal: monotonic (${S_A} <= ${S_B} <= ${S_C})" [ "$S_A" -le "$S_B" -a "$S_B" -le "${S_C:-0}" ]
 		# the guest's accounted steal (10 ms ticks) vs the record, read moments apart with the vCPU idle
 		g_ns=$((GUEST_TOTAL * 10000000))
 		gd=$((g_ns > S_C ? g_ns - S_C : S_C - g_ns))

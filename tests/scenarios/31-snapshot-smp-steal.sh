@@ -31,9 +31,9 @@ if wait_for "$OUT" "CPU1 4" 100 && wait_for "$OUT" "CPU0 4" 10; then
 	wait_for "$OUT" "CPU0 $((c0 + 3))" 60
 	wait_for "$OUT" "CPU1 $((c1 + 3))" 30
 	check "2 vCPUs: CPU0's counter continues ($c0 -> $(firstn "$OUT" CPU0) .. $(lastn "$OUT" CPU0))" \
-		[ "$(firstn "$OUT" CPU0)" = $((c0 + 1)) ] && [ "$(lastn "$OUT" CPU0)" -ge $((c0 + 3)) ]
+		[ "$(firstn "$OUT" CPU0)" = $((c0 + 1)) -a "$(lastn "$OUT" CPU0)" -ge $((c0 + 3)) ]
 	check "2 vCPUs: CPU1's counter continues ($c1 -> $(firstn "$OUT" CPU1) .. $(lastn "$OUT" CPU1))" \
-		[ "$(firstn "$OUT" CPU1)" = $((c1 + 1)) ] && [ "$(lastn "$OUT" CPU1)" -ge $((c1 + 3)) ]
+		[ "$(firstn "$OUT" CPU1)" = $((c1 + 1)) -a "$(lastn "$OUT" CPU1)" -ge $((c1 + 3)) ]
 	"$LKVM" stop --name smpvm >>"$LOG" 2>&1
 	guest_wait
 else

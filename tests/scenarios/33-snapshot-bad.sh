@@ -59,7 +59,7 @@ n0=$(tr -d '\r' <"$SRC_OUT" | sed -n 's/^COUNT \([0-9]*\) .*/\1/p' | tail -n 1)
 rc=$?
 sed 's/^/[disk full] /' "$WORK/full.err" >>"$LOG"
 check "disk full: save fails (exit $rc) with one line: $(head -c 100 "$WORK/full.err")" \
-	[ "$rc" -ne 0 ] && [ "$(grep -c '[^[:space:]]' "$WORK/full.err")" -eq 1 ]
+	[ "$rc" -ne 0 -a "$(grep -c '[^[:space:]]' "$WORK/full.err")" -eq 1 ]
 check "disk full: the older snapshot is intact" [ "$(md5sum <"$WORK/small/vm.snap")" = "$sum0" ]
 check "disk full: no temporary file left behind" [ "$(ls -A "$WORK/small" | wc -l)" -eq 1 ]
 check "disk full: the VM keeps running (counts past $n0)" wait_for "$SRC_OUT" "COUNT $((n0 + 3)) " 30

@@ -52,6 +52,12 @@ for f in "$REPO"/build/tools/* "$REPO"/build/guest/*.bin; do
 	cp "$f" "$root/tools/"
 	tools="$tools $(basename "$f")"
 done
+# L1's own modules: tun for the virtio-net tap scenarios
+mkdir -p "$root/lib/modules-l1"
+for m in tun; do
+	f=$(find "$OUT"/kernel/lib/modules -name "$m.ko" 2>/dev/null | head -n 1)
+	[ -n "$f" ] && cp "$f" "$root/lib/modules-l1/"
+done
 mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null || true
 
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$OUT/l1.cpio.tmp"
