@@ -136,8 +136,12 @@ void control_listen(struct kvm *kvm)
 		if (fd < 0)
 			die_perror("socket");
 	}
-	if (errno == ECONNREFUSED) /* a stale socket from an lkvm that was killed: take the name over */
+	if (errno == ECONNREFUSED) {
+		/* A stale socket from an lkvm that was killed: take the name over. Anything else is not ours. */
+		if (lstat(kvm->ctl_path, &st) == 0 && !S_ISSOCK(st.st_mode))
+			die("%s exists and is not a socket; remove it or pick another --name", kvm->ctl_path);
 		unlink(kvm->ctl_path);
+	}
 	close(fd);
 
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);

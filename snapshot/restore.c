@@ -31,6 +31,8 @@ struct restore_state {
 	unsigned int nr_dev;
 	u64 realtime_ns, cntfrq;
 	bool clock_advance;
+	bool progress;
+	struct timespec t0, last;
 };
 
 static void stash(struct stashed *s, const struct snap_reader *r)
@@ -111,10 +113,31 @@ static void apply_config(struct restore_state *st, struct kvm *kvm, const char *
 	}
 }
 
+/* On a terminal: RAM restored so far, total, rate. */
+static void progress(struct restore_state *st, struct kvm *kvm, u64 done, bool final)
+{
+	struct timespec now;
+	double el;
+
+	if (!st->progress)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	el = (double)(now.tv_sec - st->t0.tv_sec) + (double)(now.tv_nsec - st->t0.tv_nsec) / 1e9;
+	if (!final && (double)(now.tv_sec - st->last.tv_sec) + (double)(now.tv_nsec - st->last.tv_nsec) / 1e9 < 0.1)
+		return;
+	st->last = now;
+	fprintf(stderr, "\r  restoring: RAM %llu/%llu MiB, %.1f MiB/s%s", (unsigned long long)(done >> 20),
+		(unsigned long long)(kvm->ram.size >> 20), el > 0 ? (double)(done >> 20) / el : 0.0, final ? "\n" : "");
+}
+
 static void read_sections(struct restore_state *st, struct snap_reader *r, struct kvm *kvm)
 {
 	char err[256];
 	int rc;
+
+	st->progress = isatty(STDERR_FILENO);
+	clock_gettime(CLOCK_MONOTONIC, &st->t0);
+	st->last = st->t0;
 
 	st->vcpu = calloc(kvm->nr_cpus, sizeof(*st->vcpu));
 	st->pvtime_ipa = calloc(kvm->nr_cpus, sizeof(u64));
@@ -128,6 +151,7 @@ static void read_sections(struct restore_state *st, struct snap_reader *r, struc
 		case SNAP_SEC_RAM:
 			if (snap_ram_chunk_decode(r->payload, r->len, &kvm->ram, err, sizeof(err)))
 				die("snapshot %s: %s", st->file, err);
+			progress(st, kvm, r->len >= 8 ? *(const u64 *)r->payload + SNAP_RAM_CHUNK : 0, false);
 			break;
 		case SNAP_SEC_VCPU:
 			if (arch_vcpu_section_peek(r->payload, r->len, &id, &ipa) || id >= kvm->nr_cpus || st->vcpu[id].data)
@@ -151,8 +175,12 @@ static void read_sections(struct restore_state *st, struct snap_reader *r, struc
 			    (unsigned long long)r->off);
 		}
 	}
-	if (rc < 0)
+	if (rc < 0) {
+		if (st->progress)
+			fputc('\n', stderr);
 		die("snapshot %s: %s", st->file, r->err);
+	}
+	progress(st, kvm, kvm->ram.size, true);
 	for (unsigned int i = 0; i < kvm->nr_cpus; i++)
 		if (!st->vcpu[i].data)
 			die("snapshot %s: state of vCPU %u is missing", st->file, i);

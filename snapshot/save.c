@@ -100,6 +100,24 @@ static void quiesce_devices(struct kvm *kvm, bool pause)
 			d->quiesce(d, pause);
 }
 
+/* Can this VM be saved at all? Checked before anything is paused or streamed. */
+static int snapshot_supported(struct kvm *kvm, char *err, size_t errlen)
+{
+	if (kvm->arch.gic_type != IRQCHIP_GICV3) {
+		snprintf(err, errlen, "VMs with --irqchip %s cannot be saved yet (gicv3 can)",
+			 kvm->arch.gic_type == IRQCHIP_GICV2 ? "gicv2" : "gicv3-its");
+		return -1;
+	}
+	/* Every device on the bus carries guest-visible state: refuse rather than lose it. */
+	for (struct device *d = kvm->devices.head; d; d = d->next) {
+		if (d->mmio_size && !d->save) {
+			snprintf(err, errlen, "device %s at 0x%llx cannot be saved", d->name, (unsigned long long)d->mmio_base);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int snapshot_write(struct kvm *kvm, int fd, char *err, size_t errlen)
 {
 	struct snap_writer w;
@@ -108,13 +126,9 @@ int snapshot_write(struct kvm *kvm, int fd, char *err, size_t errlen)
 
 	if (snapw_init(&w, fd))
 		return snprintf(err, errlen, "out of memory"), -1;
-	/* Every device on the bus carries guest-visible state: refuse rather than lose it. */
-	for (struct device *d = kvm->devices.head; d; d = d->next) {
-		if (d->mmio_size && !d->save) {
-			snprintf(err, errlen, "device %s at 0x%llx cannot be saved", d->name, (unsigned long long)d->mmio_base);
-			snapw_free(&w);
-			return -1;
-		}
+	if (snapshot_supported(kvm, err, errlen)) {
+		snapw_free(&w);
+		return -1;
 	}
 	cfg = config_text(kvm, err, errlen);
 	if (!cfg)
@@ -190,6 +204,10 @@ void snapshot_serve(struct kvm *kvm, int fd, bool stop)
 	bool was_paused = kvm_is_paused(kvm);
 
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (snapshot_supported(kvm, err, sizeof(err))) {
+		dprintf(fd, "error: %s\n", err);
+		return;
+	}
 	kvm_pause(kvm);
 	quiesce_devices(kvm, true);
 	if (dprintf(fd, "stream\n") < 0 || snapshot_write(kvm, fd, err, sizeof(err))) {

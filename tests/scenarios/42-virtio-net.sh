@@ -30,36 +30,26 @@ guest_send "ping -c 3 -W 3 $HOST_IP >/dev/null && echo PING-\$((1+1))-OK"
 check "guest pings the host" wait_for "$OUT" "PING-2-OK" 40
 check "host pings the guest" sh -c "ping -c 2 -W 5 $GUEST_IP >>'$LOG' 2>&1"
 
-# guest -> host
-dd if=/dev/urandom of="$WORK/h2g" bs=1024 count=4096 2>/dev/null
-nc -l -p 5000 >"$WORK/g2h.recv" &
-NCPID=$!
-sleep 1
-guest_send "dd if=/dev/urandom of=/tmp/blob bs=4096 count=1024 2>/dev/null; echo GSUM-\$((1))=\$(md5sum </tmp/blob | cut -d' ' -f1) \$(wc -c </tmp/blob)"
+# guest -> host: the guest serves a 4 MiB file over HTTP (busybox httpd), the host fetches it
+guest_send "mkdir -p /tmp/www; dd if=/dev/urandom of=/tmp/www/blob bs=4096 count=1024 2>/dev/null; httpd -p 8000 -h /tmp/www; echo GSUM-\$((1))=\$(md5sum </tmp/www/blob | cut -d' ' -f1) \$(wc -c </tmp/www/blob)"
 wait_for "$OUT" "GSUM-1=" 60
-guest_send "nc -w 3 $HOST_IP 5000 </tmp/blob; echo SENT-\$((1))"
-wait_for "$OUT" "SENT-1" 90
-# the guest's nc returns once its socket buffer holds the data; the host's ends at the guest's FIN
-i=0
-while kill -0 "$NCPID" 2>/dev/null && [ $i -lt 60 ]; do
-	sleep 1
-	i=$((i + 1))
-done
-kill "$NCPID" 2>/dev/null
-wait "$NCPID" 2>/dev/null
+t0=$(now_cs)
+wget -q -O "$WORK/g2h.recv" "http://$GUEST_IP:8000/blob" >>"$LOG" 2>&1
+t1=$(now_cs)
 gsum=$(tr -d '\r' <"$OUT" | sed -n 's/^GSUM-1=\([0-9a-f]*\) 4194304$/\1/p' | head -n 1)
 hsum=$(md5sum <"$WORK/g2h.recv" | cut -d' ' -f1)
-check "4 MiB guest -> host: checksums match ($(wc -c <"$WORK/g2h.recv") bytes, $hsum)" [ -n "$gsum" -a "$gsum" = "$hsum" -a "$(wc -c <"$WORK/g2h.recv")" -eq 4194304 ]
+got=$(wc -c <"$WORK/g2h.recv")
+check "4 MiB guest -> host: ${got} bytes in $(cs_fmt $((t1 - t0))) s, checksums match" [ -n "$gsum" -a "$gsum" = "$hsum" -a "$got" -eq 4194304 ]
 
-# host -> guest
-guest_send "nc -l -p 5001 >/tmp/in & echo LISTEN-\$((2))"
-wait_for "$OUT" "LISTEN-2" 30
-sleep 1
-nc -w 3 $GUEST_IP 5001 <"$WORK/h2g" >>"$LOG" 2>&1
-want=$(md5sum <"$WORK/h2g" | cut -d' ' -f1)
-guest_send "sleep 2; echo RSUM-\$((3))=\$(md5sum </tmp/in | cut -d' ' -f1) \$(wc -c </tmp/in)"
-wait_for "$OUT" "RSUM-3=" 60
-check "4 MiB host -> guest: checksums match" has "$OUT" "RSUM-3=$want"
+# host -> guest: the host serves a 4 MiB file, the guest fetches it
+mkdir -p "$WORK/www"
+dd if=/dev/urandom of="$WORK/www/h2g" bs=4096 count=1024 2>/dev/null
+want=$(md5sum <"$WORK/www/h2g" | cut -d' ' -f1)
+httpd -p 8001 -h "$WORK/www"
+guest_send "wget -q -O /tmp/in http://$HOST_IP:8001/h2g; echo RSUM-\$((3))=\$(md5sum </tmp/in | cut -d' ' -f1) \$(wc -c </tmp/in)"
+wait_for "$OUT" "RSUM-3=" 90
+check "4 MiB host -> guest: checksums match" has "$OUT" "RSUM-3=$want 4194304"
+pkill -f "httpd -p 8001" 2>/dev/null || kill $(pidof httpd) 2>/dev/null
 guest_send 'poweroff -f'
 guest_wait
 check "net guest powered off, exit 0 ($(rc_text "$RC"))" [ "$RC" = 0 ]
