@@ -61,7 +61,7 @@ if [ "${NESTED:-1}" = 1 ]; then
 			args=(--outdir "$OUT" --quiet --log "$OUT/l1-$mode.log")
 			[ "$mode" = nvhe ] && args+=(--nvhe)
 			# nVHE repeats the core boot paths only; VHE runs everything
-			[ "$mode" = nvhe ] && args+=(--scenarios "${NVHE_SCENARIOS:-boot-1cpu,boot-2cpus,pvtime-linux}")
+			[ "$mode" = nvhe ] && args+=(--scenarios "${NVHE_SCENARIOS:-boot-1cpu,boot-2cpus,pvtime-linux,snapshot}")
 			tests/testbed/run-l1.sh "${args[@]}" | tee "$OUT/l1-$mode.res"
 			sed -i "s/^\(\(not \)\{0,1\}ok - \)/\1[$mode] /" "$OUT/l1-$mode.res"
 			count "$OUT/l1-$mode.res"

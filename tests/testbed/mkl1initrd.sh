@@ -49,6 +49,7 @@ cp "$TESTS"/scenarios/*.sh "$root/scenarios/"
 tools=""
 for f in "$REPO"/build/tools/* "$REPO"/build/guest/*.bin; do
 	[ -f "$f" ] || continue
+	case $f in *.d) continue ;; esac
 	cp "$f" "$root/tools/"
 	tools="$tools $(basename "$f")"
 done
