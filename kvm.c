@@ -17,6 +17,7 @@
 #include "kvm/kvm-cpu.h"
 #include "kvm/kvm.h"
 #include "kvm/serial8250.h"
+#include "kvm/virtio.h"
 
 #define KVM_API_VERSION_REQUIRED 12
 
@@ -212,11 +213,7 @@ void kvm_setup_devices(struct kvm *kvm)
 {
 	kvm->uart = serial8250_create(kvm, ARM_UART_BASE, ARM_SPI_UART, STDOUT_FILENO);
 	kvm->console_rx = uart_console_rx;
-	/* virtio devices register here (virtio/). */
-	{
-		void virtio_setup(struct kvm *kvm); /* include/kvm/virtio.h; declared here to keep kvm.c's includes */
-		virtio_setup(kvm);
-	}
+	virtio_setup(kvm); /* console, disks, rng, NICs: each registers its slot and DT node */
 }
 
 static char *make_bootargs(const struct kvm_config *cfg)
