@@ -1,0 +1,98 @@
+/* ptyrun: run a command on a pseudo-terminal, type keys once a marker appears, report the terminal's state. */
+#include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+/* "\xNN" and "\n" escapes, so control keys (Ctrl-A = \x01) can be given on a command line. */
+static size_t unescape(const char *in, char *out)
+{
+	size_t n = 0;
+	while (*in) {
+		if (in[0] == '\\' && in[1] == 'x' && in[2] && in[3]) {
+			char hex[3] = { in[2], in[3], 0 };
+			out[n++] = (char)strtol(hex, NULL, 16);
+			in += 4;
+		} else if (in[0] == '\\' && in[1] == 'n') {
+			out[n++] = '\n';
+			in += 2;
+		} else {
+			out[n++] = *in++;
+		}
+	}
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	char keys[256], buf[4096], seen[8192] = "";
+	size_t nkeys, seen_len = 0;
+	struct termios before, during, after;
+	int master, slave, status = 0;
+	bool typed = false, raw_seen = false;
+	pid_t pid;
+
+	if (argc < 5 || strcmp(argv[3], "--")) {
+		fprintf(stderr, "usage: ptyrun MARKER KEYS -- COMMAND [ARGS...]\n");
+		return 2;
+	}
+	nkeys = unescape(argv[2], keys);
+	master = posix_openpt(O_RDWR | O_NOCTTY);
+	if (master < 0 || grantpt(master) || unlockpt(master) || (slave = open(ptsname(master), O_RDWR | O_NOCTTY)) < 0) {
+		perror("ptyrun: pty");
+		return 2;
+	}
+	tcgetattr(slave, &before);
+	pid = fork();
+	if (pid == 0) {
+		setsid();
+		dup2(slave, 0);
+		dup2(slave, 1);
+		dup2(slave, 2);
+		close(master);
+		execvp(argv[4], argv + 4);
+		_exit(127);
+	}
+	for (;;) {
+		struct pollfd p = { .fd = master, .events = POLLIN };
+		ssize_t n;
+		if (poll(&p, 1, 200) > 0) {
+			n = read(master, buf, sizeof(buf));
+			if (n <= 0)
+				break;
+			fwrite(buf, 1, (size_t)n, stdout);
+			fflush(stdout);
+			if (!typed && seen_len + (size_t)n < sizeof(seen) - 1) {
+				memcpy(seen + seen_len, buf, (size_t)n);
+				seen_len += (size_t)n;
+				seen[seen_len] = 0;
+			}
+		}
+		if (!typed && strstr(seen, argv[1])) {
+			tcgetattr(slave, &during);
+			raw_seen = !(during.c_lflag & (ICANON | ECHO | ISIG));
+			if (write(master, keys, nkeys) != (ssize_t)nkeys)
+				perror("ptyrun: write");
+			typed = true;
+		}
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			pid = 0;
+			break;
+		}
+	}
+	if (pid)
+		waitpid(pid, &status, 0);
+	tcgetattr(slave, &after);
+	printf("\nPTYRUN exit=%d typed=%s raw_during=%s termios_after=%s\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+	       typed ? "yes" : "no", raw_seen ? "yes" : "no",
+	       before.c_lflag == after.c_lflag && before.c_iflag == after.c_iflag && before.c_oflag == after.c_oflag ?
+		       "restored" :
+		       "changed");
+	return 0;
+}
