@@ -44,7 +44,11 @@ run_case() {
 	if [ "$pvopt" != --pvtime=off ]; then set -- $(steal_sample "$tag"); S_B=$1 D_B=$2; fi
 	hog_stop
 	wait_for "$OUT" STEAL-DONE 30
-	if [ "$pvopt" != --pvtime=off ]; then set -- $(steal_sample "$tag"); S_C=$1; fi
+	if [ "$pvopt" != --pvtime=off ]; then
+		set -- $(steal_sample "$tag")
+		S_C=$1
+		"$LKVM" stat --name "$tag" --steal --json >"$WORK/$tag.json" 2>>"$LOG"
+	fi
 	guest_wait
 	PCT=$(sed -n 's/.*STEAL-PCT=\([0-9-]*\).*/\1/p' "$OUT" | head -n 1)
 	GUEST_TOTAL=$(sed -n 's/.*STEAL-TOTAL-TICKS \([0-9]*\).*/\1/p' "$OUT" | head -n 1)
@@ -66,6 +70,8 @@ if run_case pvhog --pvtime 1; then
 		pm=$((diff * 1000 / dd))
 		diag "accuracy: record grew ${ds} ns, host run delay grew ${dd} ns: off by $((pm / 10)).$((pm % 10))%"
 		check "accuracy: record delta ${ds} ns within 5% of host run delay ${dd} ns ($((pm / 10)).$((pm % 10))%)" [ "$pm" -le 50 ]
+		check "lkvm stat --steal --json: one vCPU record with stolen_ns and run_delay_ns" \
+			grep -q '^{"name":"pvhog","vcpus":\[{"vcpu":0,"stolen_ns":[0-9]*,"stolen_pct":[0-9.]*,"elapsed_ns":[0-9]*,"run_delay_ns":[0-9]*}\]}$' "$WORK/pvhog.json"
 		check "lkvm stat --steal: monotonic (${S_A} <= ${S_B} <= ${S_C})" [ "$S_A" -le "$S_B" -a "$S_B" -le "${S_C:-0}" ]
 		# the guest's accounted steal (10 ms ticks) vs the record, read moments apart with the vCPU idle
 		g_ns=$((GUEST_TOTAL * 10000000))

@@ -36,7 +36,31 @@ if has "$OUT" L2-INIT-OK; then not_ok "the guest rebooted (L2-INIT-OK after rest
 UP2=$(uptime_of "$OUT" "$F")
 check "uptime continues (${UP}s before, ${UP2:-?}s after)" [ "${UP2:-0}" -ge "${UP:-99999}" ]
 check "tmpfs file kept its earlier lines (COUNT $F lines=$F)" sh -c "tr -d '\\r' <\"$OUT\" | grep -q \"^COUNT $F up=[0-9.]* lines=$F\\$\""
+check "--clock continue: no jump in guest uptime across the save (${UP}s -> ${UP2}s)" [ "${UP2:-0}" -le $((${UP:-0} + 2)) ]
 if "$LKVM" stat --name snapvm >>"$LOG" 2>&1; then ok "restored VM answers under its saved name"; else not_ok "restored VM not reachable as snapvm"; fi
+
+# pause / resume
+"$LKVM" pause --name snapvm >>"$LOG" 2>&1
+sleep 1
+P1=$(last_count "$OUT")
+check "lkvm pause: state=paused" sh -c "'$LKVM' stat --name snapvm | grep -q state=paused"
+sleep 2
+P2=$(last_count "$OUT")
+check "lkvm pause: the guest stops counting ($P1 -> $P2 over 2 s)" [ "$P1" = "$P2" ]
+"$LKVM" resume --name snapvm >>"$LOG" 2>&1
+check "lkvm resume: the guest counts again" wait_for "$OUT" "COUNT $((P2 + 2)) " 30
+
+# --clock advance: the guest's counter moves forward by the downtime
+"$LKVM" save --name snapvm --stop "$SNAP" >>"$LOG" 2>&1
+guest_wait
+N=$(last_count "$OUT")
+UP=$(uptime_of "$OUT" "$N")
+sleep 6
+guest_start snap-adv 120 restore --clock advance "$SNAP"
+wait_for "$OUT" "COUNT $((N + 2)) " 60
+UP3=$(uptime_of "$OUT" "$((N + 1))")
+check "--clock advance: guest uptime jumps by the downtime (${UP}s -> ${UP3:-?}s, 6 s away)" \
+	[ "${UP3:-0}" -ge $((${UP:-0} + 5)) ]
 "$LKVM" stop --name snapvm >>"$LOG" 2>&1
 guest_wait
 check "restored VM stopped cleanly with lkvm stop ($(rc_text "$RC"))" [ "$RC" = 0 ]
