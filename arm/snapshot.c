@@ -240,12 +240,40 @@ static size_t gic_reg_list(struct kvm *kvm, struct gic_reg *out, size_t max)
 		for (size_t i = 0; i < ARRAY_SIZE(icc); i++)
 			ADD(KVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS, m | icc[i], true);
 	}
+	if (kvm->arch.gic_type == IRQCHIP_GICV3_ITS) {
+		/* CBASER first (writing it resets CREADR), IIDR before the tables, CTLR (enable) last. */
+		const u32 its[] = { 0x0080, 0x0004, 0x0090, 0x0088, 0x0100, 0x0108, 0x0110, 0x0118,
+				    0x0120, 0x0128, 0x0130, 0x0138 };
+		for (size_t i = 0; i < ARRAY_SIZE(its); i++)
+			ADD(KVM_DEV_ARM_VGIC_GRP_ITS_REGS, its[i], true);
+		ADD(KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_ITS_RESTORE_TABLES, true); /* an action, not a register */
+		ADD(KVM_DEV_ARM_VGIC_GRP_ITS_REGS, 0x0000, true);
+	}
 #undef DIST
 #undef ADD
 	return n;
 }
 
-static int gic_access(int fd, const struct gic_reg *g, u64 *val, bool set)
+static int gic_reg_rw(int fd, const struct gic_reg *g, u64 *val, bool set);
+
+static int ctrl(int fd, u64 attr)
+{
+	struct kvm_device_attr a = { .group = KVM_DEV_ARM_VGIC_GRP_CTRL, .attr = attr };
+	return ioctl(fd, KVM_SET_DEVICE_ATTR, &a) < 0 ? -errno : 0;
+}
+
+static int gic_access(struct kvm *kvm, const struct gic_reg *g, u64 *val, bool set)
+{
+	int fd = g->group == KVM_DEV_ARM_VGIC_GRP_ITS_REGS || g->group == KVM_DEV_ARM_VGIC_GRP_CTRL ?
+			 kvm->arch.its_fd :
+			 kvm->arch.gic_fd;
+
+	if (g->group == KVM_DEV_ARM_VGIC_GRP_CTRL) /* the ITS table restore step */
+		return set ? ctrl(fd, g->attr) : 0;
+	return gic_reg_rw(fd, g, val, set);
+}
+
+static int gic_reg_rw(int fd, const struct gic_reg *g, u64 *val, bool set)
 {
 	u32 v32 = (u32)*val;
 	struct kvm_device_attr a = { .group = g->group, .attr = g->attr,
@@ -258,13 +286,22 @@ static int gic_access(int fd, const struct gic_reg *g, u64 *val, bool set)
 
 int arch_save_irqchip(struct kvm *kvm, struct snap_writer *w, char *err, size_t errlen)
 {
-	size_t max = 64 + kvm->nr_cpus * 40 + ARM_GIC_NR_IRQS * 4, n, kept = 0;
+	size_t max = 96 + kvm->nr_cpus * 40 + ARM_GIC_NR_IRQS * 4, n, kept = 0;
 	struct gic_reg *regs;
 
-	if (kvm->arch.gic_type != IRQCHIP_GICV3) {
-		snprintf(err, errlen, "saving a VM with --irqchip %s is not supported yet (only gicv3)",
-			 kvm->arch.gic_type == IRQCHIP_GICV2 ? "gicv2" : "gicv3-its");
+	if (kvm->arch.gic_type == IRQCHIP_GICV2) {
+		snprintf(err, errlen, "saving a VM with --irqchip gicv2 is not supported yet");
 		return -1;
+	}
+	if (kvm->arch.gic_type == IRQCHIP_GICV3_ITS) {
+		/* LPI pending bits and the ITS tables go to guest RAM, which is saved after this section. */
+		int r = ctrl(kvm->arch.gic_fd, KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES);
+		if (!r)
+			r = ctrl(kvm->arch.its_fd, KVM_DEV_ARM_ITS_SAVE_TABLES);
+		if (r) {
+			snprintf(err, errlen, "cannot flush the vGIC/ITS tables to guest RAM: %s", strerror(-r));
+			return -1;
+		}
 	}
 	regs = calloc(max, sizeof(*regs));
 	if (!regs)
@@ -276,7 +313,7 @@ int arch_save_irqchip(struct kvm *kvm, struct snap_writer *w, char *err, size_t 
 	for (size_t i = 0; i < n; i++) {
 		u64 v = 0;
 		/* Registers this KVM does not implement (e.g. extra AP0Rn) are simply absent from the snapshot. */
-		if (gic_access(kvm->arch.gic_fd, &regs[i], &v, false))
+		if (gic_access(kvm, &regs[i], &v, false))
 			continue;
 		snapw_u32(w, regs[i].group);
 		snapw_u32(w, regs[i].wide);
@@ -308,11 +345,17 @@ int arch_restore_irqchip(struct kvm *kvm, const u8 *payload, size_t len, char *e
 		g.attr = cur_u64(&c);
 		v = cur_u64(&c);
 		if (c.bad || (g.group != KVM_DEV_ARM_VGIC_GRP_DIST_REGS && g.group != KVM_DEV_ARM_VGIC_GRP_REDIST_REGS &&
-			      g.group != KVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS && g.group != KVM_DEV_ARM_VGIC_GRP_LEVEL_INFO)) {
+			      g.group != KVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS && g.group != KVM_DEV_ARM_VGIC_GRP_LEVEL_INFO &&
+			      g.group != KVM_DEV_ARM_VGIC_GRP_ITS_REGS && g.group != KVM_DEV_ARM_VGIC_GRP_CTRL)) {
 			snprintf(err, errlen, "interrupt controller section is malformed");
 			return -1;
 		}
-		r = gic_access(kvm->arch.gic_fd, &g, &v, true);
+		if ((g.group == KVM_DEV_ARM_VGIC_GRP_ITS_REGS || g.group == KVM_DEV_ARM_VGIC_GRP_CTRL) &&
+		    (kvm->arch.its_fd < 0 || (g.group == KVM_DEV_ARM_VGIC_GRP_CTRL && g.attr != KVM_DEV_ARM_ITS_RESTORE_TABLES))) {
+			snprintf(err, errlen, "interrupt controller section has ITS state this VM cannot take");
+			return -1;
+		}
+		r = gic_access(kvm, &g, &v, true);
 		if (r) {
 			snprintf(err, errlen, "vGIC register (group %u, attr 0x%llx) cannot be restored: %s", g.group,
 				 (unsigned long long)g.attr, strerror(-r));

@@ -66,9 +66,16 @@ static void apply_config(struct restore_state *st, struct kvm *kvm, const char *
 	cfg->ram_mib = cfg_num(st, "mem_mib", 1, 1ULL << 22);
 	if (cfg_num(st, "ram_base", 0, ~0ULL) != ARM_RAM_BASE)
 		die("snapshot %s: guest RAM base differs from this lkvm's memory map", st->file);
-	if (!snap_config_get(st->config, "irqchip", v, sizeof(v)) || (strcmp(v, "gicv3") && strcmp(v, "gicv2")))
+	if (!snap_config_get(st->config, "irqchip", v, sizeof(v)))
+		v[0] = '\0';
+	if (!strcmp(v, "gicv3"))
+		cfg->irqchip = IRQCHIP_GICV3;
+	else if (!strcmp(v, "gicv3-its"))
+		cfg->irqchip = IRQCHIP_GICV3_ITS;
+	else if (!strcmp(v, "gicv2"))
+		cfg->irqchip = IRQCHIP_GICV2;
+	else
 		die("snapshot %s: unknown interrupt controller (corrupt snapshot)", st->file);
-	cfg->irqchip = !strcmp(v, "gicv3") ? IRQCHIP_GICV3 : IRQCHIP_GICV2;
 	cfg->pmu = cfg_num(st, "pmu", 0, 1);
 	cfg->pvtime = cfg_num(st, "pvtime", 0, 1) ? PVTIME_ON : PVTIME_OFF;
 	cfg->rng = cfg_num(st, "rng", 0, 1);

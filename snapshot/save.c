@@ -62,7 +62,9 @@ static char *config_text(struct kvm *kvm, char *err, size_t errlen)
 	NUM("cpus", kvm->nr_cpus);
 	NUM("mem_mib", kvm->cfg.ram_mib);
 	NUM("ram_base", kvm->ram.base);
-	bad |= cfg_line(&b, &len, "irqchip", kvm->arch.gic_type == IRQCHIP_GICV2 ? "gicv2" : "gicv3");
+	bad |= cfg_line(&b, &len, "irqchip",
+			kvm->arch.gic_type == IRQCHIP_GICV2 ? "gicv2" :
+			kvm->arch.gic_type == IRQCHIP_GICV3_ITS ? "gicv3-its" : "gicv3");
 	NUM("pmu", kvm->cfg.pmu);
 	NUM("pvtime", kvm->arch.pvtime);
 	NUM("pvtime_base", kvm->layout.pvtime_addr);
@@ -103,9 +105,8 @@ static void quiesce_devices(struct kvm *kvm, bool pause)
 /* Can this VM be saved at all? Checked before anything is paused or streamed. */
 static int snapshot_supported(struct kvm *kvm, char *err, size_t errlen)
 {
-	if (kvm->arch.gic_type != IRQCHIP_GICV3) {
-		snprintf(err, errlen, "VMs with --irqchip %s cannot be saved yet (gicv3 can)",
-			 kvm->arch.gic_type == IRQCHIP_GICV2 ? "gicv2" : "gicv3-its");
+	if (kvm->arch.gic_type == IRQCHIP_GICV2) {
+		snprintf(err, errlen, "VMs with --irqchip gicv2 cannot be saved yet (gicv3 and gicv3-its can)");
 		return -1;
 	}
 	/* Every device on the bus carries guest-visible state: refuse rather than lose it. */
