@@ -34,7 +34,8 @@ static void console_flush(struct kvm *kvm)
 static void console_read(struct kvm *kvm)
 {
 	struct term *t = &kvm->term;
-	unsigned char in[sizeof(t->pending)];
+	/* term_filter() can emit one byte more than it reads (a Ctrl-A held over from the previous read). */
+	unsigned char in[sizeof(t->pending) - 1];
 	bool quit;
 	ssize_t n = read(t->in_fd, in, sizeof(in));
 

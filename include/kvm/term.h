@@ -21,7 +21,7 @@ struct term {
 
 void term_init(struct term *t, int in_fd, int out_fd);
 void term_restore(struct term *t);
-/* Filters input for escape sequences; returns bytes to forward in *out, and sets *quit on Ctrl-A x. */
+/* Filters input for escape sequences into out (room for len + 1 bytes); sets *quit on Ctrl-A x. */
 size_t term_filter(struct term *t, const unsigned char *in, size_t len, unsigned char *out, bool *quit);
 
 #endif
