@@ -153,12 +153,17 @@ int cmd_stat(int argc, const char **argv)
 	if (steal)
 		print_steal(name, buf, json);
 	else if (json) {
-		char v[80];
+		char v[7][80];
 		buf[strcspn(buf, "\n")] = '\0';
-		printf("{\"name\":\"%s\",\"pid\":%s,\"cpus\":%s,\"mem_mib\":%s,\"state\":\"%s\",\"pvtime\":\"%s\"}\n", name,
-		       kv_get(buf, "pid", v, sizeof(v)) ? v : "0", kv_get(buf, "cpus", v + 20, 20) ? v + 20 : "0",
-		       kv_get(buf, "mem_mib", v + 40, 20) ? v + 40 : "0", kv_get(buf, "state", v + 60, 20) ? v + 60 : "",
-		       strstr(buf, "pvtime=on") ? "on" : "off");
+		/* the guest-RAM figures are absent when the VM could not read its smaps: null then */
+		printf("{\"name\":\"%s\",\"pid\":%s,\"cpus\":%s,\"mem_mib\":%s,\"state\":\"%s\",\"pvtime\":\"%s\","
+		       "\"ram_backing\":\"%s\",\"ram_rss_kib\":%s,\"ram_huge_kib\":%s}\n",
+		       name, kv_get(buf, "pid", v[0], sizeof(v[0])) ? v[0] : "0",
+		       kv_get(buf, "cpus", v[1], sizeof(v[1])) ? v[1] : "0", kv_get(buf, "mem_mib", v[2], sizeof(v[2])) ? v[2] : "0",
+		       kv_get(buf, "state", v[3], sizeof(v[3])) ? v[3] : "", strstr(buf, "pvtime=on") ? "on" : "off",
+		       kv_get(buf, "ram", v[4], sizeof(v[4])) ? v[4] : "",
+		       kv_get(buf, "ram_rss_kib", v[5], sizeof(v[5])) ? v[5] : "null",
+		       kv_get(buf, "ram_huge_kib", v[6], sizeof(v[6])) ? v[6] : "null");
 	} else
 		fputs(buf, stdout);
 	free(buf);

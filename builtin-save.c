@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -119,6 +120,67 @@ out:
 	return r;
 }
 
+/* The request line with the output file's descriptor attached (SCM_RIGHTS): the VM writes the file itself. */
+static int send_with_fd(int sock, const char *line, int fd)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct iovec iov = { .iov_base = (void *)line, .iov_len = strlen(line) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *h;
+
+	memset(&u, 0, sizeof(u));
+	h = CMSG_FIRSTHDR(&msg);
+	h->cmsg_level = SOL_SOCKET;
+	h->cmsg_type = SCM_RIGHTS;
+	h->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(h), &fd, sizeof(int));
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) == (ssize_t)iov.iov_len ? 0 : -1;
+}
+
+/* Check what the VM wrote: header, every section's framing and CRC, the RAM image inside the file. */
+static int check_mapped_file(struct save_job *j)
+{
+	struct snap_reader r;
+	struct snap_ram_image img;
+	struct stat st;
+	u64 mib = 0;
+	bool have_img = false;
+	char e[256];
+	int fd = open(j->tmp, O_RDONLY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return snprintf(j->err, sizeof(j->err), "cannot reopen %.200s: %s", j->tmp, strerror(errno)), -1;
+	snapr_init(&r, fd);
+	rc = snapr_file_header(&r) ? -1 : 1;
+	while (rc == 1 && (rc = snapr_next(&r)) == 1) {
+		if (r.type == SNAP_SEC_CONFIG)
+			snap_config_u64((const char *)r.payload, "mem_mib", &mib);
+		if (r.type == SNAP_SEC_RAM_IMAGE) {
+			if (snap_image_parse(r.payload, r.len, mib << 20, &img, e, sizeof(e))) {
+				snprintf(r.err, sizeof(r.err), "%s", e);
+				rc = -1;
+			}
+			have_img = true;
+		}
+	}
+	if (rc == 0 && (!have_img || fstat(fd, &st) < 0 || (u64)st.st_size < img.offset + img.size)) {
+		snprintf(r.err, sizeof(r.err), "the RAM image is missing or the file is short");
+		rc = -1;
+	}
+	if (rc == 0) {
+		j->ram_total = j->ram_done = img.size;
+		j->bytes = (u64)st.st_blocks * 512; /* allocated: the data pages and the sections */
+	}
+	if (rc)
+		snprintf(j->err, sizeof(j->err), "the VM wrote a bad snapshot (%s)", r.err);
+	snapr_free(&r);
+	close(fd);
+	return rc ? -1 : 0;
+}
+
 static int read_line_fd(int fd, char *buf, size_t len)
 {
 	size_t n = 0;
@@ -131,10 +193,12 @@ static int read_line_fd(int fd, char *buf, size_t len)
 int cmd_save(int argc, const char **argv)
 {
 	const char *name = NULL, *pos[1];
-	bool stop = false, help = false;
+	bool stop = false, help = false, compressed = false, mapped;
 	const struct option_desc opts[] = {
 		{ 'n', "name", OPT_STRING, &name, "name", "The VM to save", NULL, 0 },
 		{ 0, "stop", OPT_BOOL, &stop, NULL, "Stop the VM once the snapshot is safely written (migration)", NULL, 0 },
+		{ 0, "compressed", OPT_BOOL, &compressed, NULL,
+		  "Write FILE as a compressed stream (smaller to copy; restores by decompressing, not by mapping)", NULL, 0 },
 		{ 'h', "help", OPT_BOOL, &help, NULL, "Show this help", NULL, 0 },
 		{ 0, NULL, OPT_END, NULL, NULL, NULL, NULL, 0 },
 	};
@@ -147,7 +211,7 @@ int cmd_save(int argc, const char **argv)
 	if (n < 0)
 		die("%s (see 'lkvm save --help')", j.err);
 	if (help) {
-		options_usage(stdout, "lkvm save --name NAME [--stop] FILE|-", opts);
+		options_usage(stdout, "lkvm save --name NAME [--stop] [--compressed] FILE|-", opts);
 		return 0;
 	}
 	if (!name || n != 1)
@@ -175,13 +239,27 @@ int cmd_save(int argc, const char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &j.t0);
 	j.last = j.t0;
 
-	if (dprintf(j.sock, "%s\n", stop ? "save-stop" : "save") < 0 || read_line_fd(j.sock, line, sizeof(line)) <= 0 ||
-	    strcmp(line, "stream")) {
-		snprintf(j.err, sizeof(j.err), "the VM refused: %.200s", !strncmp(line, "error: ", 7) ? line + 7 : "no answer");
-		goto fail;
+	/* A file is written by the VM in place, RAM as a sparse image restore can map; '-' is a compressed stream. */
+	mapped = j.out != STDOUT_FILENO && !compressed;
+	if (mapped) {
+		if (send_with_fd(j.sock, stop ? "save-file-stop\n" : "save-file\n", j.out) ||
+		    read_line_fd(j.sock, line, sizeof(line)) <= 0 || strcmp(line, "written")) {
+			snprintf(j.err, sizeof(j.err), "%.200s",
+				 !strncmp(line, "error: ", 7) ? line + 7 : "the VM gave no answer (see its log)");
+			goto fail;
+		}
+		if (check_mapped_file(&j))
+			goto fail;
+	} else {
+		if (dprintf(j.sock, "%s\n", stop ? "save-stop" : "save") < 0 ||
+		    read_line_fd(j.sock, line, sizeof(line)) <= 0 || strcmp(line, "stream")) {
+			snprintf(j.err, sizeof(j.err), "the VM refused: %.200s",
+				 !strncmp(line, "error: ", 7) ? line + 7 : "no answer");
+			goto fail;
+		}
+		if (copy_stream(&j))
+			goto fail;
 	}
-	if (copy_stream(&j))
-		goto fail;
 	show_progress(&j, true);
 	if (j.out != STDOUT_FILENO) {
 		char dir[PATH_MAX];

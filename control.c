@@ -13,6 +13,7 @@
 #include "kvm/control.h"
 #include "kvm/kvm-cpu.h"
 #include "kvm/kvm.h"
+#include "kvm/ram.h"
 #include "kvm/snapshot.h"
 
 static u64 now_ns(void)
@@ -49,10 +50,17 @@ static int vcpu_run_delay(struct kvm_cpu *cpu, u64 *ns)
 
 static int cmd_info(struct kvm *kvm, FILE *out)
 {
-	fprintf(out, "name=%s pid=%d cpus=%u mem_mib=%llu state=%s pvtime=%s elapsed_ns=%llu\n", kvm->name,
+	struct ram_usage u;
+	bool have_usage = guest_ram_usage(&kvm->ram, &u) == 0;
+
+	fprintf(out, "name=%s pid=%d cpus=%u mem_mib=%llu state=%s pvtime=%s elapsed_ns=%llu ram=%s", kvm->name,
 		(int)getpid(), kvm->nr_cpus, (unsigned long long)kvm->cfg.ram_mib,
 		kvm_is_stopping(kvm) ? "stopping" : kvm_is_paused(kvm) ? "paused" : "running", kvm->arch.pvtime ? "on" : "off",
-		(unsigned long long)elapsed_ns(kvm));
+		(unsigned long long)elapsed_ns(kvm), guest_ram_backing_name(&kvm->ram));
+	if (have_usage)
+		fprintf(out, " ram_rss_kib=%llu ram_huge_kib=%llu", (unsigned long long)u.rss_kib,
+			(unsigned long long)u.huge_kib);
+	fprintf(out, " ram_addr=0x%lx\n", (unsigned long)kvm->ram.host);
 	return 0;
 }
 
@@ -162,13 +170,47 @@ void control_listen(struct kvm *kvm)
 	kvm->ctl_fd = fd;
 }
 
+/* One byte of the request; the first may carry a file descriptor (SCM_RIGHTS), kept in *passed. */
+static ssize_t read_byte_fd(int c, char *byte, int *passed)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct iovec iov = { .iov_base = byte, .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+	ssize_t r = recvmsg(c, &msg, MSG_CMSG_CLOEXEC);
+
+	for (struct cmsghdr *h = r > 0 ? CMSG_FIRSTHDR(&msg) : NULL; h; h = CMSG_NXTHDR(&msg, h)) {
+		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; i < (h->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
+			if (*passed < 0)
+				*passed = fd;
+			else
+				close(fd); /* one descriptor per request at most */
+		}
+	}
+	return r;
+}
+
+/* A descriptor the save client passed: it must be a regular file we may write. */
+static bool writable_file(int fd)
+{
+	struct stat st;
+	int fl = fcntl(fd, F_GETFL);
+	return fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && fl >= 0 && (fl & O_ACCMODE) != O_RDONLY;
+}
+
 void control_serve_one(struct kvm *kvm)
 {
 	struct timeval tv = { .tv_sec = 2 };
 	char line[CONTROL_MAX_LINE];
 	size_t n = 0;
 	FILE *out;
-	int c = accept4(kvm->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
+	int c = accept4(kvm->ctl_fd, NULL, NULL, SOCK_CLOEXEC), passed = -1;
 
 	if (c < 0)
 		return;
@@ -184,7 +226,7 @@ void control_serve_one(struct kvm *kvm)
 	fprintf(out, "%s %s\n", CONTROL_GREETING, kvm->name);
 	fflush(out);
 	while (n < sizeof(line) - 1) {
-		ssize_t r = read(c, line + n, 1);
+		ssize_t r = read_byte_fd(c, line + n, &passed);
 		if (r <= 0 || line[n] == '\n')
 			break;
 		n++;
@@ -192,10 +234,26 @@ void control_serve_one(struct kvm *kvm)
 	line[n] = '\0';
 	if (!strcmp(line, "save") || !strcmp(line, "save-stop")) {
 		fflush(out);
-		snapshot_serve(kvm, c, !strcmp(line, "save-stop"));
+		snapshot_serve(kvm, c, !strcmp(line, "save-stop"), -1);
 		fclose(out);
+		if (passed >= 0)
+			close(passed);
 		return;
 	}
+	if (!strcmp(line, "save-file") || !strcmp(line, "save-file-stop")) {
+		if (!writable_file(passed)) {
+			fprintf(out, "error: save-file needs a regular file opened for writing, passed with the request\n");
+		} else {
+			fflush(out);
+			snapshot_serve(kvm, c, !strcmp(line, "save-file-stop"), passed);
+		}
+		fclose(out);
+		if (passed >= 0)
+			close(passed);
+		return;
+	}
+	if (passed >= 0)
+		close(passed);
 	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
 		if (!strcmp(line, handlers[i].name)) {
 			if (handlers[i].fn(kvm, out) == 0)

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +15,7 @@
 #include "kvm/fdt.h"
 #include "kvm/kvm-cpu.h"
 #include "kvm/kvm.h"
+#include "kvm/ram.h"
 #include "kvm/serial8250.h"
 #include "kvm/virtio.h"
 
@@ -140,6 +140,7 @@ void kvm_create_vm(struct kvm *kvm)
 {
 	unsigned long type = arm_vm_type(kvm, kvm->ram.base + kvm->ram.size);
 	struct kvm_userspace_memory_region region;
+	char err[400];
 
 	do {
 		kvm->vm_fd = ioctl(kvm->sys_fd, KVM_CREATE_VM, type);
@@ -147,16 +148,9 @@ void kvm_create_vm(struct kvm *kvm)
 	if (kvm->vm_fd < 0)
 		die("KVM_CREATE_VM failed: %s", strerror(errno));
 
-	/* Guest RAM: a memfd mapped shared, so snapshots and RSS accounting see exactly guest memory. */
-	kvm->ram.fd = memfd_create("lkvm-guest-ram", MFD_CLOEXEC);
-	if (kvm->ram.fd < 0)
-		die("memfd_create for guest RAM failed: %s", strerror(errno));
-	if (ftruncate(kvm->ram.fd, (off_t)kvm->ram.size) < 0)
-		die("cannot size guest RAM to %llu MiB: %s", (unsigned long long)kvm->cfg.ram_mib, strerror(errno));
-	kvm->ram.host = mmap(NULL, kvm->ram.size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, kvm->ram.fd, 0);
-	if (kvm->ram.host == MAP_FAILED)
-		die("cannot map %llu MiB of guest RAM: %s", (unsigned long long)kvm->cfg.ram_mib, strerror(errno));
-	madvise(kvm->ram.host, kvm->ram.size, MADV_MERGEABLE);
+	/* Guest RAM: anonymous memory with transparent huge pages, or hugetlbfs (ram.c); nothing faulted in yet. */
+	if (guest_ram_alloc(&kvm->ram, kvm->cfg.hugetlbfs, err, sizeof(err)))
+		die("%s", err);
 
 	region = (struct kvm_userspace_memory_region){
 		.slot = 0,

@@ -123,6 +123,8 @@ static void run_options(struct option_desc *opts, struct kvm_config *cfg, bool *
 		{ 0, "name", OPT_STRING, &cfg->name, "name", "A name for the guest (control socket, lkvm list)", NULL, 0 },
 		{ 'c', "cpus", OPT_UINT, &cfg->nr_cpus, "n", "Number of vCPUs", NULL, 0 },
 		{ 'm', "mem", OPT_U64, &cfg->ram_mib, "size", "Guest RAM in MiB", NULL, 0 },
+		{ 0, "hugetlbfs", OPT_STRING, &cfg->hugetlbfs, "path", "Back guest RAM with huge pages from this hugetlbfs mount",
+		  NULL, 0 },
 		{ 0, NULL, OPT_GROUP, NULL, NULL, "Kernel options", NULL, 0 },
 		{ 'k', "kernel", OPT_STRING, &cfg->kernel, "kernel", "arm64 Image (or raw binary) to boot", NULL, 0 },
 		{ 'i', "initrd", OPT_STRING, &cfg->initrd, "initrd", "Initial RAM disk", NULL, 0 },

@@ -69,11 +69,11 @@ static int emit(struct snap_writer *w, const void *data, size_t len)
 	return 0;
 }
 
-int snapw_file_header(struct snap_writer *w)
+int snapw_file_header(struct snap_writer *w, u32 version)
 {
 	u8 h[SNAP_FILE_HEADER_SIZE] = { 0 };
 	memcpy(h, SNAP_MAGIC, 8);
-	put_le32(h + 8, SNAP_VERSION);
+	put_le32(h + 8, version);
 	put_le32(h + 12, SNAP_ARCH_ARM64);
 	put_le32(h + 16, SNAP_FILE_HEADER_SIZE);
 	put_le32(h + 20, (u32)crc32(0, h, 20));
@@ -129,7 +129,7 @@ int snapw_end(struct snap_writer *w)
 
 	if (w->error)
 		return -w->error;
-	if (w->len > SNAP_MAX_SECTION)
+	if (w->len > (w->type == SNAP_SEC_RAM_IMAGE ? SNAP_MAX_RAM_IMAGE : SNAP_MAX_SECTION))
 		return -(w->error = EFBIG);
 	put_le32(h, w->type);
 	put_le32(h + 4, 0);
@@ -152,7 +152,7 @@ static bool page_is_zero(const u8 *p)
 	return true;
 }
 
-int snapw_ram_chunk(struct snap_writer *w, u64 offset, const u8 *mem, u32 npages)
+int snapw_ram_chunk(struct snap_writer *w, u64 offset, const u8 *mem, u32 npages, const u8 *populated)
 {
 	u8 bitmap[SNAP_CHUNK_PAGES / 8] = { 0 };
 	u8 *comp = w->scratch; /* the compressed non-zero pages */
@@ -162,7 +162,7 @@ int snapw_ram_chunk(struct snap_writer *w, u64 offset, const u8 *mem, u32 npages
 	if (npages > SNAP_CHUNK_PAGES)
 		return -(w->error = EINVAL);
 	for (u32 i = 0; i < npages; i++) {
-		if (page_is_zero(mem + i * SNAP_PAGE))
+		if ((populated && !populated[i]) || page_is_zero(mem + i * SNAP_PAGE))
 			continue;
 		bitmap[i / 8] |= (u8)(1u << (i % 8));
 		n++;
@@ -260,6 +260,11 @@ static int rd(struct snap_reader *r, void *dst, size_t len)
 	return 0;
 }
 
+int snapr_read_raw(struct snap_reader *r, void *dst, size_t len)
+{
+	return rd(r, dst, len);
+}
+
 int snapr_file_header(struct snap_reader *r)
 {
 	u8 h[SNAP_FILE_HEADER_SIZE];
@@ -278,10 +283,12 @@ int snapr_file_header(struct snap_reader *r)
 		return -1;
 	/* The version decides the rest of the layout, so it is judged before the header checksum. */
 	v = get_le32(h + 8);
-	if (v != SNAP_VERSION) {
-		snprintf(r->err, sizeof(r->err), "snapshot format version %u; this lkvm reads version %u", v, SNAP_VERSION);
+	if (v != SNAP_VERSION && v != SNAP_VERSION_MAPPED) {
+		snprintf(r->err, sizeof(r->err), "snapshot format version %u; this lkvm reads versions %u and %u", v,
+			 SNAP_VERSION, SNAP_VERSION_MAPPED);
 		return -1;
 	}
+	r->version = v;
 	if (get_le32(h + 20) != (u32)crc32(0, h, 20)) {
 		snprintf(r->err, sizeof(r->err), "file header checksum mismatch (corrupt snapshot)");
 		return -1;
@@ -311,6 +318,8 @@ static const char *type_name(u32 t)
 		return "interrupt controller";
 	case SNAP_SEC_DEVICE:
 		return "device";
+	case SNAP_SEC_RAM_IMAGE:
+		return "RAM image";
 	case SNAP_SEC_END:
 		return "end";
 	default:
@@ -333,9 +342,19 @@ int snapr_next(struct snap_reader *r)
 			 (unsigned long long)at);
 		return -1;
 	}
+	/* RAM travels compressed in version 1 and as one mapped image in version 2, never both. */
+	if ((r->type == SNAP_SEC_RAM && r->version != SNAP_VERSION) ||
+	    (r->type == SNAP_SEC_RAM_IMAGE && r->version != SNAP_VERSION_MAPPED)) {
+		snprintf(r->err, sizeof(r->err), "section at byte %llu: %s section in a version-%u snapshot (corrupt snapshot)",
+			 (unsigned long long)at, type_name(r->type), r->version);
+		return -1;
+	}
 	switch (r->type) {
 	case SNAP_SEC_CONFIG:
 		limit = SNAP_MAX_CONFIG;
+		break;
+	case SNAP_SEC_RAM_IMAGE:
+		limit = SNAP_MAX_RAM_IMAGE;
 		break;
 	case SNAP_SEC_RAM:
 	case SNAP_SEC_VCPU:

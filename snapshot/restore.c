@@ -1,6 +1,7 @@
 /* 'lkvm restore': rebuild a VM from a snapshot (file or stdin), validating every byte before a vCPU runs. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "kvm/kvm-cpu.h"
 #include "kvm/kvm.h"
 #include "kvm/options.h"
+#include "kvm/ram.h"
 #include "kvm/snapshot-arch.h"
 #include "kvm/snapshot.h"
 #include "kvm/virtio-blk.h"
@@ -27,10 +29,11 @@ struct restore_state {
 	struct stashed *vcpu; /* by vCPU index */
 	u64 *pvtime_ipa;
 	struct stashed irqchip;
+	struct stashed ram_image; /* version 2: the RAM_IMAGE section */
 	struct stashed dev[64];
 	unsigned int nr_dev;
 	u64 realtime_ns, cntfrq;
-	bool clock_advance;
+	bool clock_advance, verify;
 	bool progress;
 	struct timespec t0, last;
 };
@@ -172,6 +175,11 @@ static void read_sections(struct restore_state *st, struct snap_reader *r, struc
 				die("snapshot %s: two interrupt controller sections", st->file);
 			stash(&st->irqchip, r);
 			break;
+		case SNAP_SEC_RAM_IMAGE:
+			if (st->ram_image.data)
+				die("snapshot %s: two RAM image sections", st->file);
+			stash(&st->ram_image, r);
+			break;
 		case SNAP_SEC_DEVICE:
 			if (st->nr_dev >= ARRAY_SIZE(st->dev))
 				die("snapshot %s: too many device sections", st->file);
@@ -187,12 +195,49 @@ static void read_sections(struct restore_state *st, struct snap_reader *r, struc
 			fputc('\n', stderr);
 		die("snapshot %s: %s", st->file, r->err);
 	}
-	progress(st, kvm, kvm->ram.size, true);
+	if (r->version == SNAP_VERSION)
+		progress(st, kvm, kvm->ram.size, true);
+	else if (!st->ram_image.data)
+		die("snapshot %s: the RAM image section is missing (corrupt snapshot)", st->file);
 	for (unsigned int i = 0; i < kvm->nr_cpus; i++)
 		if (!st->vcpu[i].data)
 			die("snapshot %s: state of vCPU %u is missing", st->file, i);
 	if (!st->irqchip.data)
 		die("snapshot %s: interrupt controller state is missing", st->file);
+}
+
+/*
+ * Version 2: guest RAM is the file's image. A regular file is mapped copy-on-write (pages come in as the guest
+ * touches them; only the header and the file's length are checked now, the RAM CRCs with --verify). A pipe is
+ * read through, every chunk's CRC checked on the way.
+ */
+static void load_ram_image(struct restore_state *st, struct snap_reader *r, struct kvm *kvm, int fd)
+{
+	struct snap_ram_image img;
+	struct stat sb;
+	char err[300];
+	u64 data;
+
+	if (snap_image_parse(st->ram_image.data, st->ram_image.len, kvm->ram.size, &img, err, sizeof(err)))
+		die("snapshot %s: %s", st->file, err);
+	if (img.offset < r->off)
+		die("snapshot %s: the RAM image at byte %llu overlaps the sections (corrupt snapshot)", st->file,
+		    (unsigned long long)img.offset);
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		if (snap_image_load(r, &img, &kvm->ram, err, sizeof(err)))
+			die("snapshot %s: %s", st->file, err);
+		return;
+	}
+	if ((u64)sb.st_size < img.offset + img.size)
+		die("snapshot %s is %llu bytes but its RAM image ends at byte %llu: the file is truncated", st->file,
+		    (unsigned long long)sb.st_size, (unsigned long long)(img.offset + img.size));
+	if (st->verify && snap_image_verify(fd, &img, &data, err, sizeof(err)))
+		die("snapshot %s: %s", st->file, err);
+	/* the mapping needs its own descriptor: stdin may be the file, and must read as EOF for the console */
+	fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0 || guest_ram_map_file(&kvm->ram, fd, img.offset, err, sizeof(err)))
+		die("snapshot %s: %s", st->file, fd < 0 ? strerror(errno) : err);
+	pr_debug("snapshot %s: guest RAM mapped from byte %llu", st->file, (unsigned long long)img.offset);
 }
 
 static void restore_devices(struct restore_state *st, struct kvm *kvm)
@@ -227,12 +272,17 @@ static void restore_devices(struct restore_state *st, struct kvm *kvm)
 	free(used);
 }
 
-/* 'lkvm restore --info FILE': check every section's framing and CRC, print the description, start nothing. */
+/* 'lkvm restore --info FILE': check every section's framing and CRC (and a RAM image's), describe, start nothing. */
 static int snapshot_info(const char *path)
 {
-	static const char *const names[] = { "?", "config", "ram", "vcpu", "irqchip", "device" };
+	static const char *const names[] = { "?", "config", "ram", "vcpu", "irqchip", "device", "ram-image" };
 	struct snap_reader r;
-	u64 ram_sections = 0, ram_bytes = 0;
+	struct snap_ram_image img;
+	struct stat sb;
+	u64 ram_sections = 0, ram_bytes = 0, mem_mib = 0, data;
+	u8 *image = NULL;
+	size_t image_len = 0;
+	char err[300];
 	int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : STDIN_FILENO, rc;
 
 	if (fd < 0)
@@ -240,24 +290,49 @@ static int snapshot_info(const char *path)
 	snapr_init(&r, fd);
 	if (snapr_file_header(&r))
 		die("snapshot %s: %s", path, r.err);
-	printf("snapshot %s: lkvm format %d, arm64\n", path, SNAP_VERSION);
+	printf("snapshot %s: lkvm format %u (%s), arm64\n", path, r.version,
+	       r.version == SNAP_VERSION_MAPPED ? "file with a mapped RAM image" : "stream, compressed RAM");
 	while ((rc = snapr_next(&r)) == 1) {
 		u64 at = r.off - r.len - 20;
 		if (r.type == SNAP_SEC_CONFIG) {
 			printf("%s", (const char *)r.payload);
+			snap_config_u64((const char *)r.payload, "mem_mib", &mem_mib);
 		}
 		if (r.type == SNAP_SEC_RAM) {
 			ram_sections++;
 			ram_bytes += r.len;
+		}
+		if (r.type == SNAP_SEC_RAM_IMAGE) {
+			free(image);
+			image = malloc(r.len ? r.len : 1);
+			if (!image)
+				die("out of memory");
+			memcpy(image, r.payload, r.len);
+			image_len = r.len;
 		}
 		printf("section %llu: %s at byte %llu, %llu bytes\n", (unsigned long long)r.sections,
 		       r.type < ARRAY_SIZE(names) ? names[r.type] : "?", (unsigned long long)at, (unsigned long long)r.len);
 	}
 	if (rc < 0)
 		die("snapshot %s: %s", path, r.err);
+	if (r.version == SNAP_VERSION_MAPPED) {
+		if (!image || snap_image_parse(image, image_len, mem_mib << 20, &img, err, sizeof(err)))
+			die("snapshot %s: %s", path, image ? err : "the RAM image section is missing (corrupt snapshot)");
+		if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode))
+			die("snapshot %s: a version-2 snapshot's RAM image can only be checked in a regular file", path);
+		if ((u64)sb.st_size < img.offset + img.size)
+			die("snapshot %s is %llu bytes but its RAM image ends at byte %llu: the file is truncated", path,
+			    (unsigned long long)sb.st_size, (unsigned long long)(img.offset + img.size));
+		if (snap_image_verify(fd, &img, &data, err, sizeof(err)))
+			die("snapshot %s: %s", path, err);
+		printf("ram image: %llu MiB at byte %llu, %llu MiB of data (%llu MiB allocated on disk), %u chunk CRCs ok\n",
+		       (unsigned long long)(img.size >> 20), (unsigned long long)img.offset,
+		       (unsigned long long)(data >> 20), (unsigned long long)((u64)sb.st_blocks * 512 >> 20), img.nr_chunks);
+	}
 	printf("ok: %llu sections (%llu RAM chunks, %llu bytes compressed), %llu bytes in all\n",
 	       (unsigned long long)r.sections, (unsigned long long)ram_sections, (unsigned long long)ram_bytes,
-	       (unsigned long long)r.off);
+	       (unsigned long long)(r.version == SNAP_VERSION_MAPPED ? img.offset + img.size : r.off));
+	free(image);
 	snapr_free(&r);
 	return 0;
 }
@@ -283,7 +358,11 @@ int cmd_restore(int argc, const char **argv)
 			{ 0, "clock", OPT_STRING, &clock, "continue|advance",
 			  "Virtual counter across the downtime: continue where it stopped (default) or advance by it", NULL,
 			  0 },
-			{ 0, "info", OPT_BOOL, &info, NULL, "Only check the snapshot and describe it; start nothing", NULL, 0 },
+			{ 0, "info", OPT_BOOL, &info, NULL, "Only check the snapshot (every CRC) and describe it; start nothing",
+			  NULL, 0 },
+			{ 0, "verify", OPT_BOOL, &st.verify, NULL,
+			  "Check the RAM image's CRCs before running (reads all of it; a mapped restore otherwise does not)",
+			  NULL, 0 },
 			{ 'h', "help", OPT_BOOL, &help, NULL, "Show this help", NULL, 0 },
 			{ 0, NULL, OPT_END, NULL, NULL, NULL, NULL, 0 },
 		};
@@ -307,7 +386,8 @@ int cmd_restore(int argc, const char **argv)
 		if (n < 0)
 			die("%s (see 'lkvm restore --help')", err);
 		if (help) {
-			options_usage(stdout, "lkvm restore [--name NAME] [-d IMAGE[,ro]]... [--clock continue|advance] FILE|-",
+			options_usage(stdout,
+				      "lkvm restore [--name NAME] [-d IMAGE[,ro]]... [--clock continue|advance] [--verify] FILE|-",
 				      opts);
 			return 0;
 		}
@@ -359,9 +439,13 @@ int cmd_restore(int argc, const char **argv)
 	kvm_create_vm(kvm);
 	gic_probe(kvm);
 	read_sections(&st, &r, kvm);
+	if (r.version == SNAP_VERSION_MAPPED)
+		load_ram_image(&st, &r, kvm, fd);
 	snapr_free(&r);
 	if (fd != STDIN_FILENO)
 		close(fd);
+	else
+		lseek(fd, 0, SEEK_END); /* a snapshot on stdin is used up: the console sees EOF, as after a stream */
 
 	kvm_cpu_create_all(kvm);
 	gic_setup(kvm);

@@ -11,6 +11,7 @@
 #include "kvm/control.h"
 #include "kvm/kvm-cpu.h"
 #include "kvm/kvm.h"
+#include "kvm/ram.h"
 #include "kvm/snapshot-arch.h"
 #include "kvm/snapshot.h"
 #include "kvm/virtio-blk.h"
@@ -119,11 +120,17 @@ static int snapshot_supported(struct kvm *kvm, char *err, size_t errlen)
 	return 0;
 }
 
-int snapshot_write(struct kvm *kvm, int fd, char *err, size_t errlen)
+int snapshot_write(struct kvm *kvm, int fd, bool mapped, char *err, size_t errlen)
 {
 	struct snap_writer w;
 	char *cfg;
 	int r = -1;
+
+	/* A version-2 file is written in place: sections from byte 0, the RAM image at an offset after them. */
+	if (mapped && (lseek(fd, 0, SEEK_SET) < 0 || ftruncate(fd, 0) < 0)) {
+		snprintf(err, errlen, "the snapshot file cannot be written in place: %s", strerror(errno));
+		return -1;
+	}
 
 	if (snapw_init(&w, fd))
 		return snprintf(err, errlen, "out of memory"), -1;
@@ -134,7 +141,7 @@ int snapshot_write(struct kvm *kvm, int fd, char *err, size_t errlen)
 	cfg = config_text(kvm, err, errlen);
 	if (!cfg)
 		goto out;
-	snapw_file_header(&w);
+	snapw_file_header(&w, mapped ? SNAP_VERSION_MAPPED : SNAP_VERSION);
 	snapw_begin(&w, SNAP_SEC_CONFIG);
 	snapw_put(&w, cfg, strlen(cfg));
 	free(cfg);
@@ -158,10 +165,20 @@ int snapshot_write(struct kvm *kvm, int fd, char *err, size_t errlen)
 		if (snapw_end(&w))
 			goto io;
 	}
-	for (u64 off = 0; off < kvm->ram.size; off += SNAP_RAM_CHUNK) {
-		u64 n = kvm->ram.size - off < SNAP_RAM_CHUNK ? kvm->ram.size - off : SNAP_RAM_CHUNK;
-		if (snapw_ram_chunk(&w, off, kvm->ram.host + off, (u32)(n / SNAP_PAGE)))
+	if (mapped) {
+		/* the image starts after the RAM_IMAGE and END sections, rounded up to 2 MiB; the gap stays a hole */
+		u64 at = ALIGN_UP(w.bytes + snap_image_section_bytes(kvm->ram.size) + SNAP_END_BYTES, SNAP_IMAGE_ALIGN);
+		if (snap_image_write(&w, fd, at, &kvm->ram))
 			goto io;
+	} else {
+		u8 populated[SNAP_CHUNK_PAGES];
+		for (u64 off = 0; off < kvm->ram.size; off += SNAP_RAM_CHUNK) {
+			u64 n = kvm->ram.size - off < SNAP_RAM_CHUNK ? kvm->ram.size - off : SNAP_RAM_CHUNK;
+			/* untouched pages are not read: reading would allocate them */
+			guest_ram_populated(&kvm->ram, off, n, populated);
+			if (snapw_ram_chunk(&w, off, kvm->ram.host + off, (u32)(n / SNAP_PAGE), populated))
+				goto io;
+		}
 	}
 	if (snapw_finish(&w, kvm->ram.size))
 		goto io;
@@ -198,7 +215,7 @@ static int read_verdict(int fd, char *buf, size_t len, int secs)
  * for the client's verdict ("done" once its copy is safely on disk). With stop, a successful save ends
  * the VM; otherwise, and after any failure, the guest resumes.
  */
-void snapshot_serve(struct kvm *kvm, int fd, bool stop)
+void snapshot_serve(struct kvm *kvm, int fd, bool stop, int file_fd)
 {
 	struct timeval tv = { .tv_sec = 120 };
 	char err[300], verdict[64];
@@ -211,7 +228,14 @@ void snapshot_serve(struct kvm *kvm, int fd, bool stop)
 	}
 	kvm_pause(kvm);
 	quiesce_devices(kvm, true);
-	if (dprintf(fd, "stream\n") < 0 || snapshot_write(kvm, fd, err, sizeof(err))) {
+	if (file_fd >= 0) {
+		/* the client's file: write it in place (version 2), then tell the client it may make it durable */
+		if (snapshot_write(kvm, file_fd, true, err, sizeof(err)) || dprintf(fd, "written\n") < 0) {
+			pr_err("save of VM %s failed: %s; the guest continues", kvm->name, err);
+			dprintf(fd, "error: %s\n", err);
+			goto resume;
+		}
+	} else if (dprintf(fd, "stream\n") < 0 || snapshot_write(kvm, fd, false, err, sizeof(err))) {
 		pr_err("save of VM %s failed: %s; the guest continues", kvm->name,
 		       errno == EPIPE ? "the client went away" : err);
 		dprintf(fd, "error: %s\n", err);

@@ -4,11 +4,21 @@
 
 #include "kvm/util.h"
 
+/* What backs guest RAM (ram.c). */
+enum ram_backing {
+	RAM_ANON = 0,  /* anonymous private memory, transparent huge pages asked for */
+	RAM_HUGETLBFS, /* an unlinked file on a hugetlbfs mount, mapped shared */
+	RAM_SNAPSHOT,  /* a snapshot file's RAM image mapped private (copy-on-write) over the anonymous region */
+};
+
 struct guest_ram {
-	u64 base;  /* guest-physical address of the first byte */
-	u64 size;  /* bytes */
-	u8 *host;  /* host mapping (memfd, MAP_SHARED) */
-	int fd;    /* the memfd backing it, -1 if none */
+	u64 base;      /* guest-physical address of the first byte */
+	u64 size;      /* bytes */
+	u8 *host;      /* host mapping, 2 MiB aligned when created by ram.c */
+	int fd;        /* the hugetlbfs file or the mapped snapshot, -1 if none */
+	enum ram_backing backing;
+	u64 file_off;  /* RAM_SNAPSHOT: where the image starts in fd */
+	u64 page_size; /* RAM_HUGETLBFS: the huge page size */
 };
 
 /*

@@ -18,6 +18,7 @@ enum irqchip_type { IRQCHIP_AUTO = 0, IRQCHIP_GICV3, IRQCHIP_GICV3_ITS, IRQCHIP_
 
 struct kvm_config {
 	const char *kernel, *initrd, *params, *name, *dump_dtb;
+	const char *hugetlbfs; /* --hugetlbfs DIR: guest RAM from that hugetlbfs mount */
 	unsigned int nr_cpus;
 	u64 ram_mib;
 	enum console_type console;

@@ -8,7 +8,10 @@
 #include "kvm/util.h"
 
 #define SNAP_MAGIC "LKVMSNAP"
+/* Version 1: RAM in compressed RAM sections (streams, and files from older lkvm). Version 2: a regular file whose
+ * RAM is one page-aligned, sparse image after the sections (RAM_IMAGE), restored by mapping it. */
 #define SNAP_VERSION 1
+#define SNAP_VERSION_MAPPED 2
 #define SNAP_ARCH_ARM64 0xaa64
 #define SNAP_FILE_HEADER_SIZE 24
 
@@ -18,6 +21,7 @@ enum snap_section_type {
 	SNAP_SEC_VCPU = 3,   /* one vCPU: registers, MP state, events, PV-time IPA */
 	SNAP_SEC_IRQCHIP = 4,/* vGIC registers as (group, attr, value) triplets */
 	SNAP_SEC_DEVICE = 5, /* one device: name, then its own bytes */
+	SNAP_SEC_RAM_IMAGE = 6, /* version 2: where the RAM image lies in the file, and a CRC32 per 2 MiB chunk */
 	SNAP_SEC_END = 0x7fffffff,
 };
 
@@ -27,6 +31,10 @@ enum snap_section_type {
 #define SNAP_RAM_CHUNK (2ULL << 20)
 #define SNAP_PAGE 4096ULL
 #define SNAP_CHUNK_PAGES (SNAP_RAM_CHUNK / SNAP_PAGE)
+#define SNAP_IMAGE_ALIGN (2ULL << 20) /* the RAM image's file offset: a multiple of every host page size */
+#define SNAP_MAX_RAM (4ULL << 40)
+#define SNAP_END_BYTES (16 + 16 + 4) /* the END section, framing included */
+#define SNAP_MAX_RAM_IMAGE (24 + 4 * (SNAP_MAX_RAM / SNAP_RAM_CHUNK))
 
 /* Writer: buffers one section at a time so each can carry its length and CRC up front. */
 struct snap_writer {
@@ -41,14 +49,17 @@ struct snap_writer {
 
 int snapw_init(struct snap_writer *w, int fd);
 void snapw_free(struct snap_writer *w);
-int snapw_file_header(struct snap_writer *w);
+int snapw_file_header(struct snap_writer *w, u32 version);
 void snapw_begin(struct snap_writer *w, u32 type);
 void snapw_put(struct snap_writer *w, const void *data, size_t len);
 void snapw_u32(struct snap_writer *w, u32 v);
 void snapw_u64(struct snap_writer *w, u64 v);
 int snapw_end(struct snap_writer *w);
-/* Emit a RAM section for [offset, offset + npages pages) of `mem` unless every page is zero. */
-int snapw_ram_chunk(struct snap_writer *w, u64 offset, const u8 *mem, u32 npages);
+/*
+ * Emit a RAM section for [offset, offset + npages pages) of `mem` unless every page is zero. populated (NULL: all)
+ * marks the pages that may hold data; the others are taken as zero without being read.
+ */
+int snapw_ram_chunk(struct snap_writer *w, u64 offset, const u8 *mem, u32 npages, const u8 *populated);
 int snapw_finish(struct snap_writer *w, u64 ram_size);
 
 /* Reader: every byte is untrusted. */
@@ -60,6 +71,7 @@ struct snap_reader {
 	u32 type;
 	u64 len;
 	u64 sections;
+	u32 version; /* from the file header */
 	char err[256];
 	/* small read-ahead buffer */
 	u8 rbuf[65536];
@@ -71,6 +83,30 @@ void snapr_free(struct snap_reader *r);
 int snapr_file_header(struct snap_reader *r);
 /* 1: a section is in r->type/payload/len; 0: END reached and verified; -1: error in r->err. */
 int snapr_next(struct snap_reader *r);
+/* Raw bytes after the END section (a version-2 image read from a pipe); 0 or -1 with r->err. */
+int snapr_read_raw(struct snap_reader *r, void *dst, size_t len);
+
+/* ---- version 2: the RAM image (snapshot/ram-image.c) ---- */
+struct snap_ram_image {
+	u64 offset;    /* file offset of guest RAM byte 0; SNAP_IMAGE_ALIGN aligned */
+	u64 size;      /* guest RAM bytes */
+	u32 nr_chunks; /* SNAP_RAM_CHUNK each, the last one possibly short */
+	const u8 *crcs; /* nr_chunks little-endian CRC32s, inside the section payload */
+};
+/* Bytes the RAM_IMAGE section adds to the file (framing included) for ram_size bytes of RAM. */
+u64 snap_image_section_bytes(u64 ram_size);
+/*
+ * Write guest RAM (the VM paused) at file offset `off` of fd: only pages that hold data, runs with pwrite, the
+ * rest left as holes, the file then sized to off + ram size. Appends the RAM_IMAGE section to w. 0 or -errno.
+ */
+int snap_image_write(struct snap_writer *w, int fd, u64 off, const struct guest_ram *ram);
+/* Check a RAM_IMAGE payload against the configured RAM size; 0 or -1 with err. */
+int snap_image_parse(const u8 *payload, size_t len, u64 ram_size, struct snap_ram_image *img, char *err, size_t errlen);
+/* Read the whole image from fd (holes skipped) and check every chunk's CRC; 0 or -1 with err naming the chunk. */
+int snap_image_verify(int fd, const struct snap_ram_image *img, u64 *data_bytes, char *err, size_t errlen);
+/* Read the image sequentially from r (after END: padding, then RAM) into ram, checking CRCs; 0 or -1 with err. */
+int snap_image_load(struct snap_reader *r, const struct snap_ram_image *img, const struct guest_ram *ram, char *err,
+		    size_t errlen);
 
 /* Bounded cursor over a payload. */
 struct snap_cursor {
@@ -95,10 +131,13 @@ const char *snap_config_get(const char *cfg, const char *key, char *buf, size_t 
 int snap_config_u64(const char *cfg, const char *key, u64 *out);
 
 struct kvm;
-/* Write the whole VM (which must be paused, devices quiesced) as a snapshot to fd. */
-int snapshot_write(struct kvm *kvm, int fd, char *err, size_t errlen);
-/* Control-socket handler for 'lkvm save' (runs on the main thread). */
-void snapshot_serve(struct kvm *kvm, int fd, bool stop);
+/*
+ * Write the whole VM (which must be paused, devices quiesced) as a snapshot to fd: a version-1 stream, or with
+ * mapped a version-2 file written in place (fd must be a regular file open for writing).
+ */
+int snapshot_write(struct kvm *kvm, int fd, bool mapped, char *err, size_t errlen);
+/* Control-socket handler for 'lkvm save' (main thread): streams on fd, or writes file_fd (>= 0) in place. */
+void snapshot_serve(struct kvm *kvm, int fd, bool stop, int file_fd);
 /* 'lkvm restore' */
 int cmd_restore(int argc, const char **argv);
 

@@ -18,12 +18,12 @@ static int make_snapshot(const struct guest_ram *ram, size_t *size)
 	const char *cfg = "cpus=2\nmem_mib=8\nname=vm1\n";
 
 	snapw_init(&w, fd);
-	snapw_file_header(&w);
+	snapw_file_header(&w, SNAP_VERSION);
 	snapw_begin(&w, SNAP_SEC_CONFIG);
 	snapw_put(&w, cfg, strlen(cfg));
 	snapw_end(&w);
 	for (u64 off = 0; off < RAM_SIZE; off += SNAP_RAM_CHUNK)
-		snapw_ram_chunk(&w, off, ram->host + off, SNAP_CHUNK_PAGES);
+		snapw_ram_chunk(&w, off, ram->host + off, SNAP_CHUNK_PAGES, NULL);
 	snapw_begin(&w, SNAP_SEC_DEVICE);
 	snapw_put(&w, "uart\0", 5);
 	snapw_u64(&w, 0x1122334455667788ULL);
@@ -146,17 +146,17 @@ int main(void)
 		int t = memfd_create("v2", 0);
 		u8 h[SNAP_FILE_HEADER_SIZE];
 		snapw_init(&w, t);
-		snapw_file_header(&w);
+		snapw_file_header(&w, SNAP_VERSION);
 		snapw_free(&w);
 		pread(t, h, sizeof(h), 0);
-		h[8] = 2;
+		h[8] = 3;
 		{
 			u32 c = (u32)crc32(0, h, 20);
 			memcpy(h + 20, &c, 4);
 		}
 		pwrite(t, h, sizeof(h), 0);
 		load(t, &dst, err, sizeof(err), &sections);
-		CHECK(&uc, strstr(err, "version 2") != NULL, "other version: %s", err);
+		CHECK(&uc, strstr(err, "version 3") != NULL, "other version: %s", err);
 		close(t);
 	}
 	/* An absurd section length is refused before anything is allocated. */
@@ -165,7 +165,7 @@ int main(void)
 		int t = memfd_create("big", 0);
 		u8 sec[16] = { SNAP_SEC_RAM, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10 };
 		snapw_init(&w, t);
-		snapw_file_header(&w);
+		snapw_file_header(&w, SNAP_VERSION);
 		snapw_free(&w);
 		write(t, sec, sizeof(sec));
 		load(t, &dst, err, sizeof(err), &sections);
