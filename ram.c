@@ -229,7 +229,8 @@ void guest_ram_populated(const struct guest_ram *ram, u64 off, u64 len, u8 *popu
 		goto all;
 	for (u64 i = 0; i < n; i++)
 		populated[i] = (pm[i * SZ_4K / hps] & (PAGEMAP_PRESENT | PAGEMAP_SWAPPED)) != 0;
-	ok = ram->fd < 0 || guest_ram_file_data(ram, off, len, populated) == 0;
+	/* hugetlbfs pages exist only where this process faulted them in: the page table tells all */
+	ok = ram->backing != RAM_SNAPSHOT || guest_ram_file_data(ram, off, len, populated) == 0;
 all:
 	if (!ok)
 		memset(populated, 1, n);

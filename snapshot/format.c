@@ -143,7 +143,7 @@ int snapw_end(struct snap_writer *w)
 	return 0;
 }
 
-static bool page_is_zero(const u8 *p)
+bool snap_page_is_zero(const u8 *p)
 {
 	const u64 *q = (const u64 *)p;
 	for (size_t i = 0; i < SNAP_PAGE / 8; i++)
@@ -162,7 +162,7 @@ int snapw_ram_chunk(struct snap_writer *w, u64 offset, const u8 *mem, u32 npages
 	if (npages > SNAP_CHUNK_PAGES)
 		return -(w->error = EINVAL);
 	for (u32 i = 0; i < npages; i++) {
-		if ((populated && !populated[i]) || page_is_zero(mem + i * SNAP_PAGE))
+		if ((populated && !populated[i]) || snap_page_is_zero(mem + i * SNAP_PAGE))
 			continue;
 		bitmap[i / 8] |= (u8)(1u << (i % 8));
 		n++;

@@ -31,15 +31,6 @@ static uLong crc_zero_pages(const struct zero_crc *z, uLong crc, u64 pages)
 	return crc;
 }
 
-static bool page_is_zero(const u8 *p)
-{
-	const u64 *q = (const u64 *)p;
-	for (size_t i = 0; i < SNAP_PAGE / 8; i++)
-		if (q[i])
-			return false;
-	return true;
-}
-
 static int pwrite_full(int fd, const u8 *buf, u64 len, u64 off)
 {
 	while (len) {
@@ -89,7 +80,7 @@ int snap_image_write(struct snap_writer *w, int fd, u64 off, const struct guest_
 		guest_ram_populated(ram, base, len, populated);
 		for (u64 i = 0; i <= pages; i++) {
 			const u8 *p = ram->host + base + i * SNAP_PAGE;
-			bool data = i < pages && populated[i] && !page_is_zero(p);
+			bool data = i < pages && populated[i] && !snap_page_is_zero(p);
 
 			if (i < pages)
 				crc = data ? crc32(crc, p, SNAP_PAGE) : crc_zero_pages(&z, crc, 1);
@@ -237,7 +228,7 @@ int snap_image_load(struct snap_reader *r, const struct snap_ram_image *img, con
 		}
 		/* zero pages are left untouched, so they cost no memory */
 		for (u64 i = 0; i < len / SNAP_PAGE; i++)
-			if (!page_is_zero(buf + i * SNAP_PAGE))
+			if (!snap_page_is_zero(buf + i * SNAP_PAGE))
 				memcpy(dst + i * SNAP_PAGE, buf + i * SNAP_PAGE, SNAP_PAGE);
 	}
 	rc = 0;

@@ -61,6 +61,8 @@ int snapw_end(struct snap_writer *w);
  */
 int snapw_ram_chunk(struct snap_writer *w, u64 offset, const u8 *mem, u32 npages, const u8 *populated);
 int snapw_finish(struct snap_writer *w, u64 ram_size);
+/* True if the SNAP_PAGE bytes at p (8-byte aligned) are all zero. */
+bool snap_page_is_zero(const u8 *p);
 
 /* Reader: every byte is untrusted. */
 struct snap_reader {

@@ -39,7 +39,17 @@ refused() {
 thp=$(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)
 diag "host THP: ${thp:-unknown}"
 guest_start mem-src 120 run -c 1 -m 256 --name memvm -k "$L2_KERNEL" -i "$L2_INITRD" -p "quiet l2.run=counter"
-wait_for "$OUT" "COUNT 3 " 100 || { guest_kill; not_ok "guest never counted"; finish; }
+if ! wait_for "$OUT" "COUNT 3 " 100; then
+	# what was lkvm doing? (a guest that prints nothing: its threads' kernel stacks and the host's compaction)
+	for t in /proc/"$GUEST_PID"/task/* /proc/$(pgrep -f 'name memvm' | head -n 1)/task/*; do
+		[ -d "$t" ] && { echo "$t $(cat "$t/comm") $(cat "$t/stat" | cut -d' ' -f3)"; cat "$t/stack"; } >>"$LOG" 2>&1
+	done
+	grep -E 'compact|thp_fault|pgfault' /proc/vmstat >>"$LOG"
+	cat /sys/kernel/mm/transparent_hugepage/defrag /proc/meminfo >>"$LOG" 2>&1
+	guest_kill
+	not_ok "guest never counted"
+	finish
+fi
 huge=$(stat_val memvm ram_huge_kib)
 rss=$(stat_val memvm ram_rss_kib)
 pid=$(stat_val memvm pid)
