@@ -1,6 +1,8 @@
 # report.awk - turn the BENCH lines of an L1 console log into the benchmark table, results.json and results.csv.
-# Usage: awk -v runs=N -v json=FILE -v csv=FILE [-v META=...] -f report.awk metrics.txt console.log
-# (POSIX awk: runs under mawk, gawk and busybox awk.) Exit 1 if a listed metric has neither data nor an n/a reason.
+# Usage: awk -v runs=N -v json=FILE -v csv=FILE [-v ref=PATH -v rsha=SHA -v rcommit=C] [-v META=...] -f report.awk
+#        metrics.txt console.log
+# (POSIX awk: runs under mawk, gawk and busybox awk.) Exit 1 if a listed metric has neither data nor an n/a reason;
+# rows flagged "ref" appear only with a reference VMM (ref non-empty) and are n/a, never missing, without data.
 
 function jstr(s) {
 	gsub(/\\/, "\\\\", s)
@@ -51,8 +53,9 @@ FNR == NR {
 	}
 	split($0, f, "|")
 	listed[f[1]] = 1
-	if (!(sect in want))
+	if (!(sect in want) || (f[6] ~ /ref/ && ref == ""))
 		next
+	isref[f[1]] = (f[6] ~ /ref/)
 	nitems++
 	key[nitems] = f[1]
 	fmt[f[1]] = f[2]
@@ -110,6 +113,9 @@ END {
 		l1mode, l1kvm
 	printf "  L2      %s (the same Image as L1)%s\n", l2kernel,
 		("blk_mode" in info) ? "; blk dd " info["blk_mode"] ", timed by " info["blk_timer"] : ""
+	if (ref != "")
+		printf "  ref     %s, binary sha256 %s, commit %s%s\n", ref, rsha, (rcommit == "" ? "unknown" : rcommit),
+			("ref_version" in info) ? " (" info["ref_version"] ")" : ""
 	if (l1boot != "")
 		printf "  timing  %s\n", l1boot
 	printf "\n%-44s %10s %10s %10s  %-7s %3s  %s\n", "", "median", "min", "max", "unit", "n", "note"
@@ -119,6 +125,8 @@ END {
 	printf "  \"lkvm_commit\": %s,\n  \"lkvm_sha256_12\": %s,\n  \"lkvm_binary\": %s,\n", jstr(commit), jstr(lsha),
 		jstr(lnote) > json
 	printf "  \"host\": %s,\n  \"qemu\": %s,\n", jstr(host), jstr(qemu) > json
+	printf "  \"ref_vmm\": %s,\n  \"ref_sha256_12\": %s,\n  \"ref_commit\": %s,\n", jstr(ref), jstr(rsha),
+		jstr(rcommit) > json
 	printf "  \"l1_kernel\": %s,\n  \"l1_kvm_mode\": %s,\n  \"l1_kvm\": %s,\n  \"l2_kernel\": %s,\n", jstr(info["l1_kernel"]),
 		jstr(l1mode), jstr(l1kvm), jstr(l2kernel) > json
 	printf "  \"timing_s\": {\"total\": %.1f, \"build\": %.1f, \"lock_wait\": %.1f, \"l1_run\": %.1f},\n", t_total,
@@ -161,8 +169,8 @@ END {
 				note = note (note == "" ? "" : "; ") "only " n " of " runs " runs"
 			printf "  %-42s %10s %10s %10s  %-7s %3d  %s\n", label[m], num(fmt[m], med), num(fmt[m], mn),
 				num(fmt[m], mx), unit[m], n, note
-		} else if (m in na) {
-			note = "n/a (" na[m] ")"
+		} else if ((m in na) || isref[m]) {
+			note = "n/a (" ((m in na) ? na[m] : "no reference figure") ")"
 			printf "  %-42s %10s %10s %10s  %-7s %3d  %s\n", label[m], "-", "-", "-", unit[m], 0, note
 		} else {
 			note = "NO DATA: the measurement did not run"

@@ -7,8 +7,11 @@
 #   BENCH_ONLY=a,b      subset of: info,boot,mem,steal,blk,exit,snap (default all)
 #   BENCH_SKIP_BUILD=1  use build/testbed as it is (no setup-host/prepare/make/initrds)
 #   BENCH_LKVM=FILE     benchmark this static aarch64 lkvm instead of the test bed's (overlaid as L1's /lkvm)
+#   REF_VMM=FILE        also measure this reference VMM (a static aarch64 upstream kvmtool; overlaid as L1's
+#                       /bench/ref-vmm, never kept in the repo) side by side: ref_* figures, lkvm/reference ratios.
+#                       Its commit is read from FILE.commit (or REF_VMM_COMMIT) for the report.
 #   BENCH_NVHE=1        L1 KVM in nVHE mode (default VHE)
-#   BENCH_TIMEOUT=S     limit for the whole L1 run (default 300 + 150 * BENCH_RUNS)
+#   BENCH_TIMEOUT=S     limit for the whole L1 run (default 300 + 150 * BENCH_RUNS; 250 * with REF_VMM)
 # Exit status: 0 when every measurement ran (the numbers themselves are never judged), 1 otherwise.
 set -u
 
@@ -20,7 +23,9 @@ RUNS=${BENCH_RUNS:-5}
 ONLY=${BENCH_ONLY:-info,boot,mem,steal,blk,exit,snap}
 CROSS=${CROSS_COMPILE:-aarch64-linux-gnu-}
 case $RUNS in '' | *[!0-9]* | 0) echo "bench: BENCH_RUNS must be a positive integer (got '$RUNS')" >&2; exit 2 ;; esac
-TMO=${BENCH_TIMEOUT:-$((300 + 150 * RUNS))}
+per_run=150
+[ -n "${REF_VMM:-}" ] && per_run=250 # the reference VMM's runs and the alternation
+TMO=${BENCH_TIMEOUT:-$((300 + per_run * RUNS))}
 
 t_start=$EPOCHREALTIME
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
@@ -63,6 +68,19 @@ if [ -n "${BENCH_LKVM:-}" ]; then
 	chmod 755 "$OUT/l1-extra/lkvm"
 	lkvm_l1=$BENCH_LKVM
 fi
+ref=${REF_VMM:-}
+rsha=
+rcommit=
+if [ -n "$ref" ]; then
+	[ -f "$ref" ] || die "REF_VMM=$ref: no such file"
+	case $(od -An -tx1 -j0 -N4 "$ref" | tr -d ' \n') in 7f454c46) ;; *) die "REF_VMM=$ref: not an ELF binary" ;; esac
+	ref=$(cd "$(dirname "$ref")" && pwd)/$(basename "$ref")
+	cp "$ref" "$OUT/l1-extra/bench/ref-vmm"
+	chmod 755 "$OUT/l1-extra/bench/ref-vmm"
+	rsha=$(sha256sum "$ref" | cut -c1-12)
+	rcommit=${REF_VMM_COMMIT:-$(head -c 40 "$ref.commit" 2>/dev/null)}
+	say "reference VMM: $ref (sha256 $rsha, commit ${rcommit:-unknown}), as L1's /bench/ref-vmm"
+fi
 mkcpio() { (cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet); }
 mkcpio "$OUT/l2-extra" >"$OUT/l1-extra/bench/l2-extra.cpio" || die "cpio of the L2 overlay failed"
 { cat "$TB/l1.cpio" && mkcpio "$OUT/l1-extra"; } >"$OUT/l1/l1.cpio" || die "cpio of the L1 overlay failed"
@@ -91,7 +109,7 @@ t_w1=$EPOCHREALTIME
 export RUN_L1_LOCKED=1
 l1args=(--outdir "$OUT/l1" --log "$LOG" --timeout "$TMO" --scenarios "$scen" --append "lkvm.bench_runs=$RUNS")
 [ "${BENCH_NVHE:-0}" = 1 ] && l1args+=(--nvhe)
-say "L1 run: $RUNS run(s) of $ONLY (console log: $LOG; limit $TMO s)"
+say "L1 run: $RUNS run(s) of $ONLY${ref:+ with the reference VMM} (console log: $LOG; limit $TMO s)"
 # show the scenarios' progress lines (ok / not ok / # ...) live, not the whole console
 "$REPO/tests/testbed/run-l1.sh" "${l1args[@]}" 2>"$OUT/run-l1.err" | {
 	after=0
@@ -138,7 +156,7 @@ awk -v runs="$RUNS" -v only="$ONLY" \
 	-v l1mode="$([ "${BENCH_NVHE:-0}" = 1 ] && echo nVHE || echo VHE)" \
 	-v l1kvm="$l1kvm" -v l1boot="$l1boot" \
 	-v l2kernel="$(cat "$TB/kernel.pkg" 2>/dev/null || echo unknown)" \
-	-v commit="$commit" -v lsha="$lsha" -v lnote="$lnote" \
+	-v commit="$commit" -v lsha="$lsha" -v lnote="$lnote" -v ref="$ref" -v rsha="$rsha" -v rcommit="$rcommit" \
 	-v t_build="$(secs "$t_b0" "$t_b1")" -v t_wait="$(secs "$t_w0" "$t_w1")" -v t_l1="$(secs "$t_w1" "$t_l1")" \
 	-v t_total="$(secs "$t_start" "$t_end")" \
 	-v json="$OUT/results.json" -v csv="$OUT/results.csv" -f "$HERE/report.awk" \

@@ -1,4 +1,5 @@
-# 90-bench-info.sh - benchmarks: facts about the L1 test bed (kernel, CPUs, lkvm build, virtio-blk support).
+# 90-bench-info.sh - benchmarks: facts about the L1 test bed (kernel, CPUs, lkvm build, virtio-blk support, the
+# reference VMM if any).
 # timeout: 60
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/benchlib.sh"
@@ -13,5 +14,9 @@ if "$LKVM" run --help 2>&1 | grep -qE -- '(^|[ ,])(-d|--disk)([ ,=<]|$)'; then
 else
 	bench_info lkvm_disk no
 fi
-ok "L1 $(uname -r), $(grep -c '^processor' /proc/cpuinfo) CPUs, BENCH_RUNS=$BENCH_RUNS"
+if [ -n "$REF" ]; then
+	bench_info ref_version "$("$REF_RUN" version 2>&1 | grep -v '^[[:space:]]*$' | head -n 1 | tr -s ' ' '_')"
+	bench_info ref_disk "$("$REF_RUN" run --help 2>&1 | grep -qE -- '(^|[ ,])(-d|--disk)([ ,=<]|$)' && echo yes || echo no)"
+fi
+ok "L1 $(uname -r), $(grep -c '^processor' /proc/cpuinfo) CPUs, BENCH_RUNS=$BENCH_RUNS${REF:+, reference VMM present}"
 finish

@@ -1,5 +1,6 @@
 # 94-bench-blk.sh - benchmarks: virtio-blk sequential write/read (dd, 1 MiB blocks, O_DIRECT in the guest) and 4 KiB
-# random reads (bench-io, queue depth 1) on a 128 MiB image in L1's tmpfs. n/a while lkvm has no -d/--disk.
+# random reads (bench-io, queue depth 1) on a 128 MiB image in L1's tmpfs. n/a while lkvm has no -d/--disk. With a
+# reference VMM, each round boots one guest per VMM (alternating) for one run; without, one lkvm guest does them all.
 # timeout: 3000
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/benchlib.sh"
@@ -16,41 +17,72 @@ if ! l2_bench_initrd; then
 	bench_finish ""
 fi
 img=$WORK/bench-disk.img
-rm -f "$img"
-# allocated, not sparse: reads then hit real tmpfs pages
-dd if=/dev/zero of="$img" bs=1M count=128 2>>"$LOG"
-tmo=$((90 + BENCH_RUNS * 60))
-lkvm_run blk $tmo run -c 1 -m 256 -d "$img" -k "$L2_KERNEL" -i "$L2_BENCH_INITRD" \
-	-p "quiet l2.run=bench-blk l2.runs=$BENCH_RUNS l2.mb=$MB l2.rsecs=$RSECS"
-rm -f "$img"
-mode=$(sed -n 's/.*BBLK-MODE write=\([a-z_]*\) read=\([a-z_]*\).*/write=\1 read=\2/p' "$OUT" | head -n 1)
-if [ -z "$mode" ]; then
-	missed "virtio-blk ($(rc_text "$RC"); $(grep -m 1 -E 'BBLK-NODEV|BBLK-SMALL|L2-RUN-MISSING' "$OUT" || echo 'no BBLK-MODE line'))"
-	bench_finish ""
+
+# blk_guest lkvm|ref NRUNS RUN0: one guest doing NRUNS runs on a fresh image, reported as runs RUN0+1...
+blk_guest() {
+	_w=$1
+	_n=$2
+	_r0=$3
+	_tag=blk
+	[ "$_w" = ref ] && _tag=ref-blk
+	[ "$_r0" -gt 0 ] && _tag=$_tag-$((_r0 + 1))
+	_lab=$(vmm_label "$_w")
+	rm -f "$img"
+	# allocated, not sparse: reads then hit real tmpfs pages
+	dd if=/dev/zero of="$img" bs=1M count=128 2>>"$LOG"
+	with_vmm "$_w" lkvm_run $_tag $((90 + _n * 60)) run -c 1 -m 256 -d "$img" -k "$L2_KERNEL" -i "$L2_BENCH_INITRD" \
+		-p "quiet l2.run=bench-blk l2.runs=$_n l2.mb=$MB l2.rsecs=$RSECS"
+	rm -f "$img"
+	mode=$(sed -n 's/.*BBLK-MODE write=\([a-z_]*\) read=\([a-z_]*\).*/write=\1 read=\2/p' "$OUT" | head -n 1)
+	if [ -z "$mode" ]; then
+		missed "$_lab virtio-blk ($(rc_text "$RC"); $(grep -m 1 -E 'BBLK-NODEV|BBLK-SMALL|L2-RUN-MISSING' "$OUT" || echo 'no BBLK-MODE line'))"
+		return
+	fi
+	if [ "$_w" = lkvm ]; then
+		bench_info blk_mode "$(echo "$mode" | tr ' ' ',')"
+		bench_info blk_timer "$(sed -n 's/.*BBLK write run=[0-9]* .* timer=\([a-z-]*\).*/\1/p' "$OUT" | head -n 1)"
+		bench_info blk_randread "$(grep -q 'BBLK randread' "$OUT" && echo bench-io || echo none)"
+	else
+		bench_info ref_blk_mode "$(echo "$mode" | tr ' ' ',')"
+	fi
+	# BBLK write|read run=I bytes=B secs=S ; BBLK randread run=I bs=4096 ops=N secs=S iops=X
+	for kind in write read; do
+		sed -n "s/.*BBLK $kind run=\([0-9]*\) bytes=\([0-9]*\) secs=\([0-9.]*\).*/\1 \2 \3/p" "$OUT" >"$WORK/$_tag-$kind.txt"
+		_k=0
+		while read -r r b s; do
+			v=$(awk -v b="$b" -v s="$s" 'BEGIN { if (s > 0) printf "%.1f", b / 1e6 / s }')
+			[ -n "$v" ] || continue
+			bench_v "$_w" blk_${kind}_mbs $((_r0 + r)) "$v" MB/s
+			diag "$_lab run $((_r0 + r)): $kind $v MB/s ($b bytes in $s s)"
+			_k=$((_k + 1))
+		done <"$WORK/$_tag-$kind.txt"
+		[ "$_k" = "$_n" ] || missed "$_lab virtio-blk $kind: $_k of $_n runs measured"
+	done
+	_k=0
+	for r in $(sed -n 's/.*BBLK randread run=\([0-9]*\) .* iops=\([0-9.]*\).*/\1:\2/p' "$OUT"); do
+		bench_v "$_w" blk_randread_iops $((_r0 + ${r%%:*})) "${r#*:}" IOPS
+		diag "$_lab run $((_r0 + ${r%%:*})): 4 KiB random read ${r#*:} IOPS"
+		_k=$((_k + 1))
+	done
+	[ "$_k" -gt 0 ] || [ "$_w" = ref ] || bench_na blk_randread_iops "no bench-io helper in the L2 overlay"
+	grep 'BBLK-ERR' "$OUT" | head -n 3 | while read -r l; do diag "$_lab: $l"; done
+	[ "$RC" = 0 ] || missed "$_lab virtio-blk guest did not power off cleanly ($(rc_text "$RC"))"
+	MODE=$mode
+}
+
+MODE=
+if [ -z "$REF" ]; then
+	blk_guest lkvm "$BENCH_RUNS" 0
+else
+	round=1
+	while [ $round -le "$BENCH_RUNS" ]; do
+		for w in $(vmm_order $round); do
+			blk_guest "$w" 1 $((round - 1))
+		done
+		round=$((round + 1))
+	done
+	bench_ratio blk_write_mbs blk_write_ratio
+	bench_ratio blk_read_mbs blk_read_ratio
+	bench_ratio blk_randread_iops blk_randread_ratio
 fi
-bench_info blk_mode "$(echo "$mode" | tr ' ' ',')"
-bench_info blk_timer "$(sed -n 's/.*BBLK write run=[0-9]* .* timer=\([a-z-]*\).*/\1/p' "$OUT" | head -n 1)"
-bench_info blk_randread "$(grep -q 'BBLK randread' "$OUT" && echo bench-io || echo none)"
-# BBLK write|read run=I bytes=B secs=S ; BBLK randread run=I bs=4096 ops=N secs=S iops=X
-for kind in write read; do
-	sed -n "s/.*BBLK $kind run=\([0-9]*\) bytes=\([0-9]*\) secs=\([0-9.]*\).*/\1 \2 \3/p" "$OUT" >"$WORK/blk-$kind.txt"
-	n=0
-	while read -r r b s; do
-		v=$(awk -v b="$b" -v s="$s" 'BEGIN { if (s > 0) printf "%.1f", b / 1e6 / s }')
-		[ -n "$v" ] || continue
-		bench blk_${kind}_mbs "$r" "$v" MB/s
-		diag "run $r: $kind $v MB/s ($b bytes in $s s)"
-		n=$((n + 1))
-	done <"$WORK/blk-$kind.txt"
-	[ "$n" = "$BENCH_RUNS" ] || missed "virtio-blk $kind: $n of $BENCH_RUNS runs measured"
-done
-n=0
-for r in $(sed -n 's/.*BBLK randread run=\([0-9]*\) .* iops=\([0-9.]*\).*/\1:\2/p' "$OUT"); do
-	bench blk_randread_iops "${r%%:*}" "${r#*:}" IOPS
-	diag "run ${r%%:*}: 4 KiB random read ${r#*:} IOPS"
-	n=$((n + 1))
-done
-[ "$n" -gt 0 ] || bench_na blk_randread_iops "no bench-io helper in the L2 overlay"
-grep 'BBLK-ERR' "$OUT" | head -n 3 | while read -r l; do diag "$l"; done
-[ "$RC" = 0 ] || missed "virtio-blk guest did not power off cleanly ($(rc_text "$RC"))"
-bench_finish "$BENCH_RUNS runs in one boot ($mode)"
+bench_finish "$BENCH_RUNS runs${REF:+, one guest per VMM and round}${MODE:+ ($MODE)}"

@@ -55,3 +55,64 @@ l2_bench_initrd() {
 	fi
 	cat "$L2_INITRD" "$BENCH_DIR/l2-extra.cpio" >"$L2_BENCH_INITRD"
 }
+
+# ---- the reference VMM (make bench REF_VMM=FILE: run.sh copies FILE to $BENCH_DIR/ref-vmm) -----------------------
+# REF is empty without one: the scenarios then measure lkvm only and print no ref_* or *_ratio lines.
+# REF_RUN is a wrapper that runs the reference the way the scenarios need it: kvmtool keeps its sockets under
+# $HOME/.lkvm (a scratch HOME here), adds a user-mode NIC unless told "--network mode=none", and spins on a console
+# input at EOF (/dev/null), so its stdin is a FIFO that nobody writes to (opened read-write: never readable, no EOF).
+REF=
+REF_RUN=
+REF_VCPU=kvm-vcpu-0
+BENCH_VALS=$WORK/$SCENARIO.vals
+if [ -x "$BENCH_DIR/ref-vmm" ]; then
+	REF=$BENCH_DIR/ref-vmm
+	REF_RUN=$WORK/ref-run.sh
+	if [ ! -x "$REF_RUN" ]; then
+		mkdir -p "$WORK/ref-home"
+		[ -p "$WORK/ref-idle.fifo" ] || mkfifo "$WORK/ref-idle.fifo"
+		cat >"$REF_RUN" <<-EOS
+			#!/bin/sh
+			# run the reference VMM: scratch HOME, idle console input, no NIC for 'run'
+			export HOME=$WORK/ref-home
+			exec 0<>$WORK/ref-idle.fifo
+			if [ "\$1" = run ]; then
+				shift
+				exec $REF run --network mode=none "\$@"
+			fi
+			exec $REF "\$@"
+		EOS
+		chmod 755 "$REF_RUN"
+	fi
+fi
+# vmm_order ROUND -> "lkvm ref" on odd rounds, "ref lkvm" on even ones ("lkvm" alone without a reference)
+vmm_order() {
+	if [ -z "$REF" ]; then echo lkvm; elif [ $(($1 % 2)) = 1 ]; then echo "lkvm ref"; else echo "ref lkvm"; fi
+}
+# with_vmm lkvm|ref CMD...: run CMD (a lib.sh helper such as lkvm_run or guest_start) with $LKVM pointing at that VMM
+with_vmm() {
+	_wv=$LKVM
+	[ "$1" = ref ] && LKVM=$REF_RUN
+	shift
+	"$@"
+	_wrc=$?
+	LKVM=$_wv
+	return $_wrc
+}
+# vmm_label lkvm|ref -> name for messages
+vmm_label() { [ "$1" = ref ] && echo reference || echo lkvm; }
+# bench_v lkvm|ref METRIC RUN VALUE UNIT: one figure of lkvm (METRIC) or of the reference (ref_METRIC), also kept
+# in $BENCH_VALS for bench_ratio
+bench_v() {
+	if [ "$1" = ref ]; then bench "ref_$2" "$3" "$4" "$5"; else bench "$2" "$3" "$4" "$5"; fi
+	echo "$1 $2 $3 $4" >>"$BENCH_VALS"
+}
+# bench_ratio METRIC RATIO_METRIC: for every run with both figures (and a non-zero reference), lkvm / reference
+bench_ratio() {
+	[ -n "$REF" ] && [ -f "$BENCH_VALS" ] || return 0
+	awk -v m="$1" '$2 == m && $4 != "" && $4 != "nan" { v[$1 " " $3] = $4; r[$3] = 1 }
+		END { for (k in r) if (("lkvm " k) in v && ("ref " k) in v && v["ref " k] + 0 != 0)
+			printf "%s %.4f\n", k, v["lkvm " k] / v["ref " k] }' "$BENCH_VALS" | sort -n >"$WORK/ratio.tmp"
+	while read -r _r _x; do bench "$2" "$_r" "$_x" ratio; done <"$WORK/ratio.tmp"
+}
+rm -f "$BENCH_VALS"
