@@ -68,8 +68,8 @@ struct kvm {
 	/* Where host console input goes (the 8250 by default); returns bytes accepted. */
 	size_t (*console_rx)(struct kvm *kvm, const unsigned char *buf, size_t len);
 	/* virtio device state (virtio/): */
-	unsigned int virtio_slots;                          /* slots taken; slot n has SPI ARM_SPI_VIRTIO_BASE + n */
-	struct virtio_mmio *virtio[ARM_VIRTIO_MMIO_SLOTS];  /* the transports, in slot order */
+	unsigned int virtio_slots;                          /* devices created (mmio slot n has SPI ARM_SPI_VIRTIO_BASE + n) */
+	struct virtio_dev *virtio[ARM_VIRTIO_MMIO_SLOTS];   /* the devices, in creation order */
 	struct virtio_console *virtio_console;              /* console_rx's target with --console virtio */
 	struct term term;
 	struct kvm_arch arch;
