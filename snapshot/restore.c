@@ -15,6 +15,7 @@
 #include "kvm/snapshot-arch.h"
 #include "kvm/snapshot.h"
 #include "kvm/virtio-blk.h"
+#include "kvm/virtio.h"
 
 struct stashed {
 	u8 *data;
@@ -385,6 +386,7 @@ int cmd_restore(int argc, const char **argv)
 			die("snapshot %s: %s", st.file, err);
 	if (arch_restore_irqchip(kvm, st.irqchip.data, st.irqchip.len, err, sizeof(err)))
 		die("snapshot %s: %s", st.file, err);
+	virtio_resume_restored(kvm); /* kicks sent just before the save */
 	pr_info("restored VM %s: %u vCPUs, %llu MiB, clock %s", kvm->name, kvm->nr_cpus,
 		(unsigned long long)kvm->cfg.ram_mib, clock);
 	return kvm_run_vm(kvm);

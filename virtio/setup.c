@@ -181,3 +181,9 @@ void virtio_setup(struct kvm *kvm)
 	for (unsigned int i = 0; i < cfg->nr_nets && i < ARRAY_SIZE(cfg->nets); i++)
 		setup_net(kvm, i, cfg->nets[i]);
 }
+
+void virtio_resume_restored(struct kvm *kvm)
+{
+	for (unsigned int i = 0; i < kvm->virtio_slots; i++)
+		virtio_dev_wake(kvm->virtio[i]);
+}
