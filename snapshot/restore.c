@@ -80,6 +80,12 @@ static void apply_config(struct restore_state *st, struct kvm *kvm, const char *
 	cfg->pmu = cfg_num(st, "pmu", 0, 1);
 	cfg->pvtime = cfg_num(st, "pvtime", 0, 1) ? PVTIME_ON : PVTIME_OFF;
 	cfg->rng = cfg_num(st, "rng", 0, 1);
+	if (!snap_config_get(st->config, "memmap", v, sizeof(v)) || strcmp(v, LKVM_MEMMAP))
+		die("snapshot %s was taken with another guest memory map (an older lkvm); this lkvm cannot restore it",
+		    st->file);
+	if (!snap_config_get(st->config, "virtio_transport", v, sizeof(v)) || (strcmp(v, "pci") && strcmp(v, "mmio")))
+		die("snapshot %s: unknown virtio transport (corrupt snapshot)", st->file);
+	cfg->virtio_transport = !strcmp(v, "mmio") ? VIRTIO_TRANSPORT_MMIO : VIRTIO_TRANSPORT_PCI;
 	if (!snap_config_get(st->config, "console", v, sizeof(v)) || (strcmp(v, "serial") && strcmp(v, "virtio")))
 		die("snapshot %s: unknown console type (corrupt snapshot)", st->file);
 	cfg->console = !strcmp(v, "virtio") ? CONSOLE_VIRTIO : CONSOLE_SERIAL;

@@ -13,7 +13,10 @@
 #include "kvm/virtio-console.h"
 #include "kvm/virtio-net.h"
 #include "kvm/virtio-rng.h"
+#include "kvm/arm.h"
+#include "kvm/pci.h"
 #include "kvm/virtio-mmio.h"
+#include "kvm/virtio-pci.h"
 #include "kvm/virtio.h"
 
 _Static_assert(ARRAY_SIZE(((struct kvm_config *)0)->disks) == VIRTIO_MAX_DISKS, "kvm_config.disks[] size");
@@ -39,8 +42,8 @@ static void attach_mmio(struct kvm *kvm, struct virtio_dev *vd, const char *what
 	m = virtio_mmio_of(vd);
 	if (virtio_mmio_register(vd, &kvm->devices))
 		die("%s overlaps another device", vd->label);
-	m->ioeventfd = true;
-	for (unsigned int q = 0; q < vd->ops->nr_queues; q++) {
+	m->ioeventfd = !kvm->cfg.no_ioeventfd;
+	for (unsigned int q = 0; q < vd->ops->nr_queues && m->ioeventfd; q++) {
 		struct kvm_ioeventfd io = {
 			.datamatch = q,
 			.addr = base + VIRTIO_MMIO_QUEUE_NOTIFY,
@@ -65,9 +68,86 @@ static void attach_mmio(struct kvm *kvm, struct virtio_dev *vd, const char *what
 	kvm->virtio[kvm->virtio_slots++] = vd;
 }
 
+/* ---- PCI: the host bridge's KVM side ---- */
+
+/* An MSI through the ITS: the requester ID is the DeviceID (msi-map is the identity). */
+static int kvm_signal_msi(void *ctx, u64 addr, u32 data, u32 devid)
+{
+	struct kvm *kvm = ctx;
+	struct kvm_msi msi = { .address_lo = (u32)addr, .address_hi = (u32)(addr >> 32), .data = data,
+			       .flags = KVM_MSI_VALID_DEVID, .devid = devid };
+	int r = ioctl(kvm->vm_fd, KVM_SIGNAL_MSI, &msi);
+
+	if (r < 0)
+		return -errno;
+	return r == 0 ? -EBUSY : 0; /* 0: the guest blocked it (e.g. no mapping in the ITS) */
+}
+
+static int kvm_set_irq(void *ctx, unsigned int spi, int level)
+{
+	return kvm_irq_line(ctx, spi, level);
+}
+
+static int kvm_ioeventfd(void *ctx, u64 addr, u32 len, int fd, bool assign)
+{
+	struct kvm *kvm = ctx;
+	struct kvm_ioeventfd io = { .addr = addr, .len = len, .fd = fd, .flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN };
+
+	return ioctl(kvm->vm_fd, KVM_IOEVENTFD, &io) < 0 ? -errno : 0;
+}
+
+static const struct pci_host_ops kvm_pci_ops = {
+	.signal_msi = kvm_signal_msi,
+	.set_irq = kvm_set_irq,
+	.ioeventfd = kvm_ioeventfd,
+};
+static const struct pci_host_ops kvm_pci_ops_no_ioeventfd = { .signal_msi = kvm_signal_msi, .set_irq = kvm_set_irq };
+
+/* The ECAM host bridge, with MSI (msi-map to the ITS) when the VM has an ITS and KVM can signal MSIs to it. */
+static void setup_pci_host(struct kvm *kvm)
+{
+	bool msi = gic_has_its(kvm);
+
+	if (msi && (ioctl(kvm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SIGNAL_MSI) <= 0 ||
+		    ioctl(kvm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MSI_DEVID) <= 0)) {
+		pr_warn("this host's KVM cannot signal MSIs with a device ID; virtio-pci devices use INTx");
+		msi = false;
+	}
+	kvm->pci = calloc(1, sizeof(*kvm->pci));
+	if (!kvm->pci)
+		die("out of memory");
+	pci_host_init(kvm->pci, ARM_PCI_CFG_BASE, ARM_PCI_MMIO_BASE, ARM_PCI_MMIO_SIZE, msi, FDT_PHANDLE_ITS,
+		      kvm->cfg.no_ioeventfd ? &kvm_pci_ops_no_ioeventfd : &kvm_pci_ops, kvm);
+	if (pci_host_register(kvm->pci, &kvm->devices))
+		die("internal error: the PCI windows overlap another device");
+}
+
+/*
+ * A virtio-pci function: INTA# on its own SPI, MSI-X vectors through the ITS when there is one. Its queue
+ * notifications get ioeventfds whenever the guest enables its BAR (and move with it); interrupts are
+ * KVM_SIGNAL_MSI (MSI-X) or KVM_IRQ_LINE (INTx, level-triggered).
+ */
+static void attach_pci(struct kvm *kvm, struct virtio_dev *vd, const char *what)
+{
+	int r = virtio_pci_init(vd, kvm->pci, ARM_SPI_PCI_BASE + kvm->pci->nr);
+
+	if (r)
+		die("%s: no room on the PCI bus (lkvm has %d slots); use fewer devices", what, PCI_MAX_DEVICES);
+	device_register(&kvm->devices, &vd->dev); /* no MMIO range: listed for snapshots */
+	r = virtio_dev_start(vd);
+	if (r)
+		die("%s: cannot start its worker thread: %s", vd->label, strerror(-r));
+	kvm->virtio[kvm->virtio_slots++] = vd;
+}
+
 static void attach(struct kvm *kvm, struct virtio_dev *vd, const char *what)
 {
-	attach_mmio(kvm, vd, what);
+	if (kvm->virtio_slots >= ARRAY_SIZE(kvm->virtio))
+		die("%s: lkvm supports at most %zu virtio devices; use fewer", what, ARRAY_SIZE(kvm->virtio));
+	if (kvm->cfg.virtio_transport == VIRTIO_TRANSPORT_PCI)
+		attach_pci(kvm, vd, what);
+	else
+		attach_mmio(kvm, vd, what);
 }
 
 static size_t virtio_console_rx(struct kvm *kvm, const unsigned char *buf, size_t len)
@@ -168,6 +248,8 @@ void virtio_setup(struct kvm *kvm)
 {
 	const struct kvm_config *cfg = &kvm->cfg;
 
+	if (cfg->virtio_transport == VIRTIO_TRANSPORT_PCI)
+		setup_pci_host(kvm);
 	if (cfg->console == CONSOLE_VIRTIO)
 		setup_console(kvm);
 	for (unsigned int i = 0; i < cfg->nr_disks && i < ARRAY_SIZE(cfg->disks); i++)

@@ -307,6 +307,20 @@ static void test_cli(struct unit_counts *uc)
 	CHECK(uc, parse(&cfg, err, ARGS("--network=mode=user")) == -1, "--network mode=user refused: %s", err);
 	CHECK(uc, parse(&cfg, err, ARGS("-k", "K")) == 0 && cfg.nr_disks == 0 && cfg.nr_nets == 0 && !cfg.rng,
 	      "no virtio devices by default");
+	CHECK(uc, parse(&cfg, err, ARGS("-k", "K")) == 0 && cfg.virtio_transport == VIRTIO_TRANSPORT_PCI &&
+			  !cfg.no_ioeventfd,
+	      "virtio over PCI with ioeventfds by default (kvmtool's default)");
+	CHECK(uc, parse(&cfg, err, ARGS("--virtio-transport", "mmio", "--no-ioeventfd")) == 0 &&
+			  cfg.virtio_transport == VIRTIO_TRANSPORT_MMIO && cfg.no_ioeventfd,
+	      "--virtio-transport mmio, --no-ioeventfd");
+	CHECK(uc, parse(&cfg, err, ARGS("--virtio-transport=pci")) == 0 && cfg.virtio_transport == VIRTIO_TRANSPORT_PCI,
+	      "--virtio-transport=pci");
+	CHECK(uc, parse(&cfg, err, ARGS("--virtio-transport", "mmio-legacy")) == -1 && strstr(err, "modern"),
+	      "legacy transports refused: %s", err);
+	CHECK(uc, parse(&cfg, err, ARGS("--virtio-transport", "ccw")) == -1 && strstr(err, "pci or mmio"),
+	      "unknown transport refused: %s", err);
+	CHECK(uc, parse(&cfg, err, ARGS("--irqchip", "gicv2m")) == 0 && cfg.irqchip == IRQCHIP_GICV2M,
+	      "--irqchip gicv2m parses (refused later, against the host)");
 }
 
 int main(void)
