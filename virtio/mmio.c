@@ -17,6 +17,11 @@ static void mmio_interrupt(struct virtio_dev *vd, int q)
 
 	/* Status bit first, then the edge: a handler that sees the edge also sees the bit. */
 	__atomic_fetch_or(&vd->isr, q == VIRTIO_IRQ_CONFIG ? VIRTIO_INT_CONFIG : VIRTIO_INT_VRING, __ATOMIC_SEQ_CST);
+	if (m->irq_line) {
+		m->irq_line(m->irq_ctx, m->spi, 1); /* an edge-triggered SPI latches the rising edge */
+		m->irq_line(m->irq_ctx, m->spi, 0);
+		return;
+	}
 	while (write(m->irq_fd, &one, sizeof(one)) < 0 && errno == EINTR)
 		;
 }

@@ -22,6 +22,11 @@
 _Static_assert(ARRAY_SIZE(((struct kvm_config *)0)->disks) == VIRTIO_MAX_DISKS, "kvm_config.disks[] size");
 _Static_assert(ARRAY_SIZE(((struct kvm_config *)0)->nets) == VIRTIO_MAX_NICS, "kvm_config.nets[] size");
 
+static int kvm_set_irq(void *ctx, unsigned int spi, int level)
+{
+	return kvm_irq_line(ctx, spi, level);
+}
+
 /*
  * Bus + device tree, then KVM: QueueNotify writes with datamatch q signal kick_fd[q] inside KVM (no exit to us), and
  * writes to irq_fd inject the SPI (irqfd GSIs are SPI numbers without the 32 offset on arm64). Then the worker.
@@ -59,9 +64,13 @@ static void attach_mmio(struct kvm *kvm, struct virtio_dev *vd, const char *what
 		}
 	}
 	irqfd = (struct kvm_irqfd){ .fd = (u32)m->irq_fd, .gsi = spi };
-	if (ioctl(kvm->vm_fd, KVM_IRQFD, &irqfd) < 0)
-		die("%s: KVM_IRQFD for SPI %u failed: %s (lkvm needs an in-kernel vGIC with irqfd support)", vd->label,
-		    spi, strerror(errno));
+	if (ioctl(kvm->vm_fd, KVM_IRQFD, &irqfd) < 0) {
+		/* Still correct: the worker injects the edge itself with KVM_IRQ_LINE, one ioctl per interrupt. */
+		pr_warn("%s: KVM_IRQFD for SPI %u failed (%s); interrupts go through KVM_IRQ_LINE", vd->label, spi,
+			strerror(errno));
+		m->irq_ctx = kvm;
+		m->irq_line = kvm_set_irq;
+	}
 	r = virtio_dev_start(vd);
 	if (r)
 		die("%s: cannot start its worker thread: %s", vd->label, strerror(-r));
@@ -81,11 +90,6 @@ static int kvm_signal_msi(void *ctx, u64 addr, u32 data, u32 devid)
 	if (r < 0)
 		return -errno;
 	return r == 0 ? -EBUSY : 0; /* 0: the guest blocked it (e.g. no mapping in the ITS) */
-}
-
-static int kvm_set_irq(void *ctx, unsigned int spi, int level)
-{
-	return kvm_irq_line(ctx, spi, level);
 }
 
 static int kvm_ioeventfd(void *ctx, u64 addr, u32 len, int fd, bool assign)

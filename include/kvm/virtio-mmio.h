@@ -45,6 +45,9 @@ struct virtio_mmio {
 	unsigned int spi;
 	int irq_fd;     /* irqfd: a write injects an edge on the SPI */
 	bool ioeventfd; /* QueueNotify writes bypass our handler */
+	/* Without irqfd: pulse the SPI with this instead (KVM_IRQ_LINE); NULL while irqfd works. */
+	int (*irq_line)(void *ctx, unsigned int spi, int level);
+	void *irq_ctx;
 };
 
 /*

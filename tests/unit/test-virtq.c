@@ -173,6 +173,15 @@ static bool irq_pending(struct env *e)
 	return read(virtio_mmio_of(&e->vdev)->irq_fd, &v, sizeof(v)) == sizeof(v);
 }
 
+static int count_pulse(void *ctx, unsigned int spi, int level)
+{
+	int *n = ctx;
+	(void)spi;
+	if (level)
+		(*n)++;
+	return 0;
+}
+
 /* A scenario: bring up with features, let `build` lay out a chain, kick; report whether needs-reset was set. */
 typedef void (*build_fn)(struct env *e);
 
@@ -442,6 +451,22 @@ static void test_normal(struct unit_counts *uc)
 	avail_add(&e, 2);
 	kick(&e);
 	CHECK(uc, e.chains == 3 && !needs_reset(&e), "first device keeps working");
+
+	/* Without irqfd the interrupt is a KVM_IRQ_LINE pulse on the SPI: rise, then fall. */
+	{
+		struct virtio_mmio *m = virtio_mmio_of(&e.vdev);
+		int pulses = 0;
+		m->irq_ctx = &pulses;
+		m->irq_line = count_pulse;
+		irq_pending(&e); /* drain */
+		desc(&e, DESC, 3, BUF, 8, VIRTQ_DESC_F_WRITE, 0);
+		avail_add(&e, 3);
+		kick(&e);
+		CHECK(uc, used_idx(&e) == 4 && pulses == 1 && !irq_pending(&e),
+		      "no irqfd: the interrupt is one SPI pulse through the fallback (used %u, pulses %d)", used_idx(&e),
+		      pulses);
+		m->irq_line = NULL;
+	}
 
 	/* Reset (status 0) clears needs-reset; the device works again after a fresh bring-up. */
 	mw(&other, VIRTIO_MMIO_STATUS, 0);
