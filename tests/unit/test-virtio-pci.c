@@ -1,10 +1,14 @@
 /* Unit tests: the ECAM host bridge and virtio-pci, driven like a (hostile) guest: config space, BARs, MSI-X, INTx. */
 #include <endian.h>
 #include <errno.h>
+#include <libfdt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "kvm/arm-layout.h"
+#include "kvm/fdt.h"
+#include "kvm/image.h"
 #include "kvm/snapshot.h"
 #include "kvm/virtio-pci.h"
 #include "kvm/virtio-rng.h"
@@ -433,6 +437,50 @@ static void test_snapshot(struct unit_counts *uc)
 	env_fini(&b);
 }
 
+/* The pci node as Linux's pci-host-ecam-generic wants it: one interrupt-map entry per device, msi-map with an ITS. */
+static void test_fdt(struct unit_counts *uc)
+{
+	u64 mpidr[1] = { 0x80000000 };
+	struct fdt_desc d = { .ram_base = RAM_BASE, .ram_size = 256 << 20, .nr_cpus = 1, .mpidr = mpidr };
+	void *buf = calloc(1, FDT_MAX_SIZE);
+	char err[256];
+	struct env e;
+	struct virtio_rng *two;
+	const fdt32_t *p;
+	int len, off;
+
+	for (int msi = 0; msi < 2; msi++) {
+		env_init(&e, msi);
+		two = virtio_rng_create(&e.ram);
+		if (!buf || !two || virtio_pci_init(&two->vdev, &e.host, 49))
+			abort();
+		CHECK(uc, fdt_build(buf, FDT_MAX_SIZE, &d, &e.bus, err, sizeof(err)) == 0, "DT built: %s", err);
+		off = fdt_path_offset(buf, "/pci@40000000");
+		CHECK(uc, off >= 0 && !strcmp(fdt_getprop(buf, off, "compatible", NULL), "pci-host-ecam-generic") &&
+				  !strcmp(fdt_getprop(buf, off, "device_type", NULL), "pci"),
+		      "pci@40000000: pci-host-ecam-generic");
+		p = fdt_getprop(buf, off, "interrupt-map", &len);
+		CHECK(uc, p && len == 2 * 10 * 4 && fdt32_to_cpu(p[0]) == 0 && fdt32_to_cpu(p[3]) == 1 &&
+				  fdt32_to_cpu(p[8]) == 48 && fdt32_to_cpu(p[10]) == 1 << 11 && fdt32_to_cpu(p[18]) == 49 &&
+				  fdt32_to_cpu(p[9]) == FDT_IRQ_LEVEL_HIGH,
+		      "interrupt-map: INTA# of device 0 -> SPI 48, device 1 -> SPI 49, level");
+		p = fdt_getprop(buf, off, "ranges", &len);
+		CHECK(uc, p && len == 28 && fdt32_to_cpu(p[0]) == 0x02000000 && fdt32_to_cpu(p[2]) == WIN &&
+				  fdt32_to_cpu(p[6]) == WIN_SIZE,
+		      "ranges: the 32-bit memory window, identity-mapped");
+		p = fdt_getprop(buf, off, "msi-map", &len);
+		if (msi)
+			CHECK(uc, p && len == 16 && fdt32_to_cpu(p[1]) == 2 && fdt32_to_cpu(p[3]) == 0x10000,
+			      "with an ITS: msi-map of every requester ID to the ITS");
+		else
+			CHECK(uc, !p, "without an ITS: no msi-map");
+		virtio_dev_destroy(&two->vdev);
+		free(two);
+		env_fini(&e);
+	}
+	free(buf);
+}
+
 int main(void)
 {
 	struct unit_counts uc = { 0, 0 };
@@ -443,5 +491,6 @@ int main(void)
 	test_intx(&uc);
 	test_msix(&uc);
 	test_snapshot(&uc);
+	test_fdt(&uc);
 	UNIT_DONE(&uc);
 }
