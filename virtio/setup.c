@@ -1,4 +1,4 @@
-/* Create the configured virtio devices and wire each into KVM: MMIO slot, ioeventfd per queue, irqfd, worker. */
+/* Create the configured virtio devices and wire each into KVM over its transport (PCI or mmio), then its worker. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
