@@ -161,11 +161,15 @@ int cmd_run(int argc, const char **argv)
 	kvm = kvm_alloc(cfg.name);
 	kvm->cfg = cfg;
 
-	/* Everything that can be checked without KVM first, then the bring-up order KVM requires. */
-	kvm_validate_payload(kvm);
+	/*
+	 * Host capabilities first (KVM, vCPU limit, interrupt controller), as kvmtool does: a payload is only opened
+	 * when this host could run it, which is what kvm-unit-tests' "_NO_FILE_4Uhere_" probe looks for. Then the
+	 * payload, then the bring-up order KVM requires.
+	 */
 	kvm_open(kvm);
-	kvm_create_vm(kvm);
 	gic_probe(kvm);
+	kvm_validate_payload(kvm);
+	kvm_create_vm(kvm);
 	kvm_load_payload(kvm);
 	kvm_cpu_create_all(kvm);
 	gic_setup(kvm);

@@ -129,8 +129,8 @@ void kvm_open(struct kvm *kvm)
 		max = ioctl(kvm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
 	if (max <= 0)
 		max = 4;
-	if (kvm->nr_cpus > (unsigned int)max)
-		die("-c/--cpus %u: this host's KVM allows at most %d vCPUs per VM", kvm->nr_cpus, max);
+	if (kvm->cfg.nr_cpus > (unsigned int)max && kvm->cfg.nr_cpus <= LKVM_MAX_CPUS)
+		die("-c/--cpus %u: this host's KVM allows at most %d vCPUs per VM", kvm->cfg.nr_cpus, max);
 	kvm->vcpu_mmap_size = ioctl(kvm->sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (kvm->vcpu_mmap_size <= 0)
 		die("KVM_GET_VCPU_MMAP_SIZE failed: %s", strerror(errno));

@@ -37,8 +37,30 @@ static int opt_irqchip(const struct option_desc *o, const char *arg, void *ctx, 
 		cfg->irqchip = IRQCHIP_GICV3_ITS;
 	else if (!strcmp(arg, "gicv2"))
 		cfg->irqchip = IRQCHIP_GICV2;
+	else if (!strcmp(arg, "gicv2m"))
+		cfg->irqchip = IRQCHIP_GICV2M; /* kvmtool's spelling; refused against the host before anything loads */
 	else {
-		snprintf(err, errlen, "--irqchip %s: expected auto, gicv3, gicv3-its or gicv2", arg);
+		snprintf(err, errlen, "--irqchip %s: expected auto, gicv3, gicv3-its, gicv2 or gicv2m", arg);
+		return -1;
+	}
+	return 0;
+}
+
+/* --virtio-transport pci|mmio (kvmtool's spelling; its legacy variants are refused) */
+static int opt_transport(const struct option_desc *o, const char *arg, void *ctx, char *err, size_t errlen)
+{
+	struct kvm_config *cfg = ctx;
+	(void)o;
+	if (!strcmp(arg, "pci"))
+		cfg->virtio_transport = VIRTIO_TRANSPORT_PCI;
+	else if (!strcmp(arg, "mmio"))
+		cfg->virtio_transport = VIRTIO_TRANSPORT_MMIO;
+	else if (!strcmp(arg, "pci-legacy") || !strcmp(arg, "mmio-legacy")) {
+		snprintf(err, errlen, "--virtio-transport %s: lkvm implements modern (VIRTIO 1.x) virtio only; use pci or "
+			 "mmio", arg);
+		return -1;
+	} else {
+		snprintf(err, errlen, "--virtio-transport %s: expected pci or mmio", arg);
 		return -1;
 	}
 	return 0;
@@ -138,8 +160,12 @@ static void run_options(struct option_desc *opts, struct kvm_config *cfg, bool *
 		{ 'n', "network", OPT_CALLBACK, NULL, "params",
 		  "virtio-net: mode=tap[,tapif=NAME][,guest_mac=MAC], or mode=none", opt_network, 0 },
 		{ 0, "rng", OPT_BOOL, &cfg->rng, NULL, "A virtio-rng device (host getrandom())", NULL, 0 },
+		{ 0, "virtio-transport", OPT_CALLBACK, NULL, "pci|mmio", "How virtio devices attach (default pci)",
+		  opt_transport, 0 },
+		{ 0, "no-ioeventfd", OPT_BOOL, &cfg->no_ioeventfd, NULL,
+		  "Handle queue notifications in lkvm, not with KVM ioeventfds (measurements)", NULL, 0 },
 		{ 0, NULL, OPT_GROUP, NULL, NULL, "Arm options", NULL, 0 },
-		{ 0, "irqchip", OPT_CALLBACK, NULL, "auto|gicv3|gicv3-its|gicv2", "Interrupt controller", opt_irqchip,
+		{ 0, "irqchip", OPT_CALLBACK, NULL, "auto|gicv3|gicv3-its|gicv2|gicv2m", "Interrupt controller", opt_irqchip,
 		  0 },
 		{ 0, "pmu", OPT_BOOL, &cfg->pmu, NULL, "Give each vCPU a PMUv3", NULL, 0 },
 		{ 0, "pvtime", OPT_CALLBACK, NULL, "on|off|auto", "PV stolen time (bare --pvtime: on; default auto)",

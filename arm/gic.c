@@ -5,16 +5,22 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "kvm/arm.h"
 #include "kvm/kvm.h"
 
-static int create_device(struct kvm *kvm, u32 type, bool test)
+static int create_device_on(int vm_fd, u32 type, bool test)
 {
 	struct kvm_create_device cd = { .type = type, .flags = test ? KVM_CREATE_DEVICE_TEST : 0 };
-	if (ioctl(kvm->vm_fd, KVM_CREATE_DEVICE, &cd) < 0)
+	if (ioctl(vm_fd, KVM_CREATE_DEVICE, &cd) < 0)
 		return -errno;
 	return test ? 0 : (int)cd.fd;
+}
+
+static int create_device(struct kvm *kvm, u32 type, bool test)
+{
+	return create_device_on(kvm->vm_fd, type, test);
 }
 
 static int set_attr(int fd, u32 group, u64 attr, const void *val)
@@ -32,43 +38,64 @@ static const char *irqchip_name(enum irqchip_type t)
 		return "gicv3-its";
 	case IRQCHIP_GICV2:
 		return "gicv2";
+	case IRQCHIP_GICV2M:
+		return "gicv2m";
 	default:
 		return "auto";
 	}
 }
 
+/*
+ * Resolve --irqchip against what KVM can create. Runs before the kernel is even opened (kvmtool's order, which
+ * kvm-unit-tests relies on), so without a VM yet it asks a short-lived scratch VM.
+ */
 void gic_probe(struct kvm *kvm)
 {
 	enum irqchip_type want = kvm->cfg.irqchip;
-	int r;
+	int fd = kvm->vm_fd, r;
+	bool scratch = fd < 0;
 
+	if (scratch) {
+		unsigned long type = arm_vm_type(kvm, ARM_RAM_BASE + kvm->cfg.ram_mib * SZ_1M);
+		do {
+			fd = ioctl(kvm->sys_fd, KVM_CREATE_VM, type);
+		} while (fd < 0 && errno == EINTR);
+		if (fd < 0)
+			die("KVM_CREATE_VM failed: %s", strerror(errno));
+	}
 	if (want == IRQCHIP_AUTO) {
-		if (create_device(kvm, KVM_DEV_TYPE_ARM_VGIC_V3, true) == 0)
+		if (create_device_on(fd, KVM_DEV_TYPE_ARM_VGIC_V3, true) == 0)
 			want = IRQCHIP_GICV3;
-		else if (create_device(kvm, KVM_DEV_TYPE_ARM_VGIC_V2, true) == 0)
+		else if (create_device_on(fd, KVM_DEV_TYPE_ARM_VGIC_V2, true) == 0)
 			want = IRQCHIP_GICV2;
 		else
 			die("this host's KVM can create neither a GICv3 nor a GICv2 interrupt controller");
-	} else if (want == IRQCHIP_GICV2) {
-		r = create_device(kvm, KVM_DEV_TYPE_ARM_VGIC_V2, true);
+	} else if (want == IRQCHIP_GICV2 || want == IRQCHIP_GICV2M) {
+		const char *what = want == IRQCHIP_GICV2M ? "gicv2m" : "gicv2";
+		r = create_device_on(fd, KVM_DEV_TYPE_ARM_VGIC_V2, true);
 		if (r)
-			die("--irqchip gicv2: this host's KVM cannot create a GICv2 (%s; the host GIC has no "
-			    "GICv2-compatible CPU interface); use --irqchip gicv3",
-			    strerror(-r));
+			die("--irqchip %s: this host's KVM cannot create a GICv2 (%s; the host GIC has no "
+			    "GICv2-compatible CPU interface); use --irqchip gicv3%s",
+			    what, strerror(-r), want == IRQCHIP_GICV2M ? "-its for MSIs" : "");
+		if (want == IRQCHIP_GICV2M)
+			die("--irqchip gicv2m: lkvm has no GICv2m MSI frame; use --irqchip gicv2 (PCI devices then use "
+			    "INTx) or gicv3-its");
 	} else {
-		r = create_device(kvm, KVM_DEV_TYPE_ARM_VGIC_V3, true);
+		r = create_device_on(fd, KVM_DEV_TYPE_ARM_VGIC_V3, true);
 		if (r)
 			die("--irqchip %s: this host's KVM cannot create a GICv3 (%s); try --irqchip gicv2",
 			    irqchip_name(want), strerror(-r));
 		if (want == IRQCHIP_GICV3_ITS) {
-			r = create_device(kvm, KVM_DEV_TYPE_ARM_VGIC_ITS, true);
+			r = create_device_on(fd, KVM_DEV_TYPE_ARM_VGIC_ITS, true);
 			if (r)
 				die("--irqchip gicv3-its: this host's KVM cannot create an ITS (%s); use --irqchip gicv3",
 				    strerror(-r));
 		}
 	}
-	if (want == IRQCHIP_GICV2 && kvm->nr_cpus > GICV2_MAX_CPUS)
-		die("-c/--cpus %u: a GICv2 supports at most %d vCPUs; use fewer or --irqchip gicv3", kvm->nr_cpus,
+	if (scratch)
+		close(fd);
+	if (want == IRQCHIP_GICV2 && kvm->cfg.nr_cpus > GICV2_MAX_CPUS)
+		die("-c/--cpus %u: a GICv2 supports at most %d vCPUs; use fewer or --irqchip gicv3", kvm->cfg.nr_cpus,
 		    GICV2_MAX_CPUS);
 	kvm->arch.gic_type = want;
 }
@@ -152,4 +179,9 @@ int kvm_irq_line(struct kvm *kvm, unsigned int spi, int level)
 	if (ioctl(kvm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
 		return -errno;
 	return 0;
+}
+
+bool gic_has_its(struct kvm *kvm)
+{
+	return kvm->arch.gic_type == IRQCHIP_GICV3_ITS && kvm->arch.its_fd >= 0;
 }

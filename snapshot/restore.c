@@ -17,6 +17,7 @@
 #include "kvm/snapshot-arch.h"
 #include "kvm/snapshot.h"
 #include "kvm/virtio-blk.h"
+#include "kvm/virtio.h"
 
 struct stashed {
 	u8 *data;
@@ -82,6 +83,12 @@ static void apply_config(struct restore_state *st, struct kvm *kvm, const char *
 	cfg->pmu = cfg_num(st, "pmu", 0, 1);
 	cfg->pvtime = cfg_num(st, "pvtime", 0, 1) ? PVTIME_ON : PVTIME_OFF;
 	cfg->rng = cfg_num(st, "rng", 0, 1);
+	if (!snap_config_get(st->config, "memmap", v, sizeof(v)) || strcmp(v, LKVM_MEMMAP))
+		die("snapshot %s was taken with another guest memory map (an older lkvm); this lkvm cannot restore it",
+		    st->file);
+	if (!snap_config_get(st->config, "virtio_transport", v, sizeof(v)) || (strcmp(v, "pci") && strcmp(v, "mmio")))
+		die("snapshot %s: unknown virtio transport (corrupt snapshot)", st->file);
+	cfg->virtio_transport = !strcmp(v, "mmio") ? VIRTIO_TRANSPORT_MMIO : VIRTIO_TRANSPORT_PCI;
 	if (!snap_config_get(st->config, "console", v, sizeof(v)) || (strcmp(v, "serial") && strcmp(v, "virtio")))
 		die("snapshot %s: unknown console type (corrupt snapshot)", st->file);
 	cfg->console = !strcmp(v, "virtio") ? CONSOLE_VIRTIO : CONSOLE_SERIAL;
@@ -469,6 +476,7 @@ int cmd_restore(int argc, const char **argv)
 			die("snapshot %s: %s", st.file, err);
 	if (arch_restore_irqchip(kvm, st.irqchip.data, st.irqchip.len, err, sizeof(err)))
 		die("snapshot %s: %s", st.file, err);
+	virtio_resume_restored(kvm); /* kicks sent just before the save */
 	pr_info("restored VM %s: %u vCPUs, %llu MiB, clock %s", kvm->name, kvm->nr_cpus,
 		(unsigned long long)kvm->cfg.ram_mib, clock);
 	return kvm_run_vm(kvm);

@@ -74,6 +74,9 @@ static char *config_text(struct kvm *kvm, char *err, size_t errlen)
 	NUM("realtime_ns", (u64)now.tv_sec * 1000000000ULL + (u64)now.tv_nsec);
 	NUM("cntfrq", arch_counter_freq());
 	NUM("rng", kvm->cfg.rng);
+	bad |= cfg_line(&b, &len, "memmap", LKVM_MEMMAP);
+	bad |= cfg_line(&b, &len, "virtio_transport",
+			kvm->cfg.virtio_transport == VIRTIO_TRANSPORT_MMIO ? "mmio" : "pci");
 	for (unsigned int i = 0; i < kvm->cfg.nr_disks; i++) {
 		snprintf(key, sizeof(key), "disk.%u", i);
 		if (abs_disk_spec(kvm->cfg.disks[i], v, sizeof(v))) {

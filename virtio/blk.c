@@ -198,33 +198,33 @@ int virtio_blk_parse_spec(const char *spec, size_t *path_len, bool *ro, char *er
 	return 0;
 }
 
-static void blk_queue_notify(struct virtio_mmio *vm, unsigned int q)
+static void blk_queue_notify(struct virtio_dev *vd, unsigned int q)
 {
-	struct virtio_blk *b = vm->priv;
+	struct virtio_blk *b = vd->priv;
 	struct virtq_chain ch;
 	struct virtio_blk_req req;
 
 	do {
-		while (virtio_mmio_pop(vm, q, &ch)) {
+		while (virtio_dev_pop(vd, q, &ch)) {
 			if (virtio_blk_parse(&ch, b->data, VIRTIO_BLK_QUEUE_SIZE, &req)) {
-				virtio_mmio_fail(vm, "request at head %u has no device-writable status byte", ch.head);
+				virtio_dev_fail(vd, "request at head %u has no device-writable status byte", ch.head);
 				return;
 			}
-			virtq_push(&vm->vq[q], ch.head, virtio_blk_execute(&b->disk, &req));
+			virtq_push(&vd->vq[q], ch.head, virtio_blk_execute(&b->disk, &req));
 		}
-	} while (virtio_mmio_done(vm, q));
+	} while (virtio_dev_done(vd, q));
 }
 
 /* Before a snapshot: every completed write is on stable storage, so the image matches the saved guest. */
-static void blk_quiesce(struct virtio_mmio *vm)
+static void blk_quiesce(struct virtio_dev *vd)
 {
-	struct virtio_blk *b = vm->priv;
+	struct virtio_blk *b = vd->priv;
 
 	if (!b->disk.ro && fdatasync(b->disk.fd) < 0)
-		pr_warn("%s: fdatasync before the snapshot failed: %s", vm->label, strerror(errno));
+		pr_warn("%s: fdatasync before the snapshot failed: %s", vd->label, strerror(errno));
 }
 
-struct virtio_blk *virtio_blk_create(const struct guest_ram *ram, u64 base, unsigned int spi, int fd,
+struct virtio_blk *virtio_blk_create(const struct guest_ram *ram, int fd,
 				     u64 size_bytes, bool ro, const char id[VIRTIO_BLK_ID_BYTES])
 {
 	struct virtio_blk *b = calloc(1, sizeof(*b));
@@ -243,6 +243,7 @@ struct virtio_blk *virtio_blk_create(const struct guest_ram *ram, u64 base, unsi
 	b->ops = (struct virtio_dev_ops){
 		.name = "blk",
 		.device_id = VIRTIO_ID_BLOCK,
+		.pci_class = 0x018000,
 		.features = VIRTIO_FEATURE(VIRTIO_BLK_F_SEG_MAX) | VIRTIO_FEATURE(VIRTIO_BLK_F_BLK_SIZE) |
 			    VIRTIO_FEATURE(VIRTIO_BLK_F_FLUSH) | (ro ? VIRTIO_FEATURE(VIRTIO_BLK_F_RO) : 0),
 		.nr_queues = 1,
@@ -250,15 +251,15 @@ struct virtio_blk *virtio_blk_create(const struct guest_ram *ram, u64 base, unsi
 		.queue_notify = blk_queue_notify,
 		.quiesce = blk_quiesce,
 	};
-	if (virtio_mmio_init(&b->vm, &b->ops, b, ram, base, spi, VIRTIO_BLK_CONFIG_SIZE)) {
-		virtio_mmio_destroy(&b->vm);
+	if (virtio_dev_init(&b->vdev, &b->ops, b, ram, VIRTIO_BLK_CONFIG_SIZE)) {
+		virtio_dev_destroy(&b->vdev);
 		free(b->data);
 		free(b);
 		return NULL;
 	}
-	virtio_config_put(&b->vm, 0, b->disk.capacity, 8);                /* capacity */
-	virtio_config_put(&b->vm, 12, VIRTIO_BLK_QUEUE_SIZE - 2, 4);      /* seg_max: header and status aside */
-	virtio_config_put(&b->vm, 20, VIRTIO_BLK_SECTOR_SIZE, 4);         /* blk_size */
-	virtio_config_put(&b->vm, 34, 1, 2);                              /* num_queues */
+	virtio_config_put(&b->vdev, 0, b->disk.capacity, 8);                /* capacity */
+	virtio_config_put(&b->vdev, 12, VIRTIO_BLK_QUEUE_SIZE - 2, 4);      /* seg_max: header and status aside */
+	virtio_config_put(&b->vdev, 20, VIRTIO_BLK_SECTOR_SIZE, 4);         /* blk_size */
+	virtio_config_put(&b->vdev, 34, 1, 2);                              /* num_queues */
 	return b;
 }

@@ -21,27 +21,27 @@ static void write_all(int fd, const u8 *p, size_t len)
 
 static void console_tx(struct virtio_console *c)
 {
-	struct virtio_mmio *vm = &c->vm;
+	struct virtio_dev *vd = &c->vdev;
 	struct virtq_chain ch;
 
 	do {
-		while (virtio_mmio_pop(vm, VIRTIO_CONSOLE_TXQ, &ch)) {
+		while (virtio_dev_pop(vd, VIRTIO_CONSOLE_TXQ, &ch)) {
 			for (unsigned int i = 0; i < ch.n_out; i++)
 				write_all(c->out_fd, ch.iov[i].iov_base, ch.iov[i].iov_len);
-			virtq_push(&vm->vq[VIRTIO_CONSOLE_TXQ], ch.head, 0);
+			virtq_push(&vd->vq[VIRTIO_CONSOLE_TXQ], ch.head, 0);
 		}
-	} while (virtio_mmio_done(vm, VIRTIO_CONSOLE_TXQ));
+	} while (virtio_dev_done(vd, VIRTIO_CONSOLE_TXQ));
 }
 
 /* Move buffered host input into the guest's receive buffers, as far as they go. */
 static void console_rx(struct virtio_console *c)
 {
-	struct virtio_mmio *vm = &c->vm;
+	struct virtio_dev *vd = &c->vdev;
 	struct virtq_chain ch;
 
 	pthread_mutex_lock(&c->in_lock);
 	do {
-		while (c->in_len && virtio_mmio_pop(vm, VIRTIO_CONSOLE_RXQ, &ch)) {
+		while (c->in_len && virtio_dev_pop(vd, VIRTIO_CONSOLE_RXQ, &ch)) {
 			const struct iovec *wr = ch.iov + ch.n_out;
 			size_t done = 0;
 			while (c->in_len && done < ch.in_len) {
@@ -56,15 +56,15 @@ static void console_rx(struct virtio_console *c)
 				c->in_head = (c->in_head + n) % VIRTIO_CONSOLE_INBUF;
 				c->in_len -= n;
 			}
-			virtq_push(&vm->vq[VIRTIO_CONSOLE_RXQ], ch.head, (u32)done);
+			virtq_push(&vd->vq[VIRTIO_CONSOLE_RXQ], ch.head, (u32)done);
 		}
-	} while (virtio_mmio_done(vm, VIRTIO_CONSOLE_RXQ) && c->in_len);
+	} while (virtio_dev_done(vd, VIRTIO_CONSOLE_RXQ) && c->in_len);
 	pthread_mutex_unlock(&c->in_lock);
 }
 
-static void console_queue_notify(struct virtio_mmio *vm, unsigned int q)
+static void console_queue_notify(struct virtio_dev *vd, unsigned int q)
 {
-	struct virtio_console *c = vm->priv;
+	struct virtio_console *c = vd->priv;
 
 	if (q == VIRTIO_CONSOLE_TXQ)
 		console_tx(c);
@@ -72,9 +72,9 @@ static void console_queue_notify(struct virtio_mmio *vm, unsigned int q)
 		console_rx(c); /* the guest posted receive buffers */
 }
 
-static void console_host_event(struct virtio_mmio *vm)
+static void console_host_event(struct virtio_dev *vd)
 {
-	console_rx(vm->priv);
+	console_rx(vd->priv);
 }
 
 size_t virtio_console_receive(struct virtio_console *c, const unsigned char *buf, size_t len)
@@ -88,13 +88,14 @@ size_t virtio_console_receive(struct virtio_console *c, const unsigned char *buf
 	}
 	pthread_mutex_unlock(&c->in_lock);
 	if (n)
-		virtio_mmio_wake(&c->vm);
+		virtio_dev_wake(&c->vdev);
 	return n;
 }
 
 static const struct virtio_dev_ops console_ops = {
 	.name = "console",
 	.device_id = VIRTIO_ID_CONSOLE,
+	.pci_class = 0x078000,
 	.features = 0,
 	.nr_queues = 2,
 	.queue_max = VIRTIO_CONSOLE_QUEUE_SIZE,
@@ -102,7 +103,7 @@ static const struct virtio_dev_ops console_ops = {
 	.host_event = console_host_event,
 };
 
-struct virtio_console *virtio_console_create(const struct guest_ram *ram, u64 base, unsigned int spi, int out_fd)
+struct virtio_console *virtio_console_create(const struct guest_ram *ram, int out_fd)
 {
 	struct virtio_console *c = calloc(1, sizeof(*c));
 
@@ -110,8 +111,8 @@ struct virtio_console *virtio_console_create(const struct guest_ram *ram, u64 ba
 		return NULL;
 	c->out_fd = out_fd;
 	pthread_mutex_init(&c->in_lock, NULL);
-	if (virtio_mmio_init(&c->vm, &console_ops, c, ram, base, spi, VIRTIO_CONSOLE_CONFIG_SIZE)) {
-		virtio_mmio_destroy(&c->vm);
+	if (virtio_dev_init(&c->vdev, &console_ops, c, ram, VIRTIO_CONSOLE_CONFIG_SIZE)) {
+		virtio_dev_destroy(&c->vdev);
 		free(c);
 		return NULL;
 	}

@@ -186,7 +186,7 @@ static bool rx_fetch(struct virtio_net *n)
 			continue;
 		if (r < 0) {
 			if (errno != EAGAIN)
-				pr_warn_ratelimited(&n->rl, "%s: tap read: %s", n->vm.label, strerror(errno));
+				pr_warn_ratelimited(&n->rl, "%s: tap read: %s", n->vdev.label, strerror(errno));
 			return false;
 		}
 		if ((size_t)r <= VIRTIO_NET_HDR_LEN) {
@@ -203,7 +203,7 @@ static bool rx_fetch(struct virtio_net *n)
 
 static void net_rx(struct virtio_net *n)
 {
-	struct virtio_mmio *vm = &n->vm;
+	struct virtio_dev *vd = &n->vdev;
 	struct virtq_chain ch;
 	unsigned int budget = VIRTIO_NET_RX_BUDGET;
 
@@ -212,27 +212,27 @@ static void net_rx(struct virtio_net *n)
 			size_t copied = 0;
 			if (!n->rx_len && !rx_fetch(n))
 				break;
-			if (!virtio_mmio_pop(vm, VIRTIO_NET_RXQ, &ch))
+			if (!virtio_dev_pop(vd, VIRTIO_NET_RXQ, &ch))
 				break; /* the packet waits for the guest's next receive buffer */
 			if (ch.in_len >= n->rx_len)
 				copied = iov_copy_to(ch.iov + ch.n_out, ch.n_in, 0, n->rx_buf, n->rx_len);
 			else
 				n->rx_dropped++; /* too big for the buffer: the guest sees an empty one */
-			virtq_push(&vm->vq[VIRTIO_NET_RXQ], ch.head, (u32)copied);
+			virtq_push(&vd->vq[VIRTIO_NET_RXQ], ch.head, (u32)copied);
 			n->rx_len = 0;
 			budget--;
 		}
 		/* Unused receive buffers stay posted, so only loop while a packet still waits. */
-	} while (virtio_mmio_done(vm, VIRTIO_NET_RXQ) && n->rx_len && budget);
+	} while (virtio_dev_done(vd, VIRTIO_NET_RXQ) && n->rx_len && budget);
 }
 
 static void net_tx(struct virtio_net *n)
 {
-	struct virtio_mmio *vm = &n->vm;
+	struct virtio_dev *vd = &n->vdev;
 	struct virtq_chain ch;
 
 	do {
-		while (virtio_mmio_pop(vm, VIRTIO_NET_TXQ, &ch)) {
+		while (virtio_dev_pop(vd, VIRTIO_NET_TXQ, &ch)) {
 			/* The chain is header + frame, the same layout the tap takes: pass it through. */
 			if (ch.out_len <= VIRTIO_NET_HDR_LEN || ch.out_len > sizeof(n->rx_buf)) {
 				n->tx_dropped++;
@@ -244,22 +244,22 @@ static void net_tx(struct virtio_net *n)
 				if (r < 0)
 					n->tx_dropped++; /* tap queue full or link down: a NIC drops too */
 			}
-			virtq_push(&vm->vq[VIRTIO_NET_TXQ], ch.head, 0);
+			virtq_push(&vd->vq[VIRTIO_NET_TXQ], ch.head, 0);
 		}
-	} while (virtio_mmio_done(vm, VIRTIO_NET_TXQ));
+	} while (virtio_dev_done(vd, VIRTIO_NET_TXQ));
 }
 
-static void net_queue_notify(struct virtio_mmio *vm, unsigned int q)
+static void net_queue_notify(struct virtio_dev *vd, unsigned int q)
 {
 	if (q == VIRTIO_NET_TXQ)
-		net_tx(vm->priv);
+		net_tx(vd->priv);
 	else
-		net_rx(vm->priv); /* new receive buffers: deliver a waiting packet */
+		net_rx(vd->priv); /* new receive buffers: deliver a waiting packet */
 }
 
-static int net_poll_fd(struct virtio_mmio *vm, short *events)
+static int net_poll_fd(struct virtio_dev *vd, short *events)
 {
-	struct virtio_net *n = vm->priv;
+	struct virtio_net *n = vd->priv;
 
 	if (n->tap_broken)
 		return -1;
@@ -267,22 +267,22 @@ static int net_poll_fd(struct virtio_mmio *vm, short *events)
 	return n->tap_fd;
 }
 
-static void net_fd_ready(struct virtio_mmio *vm, short revents)
+static void net_fd_ready(struct virtio_dev *vd, short revents)
 {
-	struct virtio_net *n = vm->priv;
+	struct virtio_net *n = vd->priv;
 
 	if ((revents & (POLLERR | POLLHUP | POLLNVAL)) && !(revents & POLLIN)) {
 		/* Stop watching it rather than spin; transmit keeps trying. */
-		pr_warn("%s: the tap failed (poll revents 0x%x); no more packets for the guest", vm->label, revents);
+		pr_warn("%s: the tap failed (poll revents 0x%x); no more packets for the guest", vd->label, revents);
 		n->tap_broken = true;
 		return;
 	}
 	net_rx(n);
 }
 
-static void net_reset(struct virtio_mmio *vm)
+static void net_reset(struct virtio_dev *vd)
 {
-	struct virtio_net *n = vm->priv;
+	struct virtio_net *n = vd->priv;
 
 	n->rx_len = 0; /* drop a packet that waited for the old rings */
 }
@@ -290,6 +290,7 @@ static void net_reset(struct virtio_mmio *vm)
 static const struct virtio_dev_ops net_ops = {
 	.name = "net",
 	.device_id = VIRTIO_ID_NET,
+	.pci_class = 0x020000,
 	.features = VIRTIO_FEATURE(VIRTIO_NET_F_MAC) | VIRTIO_FEATURE(VIRTIO_NET_F_STATUS),
 	.nr_queues = 2,
 	.queue_max = VIRTIO_NET_QUEUE_SIZE,
@@ -299,7 +300,7 @@ static const struct virtio_dev_ops net_ops = {
 	.reset = net_reset,
 };
 
-struct virtio_net *virtio_net_create(const struct guest_ram *ram, u64 base, unsigned int spi, int tap_fd,
+struct virtio_net *virtio_net_create(const struct guest_ram *ram, int tap_fd,
 				     const u8 mac[6])
 {
 	struct virtio_net *n = calloc(1, sizeof(*n));
@@ -307,13 +308,13 @@ struct virtio_net *virtio_net_create(const struct guest_ram *ram, u64 base, unsi
 	if (!n)
 		return NULL;
 	n->tap_fd = tap_fd;
-	if (virtio_mmio_init(&n->vm, &net_ops, n, ram, base, spi, VIRTIO_NET_CONFIG_SIZE)) {
-		virtio_mmio_destroy(&n->vm);
+	if (virtio_dev_init(&n->vdev, &net_ops, n, ram, VIRTIO_NET_CONFIG_SIZE)) {
+		virtio_dev_destroy(&n->vdev);
 		free(n);
 		return NULL;
 	}
 	for (int i = 0; i < 6; i++)
-		virtio_config_put(&n->vm, (u32)i, mac[i], 1);
-	virtio_config_put(&n->vm, 6, VIRTIO_NET_S_LINK_UP, 2);
+		virtio_config_put(&n->vdev, (u32)i, mac[i], 1);
+	virtio_config_put(&n->vdev, 6, VIRTIO_NET_S_LINK_UP, 2);
 	return n;
 }

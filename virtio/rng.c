@@ -21,12 +21,12 @@ static size_t fill(u8 *p, size_t len)
 	return done;
 }
 
-static void rng_queue_notify(struct virtio_mmio *vm, unsigned int q)
+static void rng_queue_notify(struct virtio_dev *vd, unsigned int q)
 {
 	struct virtq_chain ch;
 
 	do {
-		while (virtio_mmio_pop(vm, q, &ch)) {
+		while (virtio_dev_pop(vd, q, &ch)) {
 			size_t total = 0;
 			for (unsigned int i = ch.n_out; i < ch.n_out + ch.n_in && total < VIRTIO_RNG_MAX_REQUEST; i++) {
 				size_t want = ch.iov[i].iov_len, got;
@@ -37,27 +37,28 @@ static void rng_queue_notify(struct virtio_mmio *vm, unsigned int q)
 				if (got < want)
 					break;
 			}
-			virtq_push(&vm->vq[q], ch.head, (u32)total);
+			virtq_push(&vd->vq[q], ch.head, (u32)total);
 		}
-	} while (virtio_mmio_done(vm, q));
+	} while (virtio_dev_done(vd, q));
 }
 
 static const struct virtio_dev_ops rng_ops = {
 	.name = "rng",
 	.device_id = VIRTIO_ID_RNG,
+	.pci_class = 0x00ff00,
 	.nr_queues = 1,
 	.queue_max = VIRTIO_RNG_QUEUE_SIZE,
 	.queue_notify = rng_queue_notify,
 };
 
-struct virtio_rng *virtio_rng_create(const struct guest_ram *ram, u64 base, unsigned int spi)
+struct virtio_rng *virtio_rng_create(const struct guest_ram *ram)
 {
 	struct virtio_rng *r = calloc(1, sizeof(*r));
 
 	if (!r)
 		return NULL;
-	if (virtio_mmio_init(&r->vm, &rng_ops, r, ram, base, spi, 0)) {
-		virtio_mmio_destroy(&r->vm);
+	if (virtio_dev_init(&r->vdev, &rng_ops, r, ram, 0)) {
+		virtio_dev_destroy(&r->vdev);
 		free(r);
 		return NULL;
 	}

@@ -1,4 +1,4 @@
-/* Create the configured virtio devices and wire each into KVM: MMIO slot, ioeventfd per queue, irqfd, worker. */
+/* Create the configured virtio devices and wire each into KVM over its transport (PCI or mmio), then its worker. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
@@ -13,56 +13,145 @@
 #include "kvm/virtio-console.h"
 #include "kvm/virtio-net.h"
 #include "kvm/virtio-rng.h"
+#include "kvm/arm.h"
+#include "kvm/pci.h"
+#include "kvm/virtio-mmio.h"
+#include "kvm/virtio-pci.h"
 #include "kvm/virtio.h"
 
 _Static_assert(ARRAY_SIZE(((struct kvm_config *)0)->disks) == VIRTIO_MAX_DISKS, "kvm_config.disks[] size");
 _Static_assert(ARRAY_SIZE(((struct kvm_config *)0)->nets) == VIRTIO_MAX_NICS, "kvm_config.nets[] size");
 
-/* The next free virtio-mmio slot: its base address and SPI. */
-static u64 take_slot(struct kvm *kvm, const char *what, unsigned int *spi)
+static int kvm_set_irq(void *ctx, unsigned int spi, int level)
 {
-	unsigned int n = kvm->virtio_slots;
-
-	if (n >= ARM_VIRTIO_MMIO_SLOTS)
-		die("%s: no free virtio-mmio slot (lkvm has %d); use fewer devices", what, ARM_VIRTIO_MMIO_SLOTS);
-	*spi = ARM_SPI_VIRTIO_BASE + n;
-	return ARM_VIRTIO_MMIO_BASE + (u64)n * ARM_VIRTIO_MMIO_SLOT;
+	return kvm_irq_line(ctx, spi, level);
 }
 
 /*
  * Bus + device tree, then KVM: QueueNotify writes with datamatch q signal kick_fd[q] inside KVM (no exit to us), and
  * writes to irq_fd inject the SPI (irqfd GSIs are SPI numbers without the 32 offset on arm64). Then the worker.
  */
-static void attach(struct kvm *kvm, struct virtio_mmio *vm)
+static void attach_mmio(struct kvm *kvm, struct virtio_dev *vd, const char *what)
 {
-	struct kvm_irqfd irqfd = { .fd = (u32)vm->irq_fd, .gsi = vm->spi };
+	unsigned int n = kvm->virtio_slots, spi = ARM_SPI_VIRTIO_BASE + n;
+	u64 base = ARM_VIRTIO_MMIO_BASE + (u64)n * ARM_VIRTIO_MMIO_SLOT;
+	struct virtio_mmio *m;
+	struct kvm_irqfd irqfd;
 	int r;
 
-	if (virtio_mmio_register(vm, &kvm->devices))
-		die("%s overlaps another device", vm->label);
-	vm->ioeventfd = true;
-	for (unsigned int q = 0; q < vm->ops->nr_queues; q++) {
+	if (n >= ARM_VIRTIO_MMIO_SLOTS)
+		die("%s: no free virtio-mmio slot (lkvm has %d); use fewer devices", what, ARM_VIRTIO_MMIO_SLOTS);
+	r = virtio_mmio_init(vd, base, spi);
+	if (r)
+		die("%s: cannot set up its virtio-mmio transport: %s", what, strerror(-r));
+	m = virtio_mmio_of(vd);
+	if (virtio_mmio_register(vd, &kvm->devices))
+		die("%s overlaps another device", vd->label);
+	m->ioeventfd = !kvm->cfg.no_ioeventfd;
+	for (unsigned int q = 0; q < vd->ops->nr_queues && m->ioeventfd; q++) {
 		struct kvm_ioeventfd io = {
 			.datamatch = q,
-			.addr = vm->dev.mmio_base + VIRTIO_MMIO_QUEUE_NOTIFY,
+			.addr = base + VIRTIO_MMIO_QUEUE_NOTIFY,
 			.len = 4,
-			.fd = vm->kick_fd[q],
+			.fd = vd->kick_fd[q],
 			.flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
 		};
 		if (ioctl(kvm->vm_fd, KVM_IOEVENTFD, &io) < 0) {
 			/* Still correct: the MMIO handler signals kick_fd itself, at the price of an exit per kick. */
-			pr_warn("%s: KVM_IOEVENTFD failed (%s); queue notifications go through lkvm", vm->label,
+			pr_warn("%s: KVM_IOEVENTFD failed (%s); queue notifications go through lkvm", vd->label,
 				strerror(errno));
-			vm->ioeventfd = false;
+			m->ioeventfd = false;
 		}
 	}
-	if (ioctl(kvm->vm_fd, KVM_IRQFD, &irqfd) < 0)
-		die("%s: KVM_IRQFD for SPI %u failed: %s (lkvm needs an in-kernel vGIC with irqfd support)", vm->label,
-		    vm->spi, strerror(errno));
-	r = virtio_mmio_start(vm);
+	irqfd = (struct kvm_irqfd){ .fd = (u32)m->irq_fd, .gsi = spi };
+	if (ioctl(kvm->vm_fd, KVM_IRQFD, &irqfd) < 0) {
+		/* Still correct: the worker injects the edge itself with KVM_IRQ_LINE, one ioctl per interrupt. */
+		pr_warn("%s: KVM_IRQFD for SPI %u failed (%s); interrupts go through KVM_IRQ_LINE", vd->label, spi,
+			strerror(errno));
+		m->irq_ctx = kvm;
+		m->irq_line = kvm_set_irq;
+	}
+	r = virtio_dev_start(vd);
 	if (r)
-		die("%s: cannot start its worker thread: %s", vm->label, strerror(-r));
-	kvm->virtio[kvm->virtio_slots++] = vm;
+		die("%s: cannot start its worker thread: %s", vd->label, strerror(-r));
+	kvm->virtio[kvm->virtio_slots++] = vd;
+}
+
+/* ---- PCI: the host bridge's KVM side ---- */
+
+/* An MSI through the ITS: the requester ID is the DeviceID (msi-map is the identity). */
+static int kvm_signal_msi(void *ctx, u64 addr, u32 data, u32 devid)
+{
+	struct kvm *kvm = ctx;
+	struct kvm_msi msi = { .address_lo = (u32)addr, .address_hi = (u32)(addr >> 32), .data = data,
+			       .flags = KVM_MSI_VALID_DEVID, .devid = devid };
+	int r = ioctl(kvm->vm_fd, KVM_SIGNAL_MSI, &msi);
+
+	if (r < 0)
+		return -errno;
+	return r == 0 ? -EBUSY : 0; /* 0: the guest blocked it (e.g. no mapping in the ITS) */
+}
+
+static int kvm_ioeventfd(void *ctx, u64 addr, u32 len, int fd, bool assign)
+{
+	struct kvm *kvm = ctx;
+	struct kvm_ioeventfd io = { .addr = addr, .len = len, .fd = fd, .flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN };
+
+	return ioctl(kvm->vm_fd, KVM_IOEVENTFD, &io) < 0 ? -errno : 0;
+}
+
+static const struct pci_host_ops kvm_pci_ops = {
+	.signal_msi = kvm_signal_msi,
+	.set_irq = kvm_set_irq,
+	.ioeventfd = kvm_ioeventfd,
+};
+static const struct pci_host_ops kvm_pci_ops_no_ioeventfd = { .signal_msi = kvm_signal_msi, .set_irq = kvm_set_irq };
+
+/* The ECAM host bridge, with MSI (msi-map to the ITS) when the VM has an ITS and KVM can signal MSIs to it. */
+static void setup_pci_host(struct kvm *kvm)
+{
+	bool msi = gic_has_its(kvm);
+
+	if (msi && (ioctl(kvm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SIGNAL_MSI) <= 0 ||
+		    ioctl(kvm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MSI_DEVID) <= 0)) {
+		pr_warn("this host's KVM cannot signal MSIs with a device ID; virtio-pci devices use INTx");
+		msi = false;
+	}
+	kvm->pci = calloc(1, sizeof(*kvm->pci));
+	if (!kvm->pci)
+		die("out of memory");
+	pci_host_init(kvm->pci, ARM_PCI_CFG_BASE, ARM_PCI_MMIO_BASE, ARM_PCI_MMIO_SIZE, msi, FDT_PHANDLE_ITS,
+		      kvm->cfg.no_ioeventfd ? &kvm_pci_ops_no_ioeventfd : &kvm_pci_ops, kvm);
+	if (pci_host_register(kvm->pci, &kvm->devices))
+		die("internal error: the PCI windows overlap another device");
+}
+
+/*
+ * A virtio-pci function: INTA# on its own SPI, MSI-X vectors through the ITS when there is one. Its queue
+ * notifications get ioeventfds whenever the guest enables its BAR (and move with it); interrupts are
+ * KVM_SIGNAL_MSI (MSI-X) or KVM_IRQ_LINE (INTx, level-triggered).
+ */
+static void attach_pci(struct kvm *kvm, struct virtio_dev *vd, const char *what)
+{
+	int r = virtio_pci_init(vd, kvm->pci, ARM_SPI_PCI_BASE + kvm->pci->nr);
+
+	if (r)
+		die("%s: no room on the PCI bus (lkvm has %d slots); use fewer devices", what, PCI_MAX_DEVICES);
+	device_register(&kvm->devices, &vd->dev); /* no MMIO range: listed for snapshots */
+	r = virtio_dev_start(vd);
+	if (r)
+		die("%s: cannot start its worker thread: %s", vd->label, strerror(-r));
+	kvm->virtio[kvm->virtio_slots++] = vd;
+}
+
+static void attach(struct kvm *kvm, struct virtio_dev *vd, const char *what)
+{
+	if (kvm->virtio_slots >= ARRAY_SIZE(kvm->virtio))
+		die("%s: lkvm supports at most %zu virtio devices; use fewer", what, ARRAY_SIZE(kvm->virtio));
+	if (kvm->cfg.virtio_transport == VIRTIO_TRANSPORT_PCI)
+		attach_pci(kvm, vd, what);
+	else
+		attach_mmio(kvm, vd, what);
 }
 
 static size_t virtio_console_rx(struct kvm *kvm, const unsigned char *buf, size_t len)
@@ -76,13 +165,11 @@ static size_t virtio_console_rx(struct kvm *kvm, const unsigned char *buf, size_
  */
 static void setup_console(struct kvm *kvm)
 {
-	unsigned int spi;
-	u64 base = take_slot(kvm, "virtio-console", &spi);
-	struct virtio_console *c = virtio_console_create(&kvm->ram, base, spi, STDOUT_FILENO);
+	struct virtio_console *c = virtio_console_create(&kvm->ram, STDOUT_FILENO);
 
 	if (!c)
 		die("virtio-console: out of memory");
-	attach(kvm, &c->vm);
+	attach(kvm, &c->vdev, "virtio-console");
 	kvm->virtio_console = c;
 	kvm->console_rx = virtio_console_rx;
 }
@@ -96,8 +183,6 @@ static void setup_disk(struct kvm *kvm, unsigned int index, const char *spec)
 	struct stat st;
 	off_t size;
 	int fd;
-	unsigned int spi;
-	u64 base;
 	struct virtio_blk *b;
 
 	if (virtio_blk_parse_spec(spec, &plen, &ro, err, sizeof(err)))
@@ -130,12 +215,11 @@ static void setup_disk(struct kvm *kvm, unsigned int index, const char *spec)
 		pr_warn("disk %s: size %lld is not a multiple of 512; the guest does not see the last %lld bytes", path,
 			(long long)size, (long long)(size % VIRTIO_BLK_SECTOR_SIZE));
 	virtio_blk_make_id(path, index, id);
-	base = take_slot(kvm, "virtio-blk", &spi);
-	b = virtio_blk_create(&kvm->ram, base, spi, fd, (u64)size, ro, id);
+	b = virtio_blk_create(&kvm->ram, fd, (u64)size, ro, id);
 	if (!b)
 		die("disk %s: out of memory", path);
-	attach(kvm, &b->vm);
-	pr_info("%s: disk %s%s, %llu sectors", b->vm.label, path, ro ? " (read-only)" : "",
+	attach(kvm, &b->vdev, "virtio-blk");
+	pr_info("%s: disk %s%s, %llu sectors", b->vdev.label, path, ro ? " (read-only)" : "",
 		(unsigned long long)b->disk.capacity);
 	free(path);
 }
@@ -144,8 +228,6 @@ static void setup_net(struct kvm *kvm, unsigned int index, const char *spec)
 {
 	struct virtio_net_params p;
 	char err[512], name[IFNAMSIZ];
-	unsigned int spi;
-	u64 base;
 	int fd;
 	struct virtio_net *n;
 
@@ -158,12 +240,11 @@ static void setup_net(struct kvm *kvm, unsigned int index, const char *spec)
 		die("network %s: %s", spec, err);
 	if (!p.have_mac)
 		virtio_net_default_mac(kvm->cfg.name, index, p.mac);
-	base = take_slot(kvm, "virtio-net", &spi);
-	n = virtio_net_create(&kvm->ram, base, spi, fd, p.mac);
+	n = virtio_net_create(&kvm->ram, fd, p.mac);
 	if (!n)
 		die("network %s: out of memory", spec);
-	attach(kvm, &n->vm);
-	pr_info("%s: tap %s, guest MAC %02x:%02x:%02x:%02x:%02x:%02x", n->vm.label, name, p.mac[0], p.mac[1],
+	attach(kvm, &n->vdev, "virtio-net");
+	pr_info("%s: tap %s, guest MAC %02x:%02x:%02x:%02x:%02x:%02x", n->vdev.label, name, p.mac[0], p.mac[1],
 		p.mac[2], p.mac[3], p.mac[4], p.mac[5]);
 }
 
@@ -171,18 +252,24 @@ void virtio_setup(struct kvm *kvm)
 {
 	const struct kvm_config *cfg = &kvm->cfg;
 
+	if (cfg->virtio_transport == VIRTIO_TRANSPORT_PCI)
+		setup_pci_host(kvm);
 	if (cfg->console == CONSOLE_VIRTIO)
 		setup_console(kvm);
 	for (unsigned int i = 0; i < cfg->nr_disks && i < ARRAY_SIZE(cfg->disks); i++)
 		setup_disk(kvm, i, cfg->disks[i]);
 	if (cfg->rng) {
-		unsigned int spi;
-		u64 base = take_slot(kvm, "virtio-rng", &spi);
-		struct virtio_rng *r = virtio_rng_create(&kvm->ram, base, spi);
+		struct virtio_rng *r = virtio_rng_create(&kvm->ram);
 		if (!r)
 			die("virtio-rng: out of memory");
-		attach(kvm, &r->vm);
+		attach(kvm, &r->vdev, "virtio-rng");
 	}
 	for (unsigned int i = 0; i < cfg->nr_nets && i < ARRAY_SIZE(cfg->nets); i++)
 		setup_net(kvm, i, cfg->nets[i]);
+}
+
+void virtio_resume_restored(struct kvm *kvm)
+{
+	for (unsigned int i = 0; i < kvm->virtio_slots; i++)
+		virtio_dev_wake(kvm->virtio[i]);
 }

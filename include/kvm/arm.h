@@ -13,6 +13,8 @@ void arm_check_caps(struct kvm *kvm);
 void gic_probe(struct kvm *kvm);
 /* Create and initialise the vGIC (and ITS) once all vCPUs exist; registers its DT node. */
 void gic_setup(struct kvm *kvm);
+/* Does the VM have an ITS (an MSI controller for PCI)? After gic_setup(). */
+bool gic_has_its(struct kvm *kvm);
 /* Per-vCPU PMU interrupt and init, after the vGIC is initialised. */
 void arm_pmu_setup(struct kvm *kvm);
 

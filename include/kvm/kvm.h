@@ -14,7 +14,8 @@
 #include "kvm/util.h"
 
 enum console_type { CONSOLE_SERIAL = 0, CONSOLE_VIRTIO };
-enum irqchip_type { IRQCHIP_AUTO = 0, IRQCHIP_GICV3, IRQCHIP_GICV3_ITS, IRQCHIP_GICV2 };
+enum irqchip_type { IRQCHIP_AUTO = 0, IRQCHIP_GICV3, IRQCHIP_GICV3_ITS, IRQCHIP_GICV2, IRQCHIP_GICV2M };
+enum virtio_transport_type { VIRTIO_TRANSPORT_PCI = 0, VIRTIO_TRANSPORT_MMIO }; /* pci: kvmtool's default */
 
 struct kvm_config {
 	const char *kernel, *initrd, *params, *name, *dump_dtb;
@@ -31,10 +32,13 @@ struct kvm_config {
 	const char *nets[4]; /* -n/--network specs with mode=tap (VIRTIO_MAX_NICS); mode=none adds nothing */
 	unsigned int nr_nets;
 	bool rng; /* --rng */
+	enum virtio_transport_type virtio_transport; /* --virtio-transport */
+	bool no_ioeventfd; /* --no-ioeventfd: queue notifications exit to lkvm (for measurements) */
 };
 
 struct kvm_cpu;
 struct serial8250;
+struct pci_host;
 
 struct kvm_arch {
 	enum irqchip_type gic_type; /* resolved: GICV3, GICV3_ITS or GICV2 */
@@ -69,9 +73,10 @@ struct kvm {
 	/* Where host console input goes (the 8250 by default); returns bytes accepted. */
 	size_t (*console_rx)(struct kvm *kvm, const unsigned char *buf, size_t len);
 	/* virtio device state (virtio/): */
-	unsigned int virtio_slots;                          /* slots taken; slot n has SPI ARM_SPI_VIRTIO_BASE + n */
-	struct virtio_mmio *virtio[ARM_VIRTIO_MMIO_SLOTS];  /* the transports, in slot order */
+	unsigned int virtio_slots;                          /* devices created (mmio slot n has SPI ARM_SPI_VIRTIO_BASE + n) */
+	struct virtio_dev *virtio[ARM_VIRTIO_MMIO_SLOTS];   /* the devices, in creation order */
 	struct virtio_console *virtio_console;              /* console_rx's target with --console virtio */
+	struct pci_host *pci;                               /* the PCI host bridge (--virtio-transport pci) */
 	struct term term;
 	struct kvm_arch arch;
 

@@ -4,7 +4,7 @@
 
 #include <sys/uio.h>
 
-#include "kvm/virtio-mmio.h"
+#include "kvm/virtio-dev.h"
 
 #define VIRTIO_BLK_F_SEG_MAX 2
 #define VIRTIO_BLK_F_RO 5
@@ -46,7 +46,7 @@ struct virtio_blk_disk {
 };
 
 struct virtio_blk {
-	struct virtio_mmio vm;
+	struct virtio_dev vdev;
 	struct virtio_dev_ops ops; /* per device: the features depend on ,ro */
 	struct virtio_blk_disk disk;
 	struct iovec *data; /* VIRTIO_BLK_QUEUE_SIZE entries of scratch for virtio_blk_req.data */
@@ -70,7 +70,7 @@ void virtio_blk_make_id(const char *path, unsigned int index, char id[VIRTIO_BLK
 int virtio_blk_parse_spec(const char *spec, size_t *path_len, bool *ro, char *err, size_t errlen);
 
 /* A virtio-blk device on an open file of size_bytes (not yet registered or started); NULL on allocation failure. */
-struct virtio_blk *virtio_blk_create(const struct guest_ram *ram, u64 base, unsigned int spi, int fd,
+struct virtio_blk *virtio_blk_create(const struct guest_ram *ram, int fd,
 				     u64 size_bytes, bool ro, const char id[VIRTIO_BLK_ID_BYTES]);
 
 #endif

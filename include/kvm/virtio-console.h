@@ -4,7 +4,7 @@
 
 #include <pthread.h>
 
-#include "kvm/virtio-mmio.h"
+#include "kvm/virtio-dev.h"
 
 #define VIRTIO_CONSOLE_QUEUE_SIZE 64
 #define VIRTIO_CONSOLE_RXQ 0 /* port 0 receiveq: host to guest */
@@ -13,16 +13,16 @@
 #define VIRTIO_CONSOLE_INBUF 4096
 
 struct virtio_console {
-	struct virtio_mmio vm;
+	struct virtio_dev vdev;
 	int out_fd;
-	/* Host input not yet in guest buffers. in_lock only (the main thread never waits for vm->lock). */
+	/* Host input not yet in guest buffers. in_lock only (the main thread never waits for vd->lock). */
 	pthread_mutex_t in_lock;
 	unsigned char in[VIRTIO_CONSOLE_INBUF];
 	size_t in_head, in_len;
 };
 
 /* A console writing guest output to out_fd (not yet registered or started); NULL on allocation failure. */
-struct virtio_console *virtio_console_create(const struct guest_ram *ram, u64 base, unsigned int spi, int out_fd);
+struct virtio_console *virtio_console_create(const struct guest_ram *ram, int out_fd);
 /* Host input for the guest (any thread): returns how many bytes were taken; the rest should be offered later. */
 size_t virtio_console_receive(struct virtio_console *c, const unsigned char *buf, size_t len);
 

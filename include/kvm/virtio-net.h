@@ -4,7 +4,7 @@
 
 #include <net/if.h>
 
-#include "kvm/virtio-mmio.h"
+#include "kvm/virtio-dev.h"
 
 #define VIRTIO_NET_F_MAC 5
 #define VIRTIO_NET_F_STATUS 16
@@ -27,7 +27,7 @@ struct virtio_net_params {
 };
 
 struct virtio_net {
-	struct virtio_mmio vm;
+	struct virtio_dev vdev;
 	int tap_fd;
 	bool tap_broken; /* poll reported an error: receive has stopped */
 	/* A packet read from the tap that waits for a guest receive buffer (rx_len 0: none). */
@@ -50,7 +50,7 @@ void virtio_net_default_mac(const char *vm_name, unsigned int index, u8 mac[6]);
  */
 int virtio_net_open_tap(const char *ifname, char name_out[IFNAMSIZ], char *err, size_t errlen);
 /* A virtio-net device on an open tap (not yet registered or started); NULL on allocation failure. */
-struct virtio_net *virtio_net_create(const struct guest_ram *ram, u64 base, unsigned int spi, int tap_fd,
+struct virtio_net *virtio_net_create(const struct guest_ram *ram, int tap_fd,
 				     const u8 mac[6]);
 
 #endif

@@ -37,5 +37,7 @@ struct kvm;
  * starts its worker thread. Dies with one line on host-side setup errors (a missing disk, no /dev/net/tun).
  */
 void virtio_setup(struct kvm *kvm);
+/* After a restore, once the interrupt controller is restored too: let every device look at its queues. */
+void virtio_resume_restored(struct kvm *kvm);
 
 #endif

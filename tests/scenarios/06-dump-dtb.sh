@@ -14,7 +14,13 @@ node /psci
 prop /psci method hvc
 node /timer
 node /intc@*
-node /uart@9000000
+node /uart@1000000
+node /pci@40000000
+prop /pci@40000000 compatible pci-host-ecam-generic
+prop /pci@40000000 device_type pci
+prop /pci@40000000 ranges
+prop /pci@40000000 interrupt-map
+prop /pci@40000000 interrupt-map-mask
 node /chosen
 prop /chosen bootargs
 prop /chosen bootargs console=ttyS0
@@ -25,7 +31,7 @@ prop /chosen linux,initrd-end
 
 DTB="$WORK/x.dtb"
 rm -f "$DTB"
-lkvm_run dumpdtb 40 run -c 2 -m 256 -k "$L2_KERNEL" -i "$L2_INITRD" -p "quiet l2.run=poweroff" --dump-dtb "$DTB"
+lkvm_run dumpdtb 40 run -c 2 -m 256 -k "$L2_KERNEL" -i "$L2_INITRD" -p "quiet l2.run=poweroff" --rng --dump-dtb "$DTB"
 if [ "$RC" = 0 ] && ! booted "$OUT" "$ERR"; then
 	ok "exit 0 in $SECS s without booting"
 else

@@ -1,5 +1,6 @@
-# 42-virtio-net.sh - virtio-net on a tap: ping both ways and a 4 MiB transfer each way with matching checksums.
-# timeout: 240
+# 42-virtio-net.sh - virtio-net on a tap: ping both ways and a 4 MiB transfer each way with matching checksums (pci,
+# the default); then ping both ways over pci with MSI-X (gicv3-its) and over mmio.
+# timeout: 420
 . "$(dirname "$0")/lib.sh"
 
 TAP=lkvmtap0
@@ -53,4 +54,27 @@ pkill -f "httpd -p 8001" 2>/dev/null || kill $(pidof httpd) 2>/dev/null
 guest_send 'poweroff -f'
 guest_wait
 check "net guest powered off, exit 0 ($(rc_text "$RC"))" [ "$RC" = 0 ]
+
+# the same NIC over the other transports: pci with MSI-X (gicv3-its) and mmio; ping both ways
+for t in pci-its mmio; do
+	case $t in
+	pci-its) args="--irqchip gicv3-its" ;;
+	mmio) args="--virtio-transport mmio" ;;
+	esac
+	# shellcheck disable=SC2086
+	guest_start "net-$t" 150 run -c 1 -m 256 $args -k "$L2_KERNEL" -i "$L2_INITRD" -n "mode=tap,tapif=$TAP" -p quiet
+	if ! wait_for "$OUT" "l2# " 100; then
+		guest_kill
+		not_ok "$t: no guest shell"
+		continue
+	fi
+	ip addr add $HOST_IP/24 dev $TAP 2>/dev/null
+	ip link set $TAP up
+	guest_send "ip link set eth0 up; ip addr add $GUEST_IP/24 dev eth0; ping -c 2 -W 3 $HOST_IP >/dev/null && echo PING-\$((5+5))-OK"
+	check "$t: guest pings the host" wait_for "$OUT" "PING-10-OK" 40
+	check "$t: host pings the guest" sh -c "ping -c 2 -W 5 $GUEST_IP >>'$LOG' 2>&1"
+	guest_send 'poweroff -f'
+	guest_wait
+	check "$t: net guest powered off, exit 0 ($(rc_text "$RC"))" [ "$RC" = 0 ]
+done
 finish

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "kvm/virtio-mmio.h"
 #include "kvm/virtio-blk.h"
 
 #define DISK_SECTORS 16
@@ -180,7 +181,7 @@ static void test_device(struct unit_counts *uc)
 	char path[64];
 	int fd = make_disk(path, "dev");
 	char id[VIRTIO_BLK_ID_BYTES] = "serial";
-	struct virtio_blk *b = virtio_blk_create(&ram, mmio, 16, fd, DISK_SECTORS * 512 + 100, false, id);
+	struct virtio_blk *b = virtio_blk_create(&ram, fd, DISK_SECTORS * 512 + 100, false, id);
 	u8 *m = ram.host;
 	u16 *avail = (u16 *)(m + 0x1000);
 	u32 *used = (u32 *)(m + 0x2000);
@@ -198,7 +199,7 @@ static void test_device(struct unit_counts *uc)
 	struct virtq_desc *dt = (struct virtq_desc *)m;
 
 	memset(&bus, 0, sizeof(bus));
-	if (!ram.host || !b || virtio_mmio_register(&b->vm, &bus))
+	if (!ram.host || !b || virtio_mmio_init(&b->vdev, mmio, 16) || virtio_mmio_register(&b->vdev, &bus))
 		abort();
 	mmio_dispatch(&bus, mmio + VIRTIO_MMIO_CONFIG, cfg, 8, false);
 	CHECK(uc, le64toh(*(u64 *)cfg) == DISK_SECTORS, "config capacity: whole sectors of the file");
@@ -219,7 +220,7 @@ static void test_device(struct unit_counts *uc)
 		u8 d[4] = { 0 };
 		mmio_dispatch(&bus, mmio + VIRTIO_MMIO_QUEUE_NOTIFY, d, 4, true);
 	}
-	while (virtio_mmio_poll(&b->vm, 0) > 0)
+	while (virtio_dev_poll(&b->vdev, 0) > 0)
 		;
 	CHECK(uc, le16toh(((u16 *)used)[1]) == 1 && le32toh(used[1]) == 0 && le32toh(used[2]) == 513 &&
 			  m[0x5000] == VIRTIO_BLK_S_OK && m[0x4000] == 'H' && m[0x41ff] == 'H',
@@ -233,12 +234,12 @@ static void test_device(struct unit_counts *uc)
 		u8 d[4] = { 0 };
 		mmio_dispatch(&bus, mmio + VIRTIO_MMIO_QUEUE_NOTIFY, d, 4, true);
 	}
-	while (virtio_mmio_poll(&b->vm, 0) > 0)
+	while (virtio_dev_poll(&b->vdev, 0) > 0)
 		;
-	CHECK(uc, (b->vm.status & VIRTIO_STATUS_NEEDS_RESET) && le16toh(((u16 *)used)[1]) == 1,
+	CHECK(uc, (b->vdev.status & VIRTIO_STATUS_NEEDS_RESET) && le16toh(((u16 *)used)[1]) == 1,
 	      "request without a status byte: needs reset");
 
-	virtio_mmio_destroy(&b->vm);
+	virtio_dev_destroy(&b->vdev);
 	free(b->data);
 	free(b);
 	free(ram.host);

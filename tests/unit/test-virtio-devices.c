@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "kvm/virtio-mmio.h"
 #include "kvm/builtin.h"
 #include "kvm/kvm.h"
 #include "kvm/virtio-console.h"
@@ -23,7 +24,7 @@
 struct drv {
 	struct guest_ram ram;
 	struct device_list bus;
-	struct virtio_mmio *vm;
+	struct virtio_dev *vm;
 	u16 avail_idx[2], used_seen[2], next_desc[2];
 	u64 next_buf;
 };
@@ -53,10 +54,10 @@ static void drv_init(struct drv *d)
 		abort();
 }
 
-static void drv_up(struct drv *d, struct virtio_mmio *vm, unsigned int nq)
+static void drv_up(struct drv *d, struct virtio_dev *vm, unsigned int nq)
 {
 	d->vm = vm;
-	if (virtio_mmio_register(vm, &d->bus))
+	if (virtio_mmio_init(vm, MMIO, 17) || virtio_mmio_register(vm, &d->bus))
 		abort();
 	mw(d, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
 	mw(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
@@ -73,13 +74,13 @@ static void drv_up(struct drv *d, struct virtio_mmio *vm, unsigned int nq)
 		mw(d, VIRTIO_MMIO_QUEUE_READY, 1);
 	}
 	mw(d, VIRTIO_MMIO_STATUS, 0xf);
-	while (virtio_mmio_poll(vm, 0) > 0)
+	while (virtio_dev_poll(vm, 0) > 0)
 		;
 }
 
 static void drv_fini(struct drv *d)
 {
-	virtio_mmio_destroy(d->vm);
+	virtio_dev_destroy(d->vm);
 	free(d->ram.host);
 }
 
@@ -104,7 +105,7 @@ static u64 drv_post(struct drv *d, unsigned int q, const void *src, u32 len, boo
 static void drv_kick(struct drv *d, unsigned int q)
 {
 	mw(d, VIRTIO_MMIO_QUEUE_NOTIFY, q);
-	while (virtio_mmio_poll(d->vm, 0) > 0)
+	while (virtio_dev_poll(d->vm, 0) > 0)
 		;
 }
 
@@ -137,10 +138,10 @@ static void test_console(struct unit_counts *uc)
 	drv_init(&d);
 	if (pipe2(p, O_NONBLOCK))
 		abort();
-	c = virtio_console_create(&d.ram, MMIO, 17, p[1]);
+	c = virtio_console_create(&d.ram, p[1]);
 	CHECK(uc, c && virtio_console_receive(c, (const unsigned char *)"abc", 3) == 3,
 	      "input taken before the driver is up");
-	drv_up(&d, &c->vm, 2);
+	drv_up(&d, &c->vdev, 2);
 	drv_post(&d, VIRTIO_CONSOLE_TXQ, "hello hvc0\n", 11, false);
 	drv_kick(&d, VIRTIO_CONSOLE_TXQ);
 	CHECK(uc, read(p[0], out, sizeof(out)) == 11 && !memcmp(out, "hello hvc0\n", 11), "transmitq to the host fd");
@@ -157,7 +158,7 @@ static void test_console(struct unit_counts *uc)
 	drv_kick(&d, VIRTIO_CONSOLE_RXQ);
 	CHECK(uc, !drv_used(&d, VIRTIO_CONSOLE_RXQ, &id, &len), "no input: the buffer stays posted");
 	CHECK(uc, virtio_console_receive(c, (const unsigned char *)"xy", 2) == 2, "input while a buffer waits");
-	while (virtio_mmio_poll(&c->vm, 0) > 0)
+	while (virtio_dev_poll(&c->vdev, 0) > 0)
 		;
 	CHECK(uc, drv_used(&d, VIRTIO_CONSOLE_RXQ, &id, &len) && len == 2 && !memcmp(hp(&d, b1), "xy", 2),
 	      "delivered by the worker on the host event");
@@ -178,8 +179,8 @@ static void test_rng(struct unit_counts *uc)
 	int nonzero = 0;
 
 	drv_init(&d);
-	r = virtio_rng_create(&d.ram, MMIO, 18);
-	drv_up(&d, &r->vm, 1);
+	r = virtio_rng_create(&d.ram);
+	drv_up(&d, &r->vdev, 1);
 	b = drv_post(&d, 0, NULL, 64, true);
 	drv_kick(&d, 0);
 	for (int i = 0; i < 64; i++)
@@ -204,8 +205,8 @@ static void test_net(struct unit_counts *uc)
 	drv_init(&d);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sp))
 		abort();
-	n = virtio_net_create(&d.ram, MMIO, 19, sp[0], mac);
-	drv_up(&d, &n->vm, 2);
+	n = virtio_net_create(&d.ram, sp[0], mac);
+	drv_up(&d, &n->vdev, 2);
 	mmio_dispatch(&d.bus, MMIO + VIRTIO_MMIO_CONFIG, cfg, 8, false);
 	CHECK(uc, !memcmp(cfg, mac, 6) && cfg[6] == VIRTIO_NET_S_LINK_UP && cfg[7] == 0, "config: MAC and link up");
 
@@ -222,7 +223,7 @@ static void test_net(struct unit_counts *uc)
 	memset(pkt, 0xee, 12); /* garbage in the header the tap fills; num_buffers must become 1 */
 	if (write(sp[1], pkt, sizeof(pkt)) != (ssize_t)sizeof(pkt))
 		abort();
-	while (virtio_mmio_poll(&n->vm, 0) > 0)
+	while (virtio_dev_poll(&n->vdev, 0) > 0)
 		;
 	CHECK(uc, n->rx_len == sizeof(pkt), "RX: packet held while the guest has no buffer");
 	b = drv_post(&d, VIRTIO_NET_RXQ, NULL, 1526, true);
@@ -235,7 +236,7 @@ static void test_net(struct unit_counts *uc)
 	drv_post(&d, VIRTIO_NET_RXQ, NULL, 32, true);
 	if (write(sp[1], pkt, sizeof(pkt)) != (ssize_t)sizeof(pkt))
 		abort();
-	while (virtio_mmio_poll(&n->vm, 0) > 0)
+	while (virtio_dev_poll(&n->vdev, 0) > 0)
 		;
 	CHECK(uc, drv_used(&d, VIRTIO_NET_RXQ, &id, &len) && len == 0 && n->rx_dropped == 1 && n->rx_len == 0,
 	      "RX: too-small buffer returned empty, packet dropped");
@@ -306,6 +307,20 @@ static void test_cli(struct unit_counts *uc)
 	CHECK(uc, parse(&cfg, err, ARGS("--network=mode=user")) == -1, "--network mode=user refused: %s", err);
 	CHECK(uc, parse(&cfg, err, ARGS("-k", "K")) == 0 && cfg.nr_disks == 0 && cfg.nr_nets == 0 && !cfg.rng,
 	      "no virtio devices by default");
+	CHECK(uc, parse(&cfg, err, ARGS("-k", "K")) == 0 && cfg.virtio_transport == VIRTIO_TRANSPORT_PCI &&
+			  !cfg.no_ioeventfd,
+	      "virtio over PCI with ioeventfds by default (kvmtool's default)");
+	CHECK(uc, parse(&cfg, err, ARGS("--virtio-transport", "mmio", "--no-ioeventfd")) == 0 &&
+			  cfg.virtio_transport == VIRTIO_TRANSPORT_MMIO && cfg.no_ioeventfd,
+	      "--virtio-transport mmio, --no-ioeventfd");
+	CHECK(uc, parse(&cfg, err, ARGS("--virtio-transport=pci")) == 0 && cfg.virtio_transport == VIRTIO_TRANSPORT_PCI,
+	      "--virtio-transport=pci");
+	CHECK(uc, parse(&cfg, err, ARGS("--virtio-transport", "mmio-legacy")) == -1 && strstr(err, "modern"),
+	      "legacy transports refused: %s", err);
+	CHECK(uc, parse(&cfg, err, ARGS("--virtio-transport", "ccw")) == -1 && strstr(err, "pci or mmio"),
+	      "unknown transport refused: %s", err);
+	CHECK(uc, parse(&cfg, err, ARGS("--irqchip", "gicv2m")) == 0 && cfg.irqchip == IRQCHIP_GICV2M,
+	      "--irqchip gicv2m parses (refused later, against the host)");
 }
 
 int main(void)

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "kvm/virtio-mmio.h"
 #include "kvm/snapshot.h"
 #include "kvm/virtio-rng.h"
 
@@ -48,10 +49,11 @@ int main(void)
 	memset(&bus1, 0, sizeof(bus1));
 	memset(&bus2, 0, sizeof(bus2));
 	log_set_level(LOG_ERROR);
-	a = virtio_rng_create(&ram, MMIO, 16);
-	b = virtio_rng_create(&ram, MMIO, 16);
-	virtio_mmio_register(&a->vm, &bus1);
-	virtio_mmio_register(&b->vm, &bus2);
+	a = virtio_rng_create(&ram);
+	b = virtio_rng_create(&ram);
+	if (virtio_mmio_init(&a->vdev, MMIO, 16) || virtio_mmio_init(&b->vdev, MMIO, 16) ||
+	    virtio_mmio_register(&a->vdev, &bus1) || virtio_mmio_register(&b->vdev, &bus2))
+		abort();
 	/* Drive device a to DRIVER_OK with one queue of 8 at 0x40000000/1000/2000. */
 	mw(&bus1, VIRTIO_MMIO_STATUS, 3);
 	mw(&bus1, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
@@ -64,18 +66,18 @@ int main(void)
 	mw(&bus1, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (u32)RAM_BASE + 0x2000);
 	mw(&bus1, VIRTIO_MMIO_QUEUE_READY, 1);
 	mw(&bus1, VIRTIO_MMIO_STATUS, 0xf);
-	a->vm.vq[0].last_avail = 5;
-	a->vm.vq[0].used_idx = 5;
+	a->vdev.vq[0].last_avail = 5;
+	a->vdev.vq[0].used_idx = 5;
 
-	CHECK(&uc, a->vm.dev.save && a->vm.dev.restore && a->vm.dev.quiesce, "virtio devices carry snapshot hooks");
-	n = save(&a->vm.dev, buf, sizeof(buf));
+	CHECK(&uc, a->vdev.dev.save && a->vdev.dev.restore && a->vdev.dev.quiesce, "virtio devices carry snapshot hooks");
+	n = save(&a->vdev.dev, buf, sizeof(buf));
 	CHECK(&uc, n > 64, "state saved (%zu bytes)", n);
 	c = snap_cursor(buf, n);
-	CHECK(&uc, b->vm.dev.restore(&b->vm.dev, &c, err, sizeof(err)) == 0, "restored: %s", err);
-	CHECK(&uc, b->vm.status == 0xf && b->vm.vq[0].ready && b->vm.vq[0].size == 8, "status and queue enabled");
-	CHECK(&uc, b->vm.vq[0].last_avail == 5 && b->vm.vq[0].used_idx == 5, "queue indices carried over");
-	CHECK(&uc, b->vm.vq[0].desc_gpa == RAM_BASE && b->vm.vq[0].used_gpa == RAM_BASE + 0x2000, "ring addresses");
-	CHECK(&uc, b->vm.drv_features == a->vm.drv_features, "negotiated features");
+	CHECK(&uc, b->vdev.dev.restore(&b->vdev.dev, &c, err, sizeof(err)) == 0, "restored: %s", err);
+	CHECK(&uc, b->vdev.status == 0xf && b->vdev.vq[0].ready && b->vdev.vq[0].size == 8, "status and queue enabled");
+	CHECK(&uc, b->vdev.vq[0].last_avail == 5 && b->vdev.vq[0].used_idx == 5, "queue indices carried over");
+	CHECK(&uc, b->vdev.vq[0].desc_gpa == RAM_BASE && b->vdev.vq[0].used_gpa == RAM_BASE + 0x2000, "ring addresses");
+	CHECK(&uc, b->vdev.drv_features == a->vdev.drv_features, "negotiated features");
 
 	/* A saved ring address outside RAM must be refused, not trusted. */
 	memcpy(bad, buf, n);
@@ -86,14 +88,14 @@ int main(void)
 		memcpy(bad + off, &evil, 8);
 	}
 	c = snap_cursor(bad, n);
-	CHECK(&uc, b->vm.dev.restore(&b->vm.dev, &c, err, sizeof(err)) == -1 && strstr(err, "invalid"),
+	CHECK(&uc, b->vdev.dev.restore(&b->vdev.dev, &c, err, sizeof(err)) == -1 && strstr(err, "invalid"),
 	      "queue outside RAM refused: %s", err);
 	/* Truncated state is refused at every length. */
 	{
 		int bad_cuts = 0;
 		for (size_t cut = 0; cut < n; cut++) {
 			c = snap_cursor(buf, cut);
-			if (b->vm.dev.restore(&b->vm.dev, &c, err, sizeof(err)) != -1)
+			if (b->vdev.dev.restore(&b->vdev.dev, &c, err, sizeof(err)) != -1)
 				bad_cuts++;
 		}
 		CHECK(&uc, bad_cuts == 0, "every truncation of the device state refused");
@@ -102,9 +104,9 @@ int main(void)
 	memcpy(bad, buf, n);
 	bad[4] ^= 1; /* device id */
 	c = snap_cursor(bad, n);
-	CHECK(&uc, b->vm.dev.restore(&b->vm.dev, &c, err, sizeof(err)) == -1, "other device type refused: %s", err);
-	virtio_mmio_destroy(&a->vm);
-	virtio_mmio_destroy(&b->vm);
+	CHECK(&uc, b->vdev.dev.restore(&b->vdev.dev, &c, err, sizeof(err)) == -1, "other device type refused: %s", err);
+	virtio_dev_destroy(&a->vdev);
+	virtio_dev_destroy(&b->vdev);
 	free(a);
 	free(b);
 	free(ram.host);

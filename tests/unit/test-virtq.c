@@ -27,7 +27,7 @@
 struct env {
 	struct guest_ram ram;
 	struct device_list bus;
-	struct virtio_mmio vm;
+	struct virtio_dev vdev;
 	struct virtio_dev_ops ops;
 	int chains;
 	unsigned int last_out, last_in;
@@ -35,13 +35,13 @@ struct env {
 	u16 avail_idx;
 };
 
-static void dummy_notify(struct virtio_mmio *vm, unsigned int q)
+static void dummy_notify(struct virtio_dev *vm, unsigned int q)
 {
 	struct env *e = vm->priv;
 	struct virtq_chain ch;
 
 	do {
-		while (virtio_mmio_pop(vm, q, &ch)) {
+		while (virtio_dev_pop(vm, q, &ch)) {
 			e->chains++;
 			e->last_out = ch.n_out;
 			e->last_in = ch.n_in;
@@ -52,7 +52,7 @@ static void dummy_notify(struct virtio_mmio *vm, unsigned int q)
 				memset(ch.iov[i].iov_base, 0x5a, ch.iov[i].iov_len);
 			virtq_push(&vm->vq[q], ch.head, (u32)ch.in_len);
 		}
-	} while (virtio_mmio_done(vm, q));
+	} while (virtio_dev_done(vm, q));
 }
 
 static void *host(struct env *e, u64 gpa, u64 len)
@@ -69,27 +69,27 @@ static void env_init(struct env *e, u64 base)
 	e->ram = (struct guest_ram){ .base = RAM_BASE, .size = RAM_SIZE, .host = calloc(1, RAM_SIZE), .fd = -1 };
 	e->ops = (struct virtio_dev_ops){ .name = "dummy", .device_id = 42, .nr_queues = 1, .queue_max = QSIZE,
 					  .queue_notify = dummy_notify };
-	if (!e->ram.host || virtio_mmio_init(&e->vm, &e->ops, e, &e->ram, base, 16, 8) ||
-	    virtio_mmio_register(&e->vm, &e->bus))
+	if (!e->ram.host || virtio_dev_init(&e->vdev, &e->ops, e, &e->ram, 8) || virtio_mmio_init(&e->vdev, base, 16) ||
+	    virtio_mmio_register(&e->vdev, &e->bus))
 		abort();
 }
 
 static void env_fini(struct env *e)
 {
-	virtio_mmio_destroy(&e->vm);
+	virtio_dev_destroy(&e->vdev);
 	free(e->ram.host);
 }
 
 static void mw(struct env *e, u64 off, u32 v)
 {
 	u8 d[4] = { (u8)v, (u8)(v >> 8), (u8)(v >> 16), (u8)(v >> 24) };
-	mmio_dispatch(&e->bus, e->vm.dev.mmio_base + off, d, 4, true);
+	mmio_dispatch(&e->bus, e->vdev.dev.mmio_base + off, d, 4, true);
 }
 
 static u32 mr(struct env *e, u64 off)
 {
 	u8 d[4];
-	mmio_dispatch(&e->bus, e->vm.dev.mmio_base + off, d, 4, false);
+	mmio_dispatch(&e->bus, e->vdev.dev.mmio_base + off, d, 4, false);
 	return (u32)d[0] | (u32)d[1] << 8 | (u32)d[2] << 16 | (u32)d[3] << 24;
 }
 
@@ -141,7 +141,7 @@ static void negotiate(struct env *e, u64 features)
 static void driver_ok(struct env *e)
 {
 	mw(e, VIRTIO_MMIO_STATUS, mr(e, VIRTIO_MMIO_STATUS) | VIRTIO_STATUS_DRIVER_OK);
-	virtio_mmio_poll(&e->vm, 0);
+	virtio_dev_poll(&e->vdev, 0);
 }
 
 static void bring_up(struct env *e, u64 features)
@@ -154,7 +154,7 @@ static void bring_up(struct env *e, u64 features)
 static void kick(struct env *e)
 {
 	mw(e, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-	while (virtio_mmio_poll(&e->vm, 0) > 0)
+	while (virtio_dev_poll(&e->vdev, 0) > 0)
 		;
 }
 
@@ -166,11 +166,20 @@ static bool needs_reset(struct env *e)
 
 static bool irq_pending(struct env *e)
 {
-	struct pollfd p = { .fd = e->vm.irq_fd, .events = POLLIN };
+	struct pollfd p = { .fd = virtio_mmio_of(&e->vdev)->irq_fd, .events = POLLIN };
 	u64 v;
 	if (poll(&p, 1, 0) != 1)
 		return false;
-	return read(e->vm.irq_fd, &v, sizeof(v)) == sizeof(v);
+	return read(virtio_mmio_of(&e->vdev)->irq_fd, &v, sizeof(v)) == sizeof(v);
+}
+
+static int count_pulse(void *ctx, unsigned int spi, int level)
+{
+	int *n = ctx;
+	(void)spi;
+	if (level)
+		(*n)++;
+	return 0;
 }
 
 /* A scenario: bring up with features, let `build` lay out a chain, kick; report whether needs-reset was set. */
@@ -187,8 +196,8 @@ static bool violation(u64 features, build_fn build, int *chains, const char *exp
 	bring_up(&e, F_V1 | features);
 	build(&e);
 	kick(&e);
-	r = needs_reset(&e) && used_idx(&e) == 0 && strstr(e.vm.vq[0].why, expect);
-	snprintf(why, sizeof(why), "%s", e.vm.vq[0].why);
+	r = needs_reset(&e) && used_idx(&e) == 0 && strstr(e.vdev.vq[0].why, expect);
+	snprintf(why, sizeof(why), "%s", e.vdev.vq[0].why);
 	*chains = e.chains;
 	/* The queue stays dead until reset: a second kick does nothing and does not crash. */
 	kick(&e);
@@ -330,8 +339,8 @@ static bool bad_queue(unsigned int num, u64 d, u64 a, u64 u, const char *expect)
 	env_init(&e, MMIO_BASE);
 	negotiate(&e, F_V1);
 	setup_queue(&e, num, d, a, u);
-	r = mr(&e, VIRTIO_MMIO_QUEUE_READY) == 0 && needs_reset(&e) && strstr(e.vm.vq[0].why, expect);
-	snprintf(why, sizeof(why), "%s", e.vm.vq[0].why);
+	r = mr(&e, VIRTIO_MMIO_QUEUE_READY) == 0 && needs_reset(&e) && strstr(e.vdev.vq[0].why, expect);
+	snprintf(why, sizeof(why), "%s", e.vdev.vq[0].why);
 	env_fini(&e);
 	return r;
 }
@@ -425,8 +434,8 @@ static void test_normal(struct unit_counts *uc)
 	      "indirect chain walked when negotiated");
 
 	/* Config space reads of any width; beyond it reads as zero. */
-	e.vm.config[0] = 0x11;
-	e.vm.config[7] = 0x77;
+	e.vdev.config[0] = 0x11;
+	e.vdev.config[7] = 0x77;
 	mmio_dispatch(&e.bus, MMIO_BASE + VIRTIO_MMIO_CONFIG, cfg, 8, false);
 	CHECK(uc, cfg[0] == 0x11 && cfg[7] == 0x77, "8-byte config read");
 	mmio_dispatch(&e.bus, MMIO_BASE + VIRTIO_MMIO_CONFIG + 6, cfg, 4, false);
@@ -442,6 +451,22 @@ static void test_normal(struct unit_counts *uc)
 	avail_add(&e, 2);
 	kick(&e);
 	CHECK(uc, e.chains == 3 && !needs_reset(&e), "first device keeps working");
+
+	/* Without irqfd the interrupt is a KVM_IRQ_LINE pulse on the SPI: rise, then fall. */
+	{
+		struct virtio_mmio *m = virtio_mmio_of(&e.vdev);
+		int pulses = 0;
+		m->irq_ctx = &pulses;
+		m->irq_line = count_pulse;
+		irq_pending(&e); /* drain */
+		desc(&e, DESC, 3, BUF, 8, VIRTQ_DESC_F_WRITE, 0);
+		avail_add(&e, 3);
+		kick(&e);
+		CHECK(uc, used_idx(&e) == 4 && pulses == 1 && !irq_pending(&e),
+		      "no irqfd: the interrupt is one SPI pulse through the fallback (used %u, pulses %d)", used_idx(&e),
+		      pulses);
+		m->irq_line = NULL;
+	}
 
 	/* Reset (status 0) clears needs-reset; the device works again after a fresh bring-up. */
 	mw(&other, VIRTIO_MMIO_STATUS, 0);
