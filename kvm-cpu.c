@@ -199,18 +199,12 @@ static void *vcpu_thread(void *arg)
 	return NULL;
 }
 
-/*
- * vCPU threads get 1 MiB stacks (plenty: the exit path is shallow). A default 8 MiB stack is big enough for the
- * kernel to back its top with a 2 MiB transparent huge page, which would triple lkvm's own resident memory.
- */
-#define VCPU_STACK_SIZE (1U << 20)
-
 void kvm_cpu_start_all(struct kvm *kvm)
 {
 	pthread_attr_t attr;
 
 	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, VCPU_STACK_SIZE);
+	pthread_attr_setstacksize(&attr, LKVM_THREAD_STACK);
 	for (unsigned int i = 0; i < kvm->nr_cpus; i++) {
 		struct kvm_cpu *cpu = kvm->cpus[i];
 		if (pthread_create(&cpu->thread, &attr, vcpu_thread, cpu))

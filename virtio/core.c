@@ -275,13 +275,17 @@ static void *worker(void *arg)
 int virtio_dev_start(struct virtio_dev *vd)
 {
 	sigset_t all, old;
+	pthread_attr_t attr;
 	int r;
 
 	/* Signals belong to the main thread's signalfd: the worker inherits a fully blocked mask. */
 	sigfillset(&all);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, LKVM_THREAD_STACK);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	r = pthread_create(&vd->thread, NULL, worker, vd);
+	r = pthread_create(&vd->thread, &attr, worker, vd);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
 	if (r)
 		return -r;
 	vd->thread_started = true;

@@ -22,6 +22,13 @@ typedef int64_t s64;
 #define SZ_2M 0x200000ULL
 #define SZ_1G 0x40000000ULL
 
+/*
+ * Stack size of the threads lkvm starts (vCPUs, device workers): plenty for their shallow call chains, and below
+ * 2 MiB, so the kernel never backs a stack with a transparent huge page (a default 8 MiB stack can take one and
+ * triple lkvm's own resident memory).
+ */
+#define LKVM_THREAD_STACK (1U << 20)
+
 /* a + b without wrapping past 2^64; false on overflow. */
 static inline bool add_ok(u64 a, u64 b, u64 *res)
 {
