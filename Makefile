@@ -59,7 +59,7 @@ $(B)/arm64/%.o: %.c
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 # ---- test tools (static aarch64 helpers run inside the test bed) ----
-TOOLS := $(B)/tools/fdtls $(B)/tools/bench-io $(B)/tools/ptyrun
+TOOLS := $(B)/tools/fdtls $(B)/tools/bench-io $(B)/tools/ptyrun $(B)/tools/tstamp $(B)/tools/mignet
 tools: $(TOOLS)
 $(B)/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)

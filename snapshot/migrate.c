@@ -31,6 +31,7 @@ struct migration {
 	bool logging, tracking, paused, was_paused, quiesced, force_now;
 	u64 t0, t_pause, round_t0, round_bytes0, last_progress, last_poll;
 	u64 rounds, pages_sent;
+	u64 dirty; /* pages being sent in this round (for progress lines) */
 	double bw; /* measured bytes per second */
 	char err[300];
 };
@@ -86,9 +87,9 @@ static int collect(struct migration *m, u64 *count)
 	return 0;
 }
 
-static void progress(struct migration *m, u64 dirty, bool now)
+static void progress(struct migration *m, bool now)
 {
-	u64 t = now_ms();
+	u64 t = now_ms(), dirty = m->dirty;
 	double expect = m->bw > 0 ? (double)dirty * GUEST_DIRTY_PAGE / m->bw * 1000 : 0;
 
 	if (!now && t - m->last_progress < 1000)
@@ -134,6 +135,7 @@ static int service(struct migration *m)
 				control_serve_one(kvm); /* stat, steal, stop...; save, migrate, pause, resume are refused */
 		}
 	}
+	progress(m, false); /* at least once a second: the client knows we are alive */
 	return 0;
 }
 
@@ -221,7 +223,7 @@ static int handover(struct migration *m)
 static int run(struct migration *m)
 {
 	struct kvm *kvm = m->kvm;
-	u64 dirty = 0, best = ~0ULL, stall = 0;
+	u64 best = ~0ULL, stall = 0;
 	struct timespec rt;
 
 	if (snapshot_supported(kvm, m->err, sizeof(m->err)))
@@ -248,27 +250,27 @@ static int run(struct migration *m)
 
 	/* Pass 1: every page that may hold data. Then what was dirtied meanwhile, until the rest fits the pause. */
 	memset(m->send, 0xff, guest_ram_bitmap_words(&kvm->ram) * sizeof(u64));
-	collect(m, &dirty); /* clears KVM's log: everything is sent in this pass anyway */
+	collect(m, &m->dirty); /* clears KVM's log: everything is sent in this pass anyway */
 	for (m->rounds = 1;; m->rounds++) {
 		m->round_t0 = now_ms();
 		m->round_bytes0 = m->w.bytes;
-		progress(m, dirty, true);
+		progress(m, true);
 		if (send_pages(m, m->rounds == 1, true))
 			return -1;
 		measure(m);
-		if (collect(m, &dirty))
+		if (collect(m, &m->dirty))
 			return -1;
-		if (dirty < best) {
-			best = dirty;
+		if (m->dirty < best) {
+			best = m->dirty;
 			stall = 0;
 		} else {
 			stall++;
 		}
-		if ((double)dirty * GUEST_DIRTY_PAGE / m->bw * 1000.0 <= (double)m->p.max_downtime_ms ||
+		if ((double)m->dirty * GUEST_DIRTY_PAGE / m->bw * 1000.0 <= (double)m->p.max_downtime_ms ||
 		    m->rounds >= MAX_ROUNDS || stall >= STALL_ROUNDS || m->force_now)
 			break;
 	}
-	progress(m, dirty, true);
+	progress(m, true);
 
 	/* The final pass, paused: devices finish in-flight work and flush, ITS tables go to RAM with the state. */
 	m->t_pause = now_ms();
@@ -280,7 +282,7 @@ static int run(struct migration *m)
 	clock_gettime(CLOCK_REALTIME, &rt);
 	snapw_begin(&m->w, SNAP_SEC_PAUSED);
 	snapw_u64(&m->w, (u64)rt.tv_sec * 1000000000ULL + (u64)rt.tv_nsec);
-	if (snapw_end(&m->w) || snapshot_write_state(kvm, &m->w, m->err, sizeof(m->err)) || collect(m, &dirty) ||
+	if (snapw_end(&m->w) || snapshot_write_state(kvm, &m->w, m->err, sizeof(m->err)) || collect(m, &m->dirty) ||
 	    send_pages(m, false, false) || snapw_finish(&m->w, kvm->ram.size))
 		return m->err[0] ? -1 : (snprintf(m->err, sizeof(m->err), "sending to the destination failed: %s",
 						  strerror(m->w.error)), -1);

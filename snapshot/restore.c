@@ -220,9 +220,10 @@ static void read_sections(struct restore_state *st, struct snap_reader *r, struc
 	}
 	if (r->version == SNAP_VERSION)
 		progress(st, kvm, kvm->ram.size, true);
-	else if (r->version == SNAP_VERSION_MIGRATE && !st->paused)
-		die("snapshot %s: the stream ended without the PAUSED section (corrupt stream)", st->file);
-	else if (!st->ram_image.data)
+	else if (r->version == SNAP_VERSION_MIGRATE) {
+		if (!st->paused)
+			die("snapshot %s: the stream ended without the PAUSED section (corrupt stream)", st->file);
+	} else if (!st->ram_image.data)
 		die("snapshot %s: the RAM image section is missing (corrupt snapshot)", st->file);
 	for (unsigned int i = 0; i < kvm->nr_cpus; i++)
 		if (!st->vcpu[i].data)
@@ -376,7 +377,7 @@ static int migrate_incoming(const char *uri)
 	lfd = migrate_listen(&a, err, sizeof(err));
 	if (lfd < 0)
 		die("--incoming: %s", err);
-	pr_info("waiting for a migration on %s", a.text);
+	fprintf(stderr, "  Info: waiting for a migration on %s\n", a.text); /* scripts wait for this line */
 	fd = migrate_accept_one(lfd, &a, err, sizeof(err));
 	if (fd < 0)
 		die("--incoming: %s", err);
