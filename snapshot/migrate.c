@@ -151,6 +151,8 @@ static int send_pages(struct migration *m, bool first, bool running)
 		u64 pg0 = off / SNAP_PAGE;
 		bool any = false;
 
+		if (running && m->force_now)
+			return 0; /* --timeout-strategy force: what is left (still set in m->send) goes in the paused pass */
 		memset(carried, 0, sizeof(carried));
 		for (u32 i = 0; i < np; i++) {
 			u64 pg = pg0 + i;
