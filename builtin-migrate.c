@@ -119,8 +119,9 @@ int cmd_migrate(int argc, const char **argv)
 			shown = false;
 		}
 		if (!strncmp(line, "done ", 5)) {
-			printf("migrated VM %s to %s: %s rounds, %s MiB sent, %s ms in all, guest paused %s ms\n", name,
-			       addr.text, field(line, "rounds", a, sizeof(a)), field(line, "sent_mib", b, sizeof(b)),
+			field(line, "rounds", a, sizeof(a));
+			printf("migrated VM %s to %s: %s round%s, %s MiB sent, %s ms in all, guest paused %s ms\n", name,
+			       addr.text, a, strcmp(a, "1") ? "s" : "", field(line, "sent_mib", b, sizeof(b)),
 			       field(line, "total_ms", c, sizeof(c)), field(line, "pause_ms", d, sizeof(d)));
 			fflush(stdout);
 			continue;
