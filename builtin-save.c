@@ -120,26 +120,6 @@ out:
 	return r;
 }
 
-/* The request line with the output file's descriptor attached (SCM_RIGHTS): the VM writes the file itself. */
-static int send_with_fd(int sock, const char *line, int fd)
-{
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct iovec iov = { .iov_base = (void *)line, .iov_len = strlen(line) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *h;
-
-	memset(&u, 0, sizeof(u));
-	h = CMSG_FIRSTHDR(&msg);
-	h->cmsg_level = SOL_SOCKET;
-	h->cmsg_type = SCM_RIGHTS;
-	h->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(h), &fd, sizeof(int));
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) == (ssize_t)iov.iov_len ? 0 : -1;
-}
-
 /* Check what the VM wrote: header, every section's framing and CRC, the RAM image inside the file. */
 static int check_mapped_file(struct save_job *j)
 {
@@ -242,7 +222,7 @@ int cmd_save(int argc, const char **argv)
 	/* A file is written by the VM in place, RAM as a sparse image restore can map; '-' is a compressed stream. */
 	mapped = j.out != STDOUT_FILENO && !compressed;
 	if (mapped) {
-		if (send_with_fd(j.sock, stop ? "save-file-stop\n" : "save-file\n", j.out) ||
+		if (control_send_fd(j.sock, stop ? "save-file-stop\n" : "save-file\n", j.out) ||
 		    read_line_fd(j.sock, line, sizeof(line)) <= 0 || strcmp(line, "written")) {
 			snprintf(j.err, sizeof(j.err), "%.200s",
 				 !strncmp(line, "error: ", 7) ? line + 7 : "the VM gave no answer (see its log)");

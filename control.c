@@ -13,6 +13,7 @@
 #include "kvm/control.h"
 #include "kvm/kvm-cpu.h"
 #include "kvm/kvm.h"
+#include "kvm/migrate.h"
 #include "kvm/ram.h"
 #include "kvm/snapshot.h"
 
@@ -232,6 +233,28 @@ void control_serve_one(struct kvm *kvm)
 		n++;
 	}
 	line[n] = '\0';
+	if (kvm->migrating && (!strncmp(line, "save", 4) || !strncmp(line, "migrate", 7) || !strcmp(line, "pause") ||
+			       !strcmp(line, "resume"))) {
+		/* answered from inside the migration's loop: nothing may pause, resume or save the VM meanwhile */
+		fprintf(out, "error: VM %s is being migrated; try again when 'lkvm migrate' has finished\n", kvm->name);
+		fclose(out);
+		if (passed >= 0)
+			close(passed);
+		return;
+	}
+	if (!strncmp(line, "migrate ", 8)) {
+		struct stat st;
+		if (passed < 0 || fstat(passed, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+			fprintf(out, "error: migrate needs the connection to the destination, passed with the request\n");
+		} else {
+			fflush(out);
+			migrate_serve(kvm, c, passed, line + 8);
+		}
+		fclose(out);
+		if (passed >= 0)
+			close(passed);
+		return;
+	}
 	if (!strcmp(line, "save") || !strcmp(line, "save-stop")) {
 		fflush(out);
 		snapshot_serve(kvm, c, !strcmp(line, "save-stop"), -1);

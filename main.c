@@ -4,6 +4,7 @@
 
 #include "kvm/builtin.h"
 #include "kvm/log.h"
+#include "kvm/migrate.h"
 #include "kvm/snapshot.h"
 
 #ifndef LKVM_VERSION
@@ -34,7 +35,8 @@ static const struct command commands[] = {
 	{ "pause", cmd_pause, "Pause a running instance" },
 	{ "resume", cmd_resume, "Resume a paused instance" },
 	{ "save", cmd_save, "Save a running instance to a file or stdout (--stop: migrate)" },
-	{ "restore", cmd_restore, "Restore an instance from a snapshot file or stdin" },
+	{ "restore", cmd_restore, "Restore an instance from a snapshot file or stdin (--incoming: a migration)" },
+	{ "migrate", cmd_migrate, "Move a running instance live to 'lkvm restore --incoming' over TCP or a unix socket" },
 	{ "version", cmd_version, "Print the version of lkvm" },
 	{ "help", cmd_help, "Show this help, or 'lkvm help COMMAND'" },
 };

@@ -283,9 +283,9 @@ int snapr_file_header(struct snap_reader *r)
 		return -1;
 	/* The version decides the rest of the layout, so it is judged before the header checksum. */
 	v = get_le32(h + 8);
-	if (v != SNAP_VERSION && v != SNAP_VERSION_MAPPED) {
-		snprintf(r->err, sizeof(r->err), "snapshot format version %u; this lkvm reads versions %u and %u", v,
-			 SNAP_VERSION, SNAP_VERSION_MAPPED);
+	if (v != SNAP_VERSION && v != SNAP_VERSION_MAPPED && v != SNAP_VERSION_MIGRATE) {
+		snprintf(r->err, sizeof(r->err), "snapshot format version %u; this lkvm reads versions %u, %u and %u", v,
+			 SNAP_VERSION, SNAP_VERSION_MAPPED, SNAP_VERSION_MIGRATE);
 		return -1;
 	}
 	r->version = v;
@@ -320,6 +320,10 @@ static const char *type_name(u32 t)
 		return "device";
 	case SNAP_SEC_RAM_IMAGE:
 		return "RAM image";
+	case SNAP_SEC_RAM_PAGES:
+		return "RAM pages";
+	case SNAP_SEC_PAUSED:
+		return "paused";
 	case SNAP_SEC_END:
 		return "end";
 	default:
@@ -342,9 +346,10 @@ int snapr_next(struct snap_reader *r)
 			 (unsigned long long)at);
 		return -1;
 	}
-	/* RAM travels compressed in version 1 and as one mapped image in version 2, never both. */
+	/* RAM travels compressed in version 1, as one mapped image in version 2, as RAM_PAGES in version 3; never mixed. */
 	if ((r->type == SNAP_SEC_RAM && r->version != SNAP_VERSION) ||
-	    (r->type == SNAP_SEC_RAM_IMAGE && r->version != SNAP_VERSION_MAPPED)) {
+	    (r->type == SNAP_SEC_RAM_IMAGE && r->version != SNAP_VERSION_MAPPED) ||
+	    ((r->type == SNAP_SEC_RAM_PAGES || r->type == SNAP_SEC_PAUSED) && r->version != SNAP_VERSION_MIGRATE)) {
 		snprintf(r->err, sizeof(r->err), "section at byte %llu: %s section in a version-%u snapshot (corrupt snapshot)",
 			 (unsigned long long)at, type_name(r->type), r->version);
 		return -1;
@@ -356,7 +361,11 @@ int snapr_next(struct snap_reader *r)
 	case SNAP_SEC_RAM_IMAGE:
 		limit = SNAP_MAX_RAM_IMAGE;
 		break;
+	case SNAP_SEC_PAUSED:
+		limit = 8;
+		break;
 	case SNAP_SEC_RAM:
+	case SNAP_SEC_RAM_PAGES:
 	case SNAP_SEC_VCPU:
 	case SNAP_SEC_IRQCHIP:
 	case SNAP_SEC_DEVICE:

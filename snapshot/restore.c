@@ -1,6 +1,8 @@
 /* 'lkvm restore': rebuild a VM from a snapshot (file or stdin), validating every byte before a vCPU runs. */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +13,9 @@
 #include "kvm/arm.h"
 #include "kvm/control.h"
 #include "kvm/kvm-cpu.h"
+#include "kvm/io.h"
 #include "kvm/kvm.h"
+#include "kvm/migrate.h"
 #include "kvm/options.h"
 #include "kvm/ram.h"
 #include "kvm/snapshot-arch.h"
@@ -36,6 +40,7 @@ struct restore_state {
 	u64 realtime_ns, cntfrq;
 	bool clock_advance, verify;
 	bool progress;
+	bool paused; /* version 3: the PAUSED section was seen (the final state follows it) */
 	struct timespec t0, last;
 };
 
@@ -164,7 +169,25 @@ static void read_sections(struct restore_state *st, struct snap_reader *r, struc
 		u32 id;
 		u64 ipa;
 
+		/* a migration stream carries the state only after the source paused */
+		if (r->version == SNAP_VERSION_MIGRATE && !st->paused &&
+		    (r->type == SNAP_SEC_VCPU || r->type == SNAP_SEC_IRQCHIP || r->type == SNAP_SEC_DEVICE))
+			die("snapshot %s: device state before the PAUSED section at byte %llu (corrupt stream)", st->file,
+			    (unsigned long long)r->off);
 		switch (r->type) {
+		case SNAP_SEC_RAM_PAGES:
+			if (snap_ram_pages_decode(r->payload, r->len, &kvm->ram, err, sizeof(err)))
+				die("snapshot %s: %s", st->file, err);
+			break;
+		case SNAP_SEC_PAUSED: {
+			struct snap_cursor c = snap_cursor(r->payload, r->len);
+			st->realtime_ns = cur_u64(&c);
+			if (c.bad || c.left || st->paused)
+				die("snapshot %s: PAUSED section at byte %llu is malformed or duplicated", st->file,
+				    (unsigned long long)r->off);
+			st->paused = true;
+			break;
+		}
 		case SNAP_SEC_RAM:
 			if (snap_ram_chunk_decode(r->payload, r->len, &kvm->ram, err, sizeof(err)))
 				die("snapshot %s: %s", st->file, err);
@@ -204,7 +227,10 @@ static void read_sections(struct restore_state *st, struct snap_reader *r, struc
 	}
 	if (r->version == SNAP_VERSION)
 		progress(st, kvm, kvm->ram.size, true);
-	else if (!st->ram_image.data)
+	else if (r->version == SNAP_VERSION_MIGRATE) {
+		if (!st->paused)
+			die("snapshot %s: the stream ended without the PAUSED section (corrupt stream)", st->file);
+	} else if (!st->ram_image.data)
 		die("snapshot %s: the RAM image section is missing (corrupt snapshot)", st->file);
 	for (unsigned int i = 0; i < kvm->nr_cpus; i++)
 		if (!st->vcpu[i].data)
@@ -344,15 +370,48 @@ static int snapshot_info(const char *path)
 	return 0;
 }
 
+/* --incoming: listen on exactly that address and accept one connection (the listener is closed after it). */
+static int migrate_incoming(const char *uri)
+{
+	struct migrate_addr a;
+	struct timeval tv = { .tv_sec = 120 }; /* a source that goes silent this long is gone */
+	char err[300];
+	int lfd, fd;
+
+	signal(SIGPIPE, SIG_IGN); /* a source that goes away is an error line, not a silent death */
+	if (migrate_addr_parse(uri, &a, err, sizeof(err)))
+		die("--incoming %s", err);
+	lfd = migrate_listen(&a, err, sizeof(err));
+	if (lfd < 0)
+		die("--incoming: %s", err);
+	fprintf(stderr, "  Info: waiting for a migration on %s\n", a.text); /* scripts wait for this line */
+	fd = migrate_accept_one(lfd, &a, err, sizeof(err));
+	if (fd < 0)
+		die("--incoming: %s", err);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+/* Everything is loaded and set up: acknowledge, and run only once the source confirms it has given the guest up. */
+static void migrate_incoming_handover(int fd, const char *what)
+{
+	char go[MIGRATE_HANDSHAKE_LEN];
+
+	if (write_full(fd, MIGRATE_ACK, MIGRATE_HANDSHAKE_LEN) || read_full(fd, go, sizeof(go)) ||
+	    memcmp(go, MIGRATE_GO, sizeof(go)))
+		die("%s: the source did not hand the guest over after our acknowledgement; it keeps running there", what);
+	close(fd);
+}
+
 int cmd_restore(int argc, const char **argv)
 {
-	const char *name = NULL, *clock = "continue", *pos[1], *disks[8];
+	const char *name = NULL, *clock = "continue", *pos[1], *disks[8], *incoming = NULL;
 	unsigned int nr_disks = 0;
 	bool help = false, info = false;
 	struct restore_state st;
 	struct snap_reader r;
 	struct kvm *kvm;
-	char err[400];
+	char err[400], incoming_name[200];
 	u64 cnt_delta = 0;
 	int fd, n;
 
@@ -365,6 +424,8 @@ int cmd_restore(int argc, const char **argv)
 			{ 0, "clock", OPT_STRING, &clock, "continue|advance",
 			  "Virtual counter across the downtime: continue where it stopped (default) or advance by it", NULL,
 			  0 },
+			{ 0, "incoming", OPT_STRING, &incoming, "tcp:ADDR:PORT|unix:PATH",
+			  "Receive a live migration: listen there, accept one connection, run once it is complete", NULL, 0 },
 			{ 0, "info", OPT_BOOL, &info, NULL, "Only check the snapshot (every CRC) and describe it; start nothing",
 			  NULL, 0 },
 			{ 0, "verify", OPT_BOOL, &st.verify, NULL,
@@ -394,27 +455,39 @@ int cmd_restore(int argc, const char **argv)
 			die("%s (see 'lkvm restore --help')", err);
 		if (help) {
 			options_usage(stdout,
-				      "lkvm restore [--name NAME] [-d IMAGE[,ro]]... [--clock continue|advance] [--verify] FILE|-",
+				      "lkvm restore [--name NAME] [-d IMAGE[,ro]]... [--clock continue|advance] [--verify] FILE|-\n"
+				      "       lkvm restore --incoming tcp:ADDR:PORT|unix:PATH [--name NAME] [-d IMAGE]... [--clock ...]",
 				      opts);
 			return 0;
 		}
 		free(rest);
 	}
-	if (n != 1)
-		die("usage: lkvm restore [--name NAME] [-d IMAGE]... [--clock continue|advance] FILE  ('-' reads stdin)");
+	if (n != (incoming ? 0 : 1))
+		die("usage: lkvm restore [--name NAME] [-d IMAGE]... [--clock continue|advance] FILE  ('-' reads stdin), "
+		    "or lkvm restore --incoming tcp:ADDR:PORT|unix:PATH [...]");
 	if (info)
 		return snapshot_info(pos[0]);
 	if (strcmp(clock, "continue") && strcmp(clock, "advance"))
 		die("--clock %s: expected continue or advance", clock);
 	st.clock_advance = !strcmp(clock, "advance");
-	st.file = strcmp(pos[0], "-") ? pos[0] : "(stdin)";
-	fd = strcmp(pos[0], "-") ? open(pos[0], O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
-	if (fd < 0)
-		die("Unable to open snapshot %s: %s", pos[0], strerror(errno));
+	if (incoming) {
+		snprintf(incoming_name, sizeof(incoming_name), "stream from %s", incoming);
+		st.file = incoming_name;
+		fd = migrate_incoming(incoming);
+	} else {
+		st.file = strcmp(pos[0], "-") ? pos[0] : "(stdin)";
+		fd = strcmp(pos[0], "-") ? open(pos[0], O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
+		if (fd < 0)
+			die("Unable to open snapshot %s: %s", pos[0], strerror(errno));
+	}
 
 	snapr_init(&r, fd);
 	if (snapr_file_header(&r))
 		die("snapshot %s: %s", st.file, r.err);
+	if ((r.version == SNAP_VERSION_MIGRATE) != (incoming != NULL))
+		die(incoming ? "snapshot %s: a snapshot (version %u), not a migration stream; restore it without --incoming"
+			     : "snapshot %s is a live-migration stream (version %u); receive it with lkvm restore --incoming",
+		    st.file, r.version);
 	n = snapr_next(&r);
 	if (n != 1 || r.type != SNAP_SEC_CONFIG)
 		die("snapshot %s: %s", st.file, n < 0 ? r.err : "does not start with its configuration (corrupt snapshot)");
@@ -449,10 +522,13 @@ int cmd_restore(int argc, const char **argv)
 	if (r.version == SNAP_VERSION_MAPPED)
 		load_ram_image(&st, &r, kvm, fd);
 	snapr_free(&r);
-	if (fd != STDIN_FILENO)
+	if (incoming) {
+		/* the connection stays open for the hand-over */
+	} else if (fd != STDIN_FILENO) {
 		close(fd);
-	else
+	} else {
 		lseek(fd, 0, SEEK_END); /* a snapshot on stdin is used up: the console sees EOF, as after a stream */
+	}
 
 	kvm_cpu_create_all(kvm);
 	gic_setup(kvm);
@@ -476,8 +552,10 @@ int cmd_restore(int argc, const char **argv)
 			die("snapshot %s: %s", st.file, err);
 	if (arch_restore_irqchip(kvm, st.irqchip.data, st.irqchip.len, err, sizeof(err)))
 		die("snapshot %s: %s", st.file, err);
-	virtio_resume_restored(kvm); /* kicks sent just before the save */
-	pr_info("restored VM %s: %u vCPUs, %llu MiB, clock %s", kvm->name, kvm->nr_cpus,
+	if (incoming)
+		migrate_incoming_handover(fd, st.file); /* no vCPU has run; dies unless the source gives the guest up */
+	virtio_resume_restored(kvm); /* kicks sent just before the save; only now may devices touch disks */
+	pr_info("%s VM %s: %u vCPUs, %llu MiB, clock %s", incoming ? "received" : "restored", kvm->name, kvm->nr_cpus,
 		(unsigned long long)kvm->cfg.ram_mib, clock);
 	return kvm_run_vm(kvm);
 }

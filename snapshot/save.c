@@ -99,7 +99,7 @@ static char *config_text(struct kvm *kvm, char *err, size_t errlen)
 	return b;
 }
 
-static void quiesce_devices(struct kvm *kvm, bool pause)
+void snapshot_quiesce(struct kvm *kvm, bool pause)
 {
 	for (struct device *d = kvm->devices.head; d; d = d->next)
 		if (d->quiesce)
@@ -107,7 +107,7 @@ static void quiesce_devices(struct kvm *kvm, bool pause)
 }
 
 /* Can this VM be saved at all? Checked before anything is paused or streamed. */
-static int snapshot_supported(struct kvm *kvm, char *err, size_t errlen)
+int snapshot_supported(struct kvm *kvm, char *err, size_t errlen)
 {
 	if (kvm->arch.gic_type == IRQCHIP_GICV2) {
 		snprintf(err, errlen, "VMs with --irqchip gicv2 cannot be saved yet (gicv3 and gicv3-its can)");
@@ -123,10 +123,47 @@ static int snapshot_supported(struct kvm *kvm, char *err, size_t errlen)
 	return 0;
 }
 
+int snapshot_write_config(struct kvm *kvm, struct snap_writer *w, char *err, size_t errlen)
+{
+	char *cfg = config_text(kvm, err, errlen);
+
+	if (!cfg)
+		return -1;
+	snapw_begin(w, SNAP_SEC_CONFIG);
+	snapw_put(w, cfg, strlen(cfg));
+	free(cfg);
+	if (snapw_end(w))
+		return snprintf(err, errlen, "writing the snapshot failed: %s", strerror(w->error)), -1;
+	return 0;
+}
+
+int snapshot_write_state(struct kvm *kvm, struct snap_writer *w, char *err, size_t errlen)
+{
+	for (unsigned int i = 0; i < kvm->nr_cpus; i++)
+		if (arch_save_vcpu(kvm->cpus[i], w, err, errlen))
+			return -1;
+	/* with an ITS this also flushes the LPI pending and ITS tables into guest RAM */
+	if (arch_save_irqchip(kvm, w, err, errlen))
+		return -1;
+	for (struct device *d = kvm->devices.head; d; d = d->next) {
+		if (!d->save)
+			continue;
+		snapw_begin(w, SNAP_SEC_DEVICE);
+		snapw_put(w, d->name, strlen(d->name) + 1);
+		snapw_u64(w, d->mmio_base);
+		if (d->save(d, w)) {
+			snprintf(err, errlen, "device %s cannot save its state", d->name);
+			return -1;
+		}
+		if (snapw_end(w))
+			return snprintf(err, errlen, "writing the snapshot failed: %s", strerror(w->error)), -1;
+	}
+	return 0;
+}
+
 int snapshot_write(struct kvm *kvm, int fd, bool mapped, char *err, size_t errlen)
 {
 	struct snap_writer w;
-	char *cfg;
 	int r = -1;
 
 	/* A version-2 file is written in place: sections from byte 0, the RAM image at an offset after them. */
@@ -141,33 +178,9 @@ int snapshot_write(struct kvm *kvm, int fd, bool mapped, char *err, size_t errle
 		snapw_free(&w);
 		return -1;
 	}
-	cfg = config_text(kvm, err, errlen);
-	if (!cfg)
-		goto out;
 	snapw_file_header(&w, mapped ? SNAP_VERSION_MAPPED : SNAP_VERSION);
-	snapw_begin(&w, SNAP_SEC_CONFIG);
-	snapw_put(&w, cfg, strlen(cfg));
-	free(cfg);
-	if (snapw_end(&w))
-		goto io;
-	for (unsigned int i = 0; i < kvm->nr_cpus; i++)
-		if (arch_save_vcpu(kvm->cpus[i], &w, err, errlen))
-			goto out;
-	if (arch_save_irqchip(kvm, &w, err, errlen))
+	if (snapshot_write_config(kvm, &w, err, errlen) || snapshot_write_state(kvm, &w, err, errlen))
 		goto out;
-	for (struct device *d = kvm->devices.head; d; d = d->next) {
-		if (!d->save)
-			continue;
-		snapw_begin(&w, SNAP_SEC_DEVICE);
-		snapw_put(&w, d->name, strlen(d->name) + 1);
-		snapw_u64(&w, d->mmio_base);
-		if (d->save(d, &w)) {
-			snprintf(err, errlen, "device %s cannot save its state", d->name);
-			goto out;
-		}
-		if (snapw_end(&w))
-			goto io;
-	}
 	if (mapped) {
 		/* the image starts after the RAM_IMAGE and END sections, rounded up to 2 MiB; the gap stays a hole */
 		u64 at = ALIGN_UP(w.bytes + snap_image_section_bytes(kvm->ram.size) + SNAP_END_BYTES, SNAP_IMAGE_ALIGN);
@@ -230,7 +243,7 @@ void snapshot_serve(struct kvm *kvm, int fd, bool stop, int file_fd)
 		return;
 	}
 	kvm_pause(kvm);
-	quiesce_devices(kvm, true);
+	snapshot_quiesce(kvm, true);
 	if (file_fd >= 0) {
 		/* the client's file: write it in place (version 2), then tell the client it may make it durable */
 		if (snapshot_write(kvm, file_fd, true, err, sizeof(err)) || dprintf(fd, "written\n") < 0) {
@@ -258,7 +271,7 @@ void snapshot_serve(struct kvm *kvm, int fd, bool stop, int file_fd)
 		return;
 	}
 resume:
-	quiesce_devices(kvm, false);
+	snapshot_quiesce(kvm, false);
 	if (!was_paused)
 		kvm_resume(kvm);
 }

@@ -205,17 +205,58 @@ int virtq_pop(struct virtq *vq, struct virtq_chain *ch)
 	return 1;
 }
 
+/*
+ * Live migration: KVM logs only the guest's writes, so the device-writable buffers of the chain being returned are
+ * marked dirty here, once the device has written them and before the guest may reuse them. The chain is walked
+ * again with the same bounds as walk_chain(); a guest that rewrites descriptors it has handed over only hurts its
+ * own copy. Nothing is done unless a migration tracks dirty pages.
+ */
+static void mark_chain_written(struct virtq *vq, u16 head)
+{
+	const u8 *table = (const u8 *)vq->desc;
+	unsigned int table_len = vq->size, steps = 0;
+	bool in_indirect = false;
+	struct virtq_desc d;
+	u16 i = head;
+
+	if (!__atomic_load_n(&vq->ram->dirty, __ATOMIC_ACQUIRE) || head >= vq->size)
+		return;
+	while (++steps <= table_len) {
+		read_desc(table, i, &d);
+		if (d.flags & VIRTQ_DESC_F_INDIRECT) {
+			if (in_indirect || d.len == 0 || d.len % VIRTQ_DESC_SIZE || d.len / VIRTQ_DESC_SIZE > vq->size ||
+			    !(table = gpa_to_host(vq->ram, d.addr, d.len)))
+				return;
+			table_len = d.len / VIRTQ_DESC_SIZE;
+			in_indirect = true;
+			steps = 0;
+			i = 0;
+			continue;
+		}
+		if ((d.flags & VIRTQ_DESC_F_WRITE) && d.len)
+			guest_ram_mark_dirty(vq->ram, d.addr, d.len);
+		if (!(d.flags & VIRTQ_DESC_F_NEXT) || d.next >= table_len)
+			return;
+		i = d.next;
+	}
+}
+
 void virtq_push(struct virtq *vq, u16 head, u32 written)
 {
 	struct virtq_used_elem *e;
+	u16 slot;
 
 	if (!vq->ready || vq->broken)
 		return;
-	e = &vq->used->ring[vq->used_idx & (vq->size - 1)];
+	slot = vq->used_idx & (vq->size - 1);
+	e = &vq->used->ring[slot];
 	st32(&e->id, head);
 	st32(&e->len, written);
 	vq->used_idx++;
+	mark_chain_written(vq, head);
+	guest_ram_mark_dirty(vq->ram, vq->used_gpa + 4 + 8ULL * slot, 8);
 	st16_release(&vq->used->idx, vq->used_idx); /* the element is visible before the index */
+	guest_ram_mark_dirty(vq->ram, vq->used_gpa, 4);
 }
 
 /* "Has new_idx passed event since old?" - the event-index test of VIRTIO 2.7.10, in 16-bit arithmetic. */
@@ -245,8 +286,10 @@ bool virtq_rearm(struct virtq *vq)
 {
 	if (!vq->ready || vq->broken)
 		return false;
-	if (vq->event_idx)
+	if (vq->event_idx) {
 		st16((u16 *)&vq->used->ring[vq->size], vq->last_avail); /* avail_event */
+		guest_ram_mark_dirty(vq->ram, vq->used_gpa + 4 + 8ULL * vq->size, 2);
+	}
 	/* used->flags stays 0: we always want notifications (ioeventfd makes them cheap). */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return ld16_acquire(&vq->avail->idx) != vq->last_avail;

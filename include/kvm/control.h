@@ -34,5 +34,7 @@ int control_open(const char *name, char *err, size_t errlen);
 int control_open_path(const char *path, char *err, size_t errlen);
 /* Same, against a socket path. */
 int control_request_path(const char *path, const char *request, FILE *out, char *err, size_t errlen);
+/* Send a request line with a file descriptor attached (SCM_RIGHTS): 0 or -1. */
+int control_send_fd(int sock, const char *line, int fd);
 
 #endif

@@ -92,6 +92,11 @@ struct kvm {
 	bool pause_requested;
 	unsigned int parked;
 	struct timespec start_time;
+
+	/* Live migration (snapshot/migrate.c), main thread only: a request is running; lkvm's own-writes bitmap, kept
+	 * for the VM's lifetime once allocated (a device thread may still hold it just after tracking stops). */
+	bool migrating;
+	u64 *mig_own_dirty;
 };
 
 /* A zeroed VM with its locks and eventfd; name NULL gives guest-PID. */

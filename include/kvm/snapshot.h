@@ -12,6 +12,9 @@
  * RAM is one page-aligned, sparse image after the sections (RAM_IMAGE), restored by mapping it. */
 #define SNAP_VERSION 1
 #define SNAP_VERSION_MAPPED 2
+/* Version 3: a live-migration stream (docs/migration.md): RAM as RAM_PAGES sections, sent while the guest runs and
+ * again for what it dirtied, then PAUSED and the device state; the destination acknowledges on the same socket. */
+#define SNAP_VERSION_MIGRATE 3
 #define SNAP_ARCH_ARM64 0xaa64
 #define SNAP_FILE_HEADER_SIZE 24
 
@@ -22,6 +25,8 @@ enum snap_section_type {
 	SNAP_SEC_IRQCHIP = 4,/* vGIC registers as (group, attr, value) triplets */
 	SNAP_SEC_DEVICE = 5, /* one device: name, then its own bytes */
 	SNAP_SEC_RAM_IMAGE = 6, /* version 2: where the RAM image lies in the file, and a CRC32 per 2 MiB chunk */
+	SNAP_SEC_RAM_PAGES = 7, /* version 3: pages of one 2 MiB chunk, zero pages included; a later copy wins */
+	SNAP_SEC_PAUSED = 8,    /* version 3: the source paused (its CLOCK_REALTIME); the final state follows */
 	SNAP_SEC_END = 0x7fffffff,
 };
 
@@ -110,6 +115,18 @@ int snap_image_verify(int fd, const struct snap_ram_image *img, u64 *data_bytes,
 int snap_image_load(struct snap_reader *r, const struct snap_ram_image *img, const struct guest_ram *ram, char *err,
 		    size_t errlen);
 
+/* ---- version 3: RAM pages of a migration stream (snapshot/ram-pages.c) ---- */
+/*
+ * Emit a RAM_PAGES section for the pages of [offset, offset + npages pages) whose bit is set in carried (64 bytes,
+ * bit i = page i): a zero page as a bit in the zero bitmap, any other as its 4 KiB. skip_zero drops zero pages
+ * altogether (the first pass: the destination's RAM starts zeroed). Nothing is written if no page is left.
+ * *sent (may be NULL) gets the number of pages carried. 0 or -errno.
+ */
+int snapw_ram_pages(struct snap_writer *w, u64 offset, const u8 *mem, u32 npages, const u8 *carried, bool skip_zero,
+		    u32 *sent);
+/* Apply a RAM_PAGES section to guest RAM; 0 or -1 with err. */
+int snap_ram_pages_decode(const u8 *payload, size_t len, const struct guest_ram *ram, char *err, size_t errlen);
+
 /* Bounded cursor over a payload. */
 struct snap_cursor {
 	const u8 *p;
@@ -138,6 +155,13 @@ struct kvm;
  * mapped a version-2 file written in place (fd must be a regular file open for writing).
  */
 int snapshot_write(struct kvm *kvm, int fd, bool mapped, char *err, size_t errlen);
+/* Can this VM be saved or migrated at all? 0, or -1 with err. */
+int snapshot_supported(struct kvm *kvm, char *err, size_t errlen);
+/* Devices: quiesce(true) finishes in-flight work and flushes disks; quiesce(false) lets them run again. */
+void snapshot_quiesce(struct kvm *kvm, bool pause);
+/* The CONFIG section / every vCPU, the interrupt controller (tables flushed to RAM first) and every device. */
+int snapshot_write_config(struct kvm *kvm, struct snap_writer *w, char *err, size_t errlen);
+int snapshot_write_state(struct kvm *kvm, struct snap_writer *w, char *err, size_t errlen);
 /* Control-socket handler for 'lkvm save' (main thread): streams on fd, or writes file_fd (>= 0) in place. */
 void snapshot_serve(struct kvm *kvm, int fd, bool stop, int file_fd);
 /* 'lkvm restore' */

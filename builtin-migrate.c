@@ -1,0 +1,136 @@
+/* 'lkvm migrate': connect to the destination, hand that connection to the VM, relay progress and the verdict. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "kvm/builtin.h"
+#include "kvm/control.h"
+#include "kvm/log.h"
+#include "kvm/migrate.h"
+#include "kvm/options.h"
+
+static int read_line(int fd, char *buf, size_t len)
+{
+	size_t n = 0;
+	while (n < len - 1) {
+		ssize_t r = read(fd, buf + n, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || buf[n] == '\n')
+			break;
+		n++;
+	}
+	buf[n] = '\0';
+	return (int)n;
+}
+
+/* "key=value" out of a progress or done line; "?" if absent. */
+static const char *field(const char *line, const char *key, char *buf, size_t len)
+{
+	const char *p = strstr(line, key);
+	size_t n;
+
+	if (!p || p[strlen(key)] != '=')
+		return "?";
+	p += strlen(key) + 1;
+	n = strcspn(p, " ");
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+int cmd_migrate(int argc, const char **argv)
+{
+	const char *name = NULL, *strategy = "cancel", *pos[1];
+	u64 downtime = 300, bw = 0, timeout = 0;
+	bool help = false, tty = isatty(STDERR_FILENO), shown = false;
+	const struct option_desc opts[] = {
+		{ 'n', "name", OPT_STRING, &name, "name", "The VM to migrate", NULL, 0 },
+		{ 0, "max-downtime", OPT_U64, &downtime, "ms", "Pause the guest only when the rest fits (default 300)", NULL,
+		  0 },
+		{ 0, "max-bandwidth", OPT_U64, &bw, "MiB/s", "Send at most this fast (default: as fast as it goes)", NULL, 0 },
+		{ 0, "timeout", OPT_U64, &timeout, "s", "Give up (or force, below) after this long (default: never)", NULL,
+		  0 },
+		{ 0, "timeout-strategy", OPT_STRING, &strategy, "cancel|force",
+		  "On timeout: cancel and keep the guest here (default), or finish with stop-and-copy", NULL, 0 },
+		{ 'h', "help", OPT_BOOL, &help, NULL, "Show this help", NULL, 0 },
+		{ 0, NULL, OPT_END, NULL, NULL, NULL, NULL, 0 },
+	};
+	struct migrate_addr addr;
+	struct timeval tv = { .tv_sec = 300 };
+	char err[400], line[CONTROL_MAX_LINE], req[200], a[32], b[32], c[32], d[32];
+	int n, sock, dst;
+
+	n = options_parse(opts, argc, argv, NULL, pos, 1, err, sizeof(err));
+	if (n < 0)
+		die("%s (see 'lkvm migrate --help')", err);
+	if (help) {
+		options_usage(stdout,
+			      "lkvm migrate --name NAME [--max-downtime MS] [--max-bandwidth MIB/S] [--timeout S] "
+			      "[--timeout-strategy cancel|force] tcp:HOST:PORT|unix:PATH",
+			      opts);
+		return 0;
+	}
+	if (!name || n != 1)
+		die("usage: lkvm migrate --name NAME [options] tcp:HOST:PORT|unix:PATH (see 'lkvm migrate --help')");
+	if (strcmp(strategy, "cancel") && strcmp(strategy, "force"))
+		die("--timeout-strategy %s: expected cancel or force", strategy);
+	if (bw >= (1ULL << 40) || timeout >= (1ULL << 40))
+		die("--max-bandwidth/--timeout: value too large");
+	if (migrate_addr_parse(pos[0], &addr, err, sizeof(err)))
+		die("%s", err);
+	/* Connect first: a closed port or a wrong path fails here, before the VM is disturbed at all. */
+	dst = migrate_connect(&addr, 10, err, sizeof(err));
+	if (dst < 0)
+		die("migration of VM %s failed: %s; the VM keeps running here", name, err);
+	sock = control_open(name, err, sizeof(err));
+	if (sock < 0)
+		die("%s", err);
+	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)); /* the VM reports at least once a second */
+	snprintf(req, sizeof(req), "migrate downtime_ms=%llu bandwidth_mibs=%llu timeout_s=%llu strategy=%s\n",
+		 (unsigned long long)downtime, (unsigned long long)bw, (unsigned long long)timeout, strategy);
+	if (control_send_fd(sock, req, dst))
+		die("cannot send the migrate request to VM %s: %s", name, strerror(errno));
+	close(dst); /* the VM holds the connection now */
+	for (;;) {
+		if (read_line(sock, line, sizeof(line)) <= 0) {
+			if (shown)
+				fputc('\n', stderr);
+			die("migration of VM %s: the VM closed the control connection without a verdict (see its log)", name);
+		}
+		if (!strncmp(line, "progress ", 9)) {
+			if (tty) {
+				fprintf(stderr, "\r  migrating: round %s, %s dirty pages, %s MiB sent, %s MiB/s, pause ~%s ms   ",
+					field(line, "round", a, sizeof(a)), field(line, "dirty_pages", b, sizeof(b)),
+					field(line, "sent_mib", c, sizeof(c)), field(line, "rate_mibs", d, sizeof(d)),
+					field(line, "expected_pause_ms", err, 32));
+				shown = true;
+			}
+			continue;
+		}
+		if (shown) {
+			fputc('\n', stderr);
+			shown = false;
+		}
+		if (!strncmp(line, "done ", 5)) {
+			field(line, "rounds", a, sizeof(a));
+			printf("migrated VM %s to %s: %s round%s, %s MiB sent, %s ms in all, guest paused %s ms\n", name,
+			       addr.text, a, strcmp(a, "1") ? "s" : "", field(line, "sent_mib", b, sizeof(b)),
+			       field(line, "total_ms", c, sizeof(c)), field(line, "pause_ms", d, sizeof(d)));
+			fflush(stdout);
+			continue;
+		}
+		if (!strcmp(line, "ok"))
+			break;
+		if (!strncmp(line, "error: ", 7))
+			die("migration of VM %s failed: %s; the VM keeps running here", name, line + 7);
+	}
+	close(sock);
+	return 0;
+}

@@ -1,0 +1,47 @@
+/* Live migration: addresses and sockets, the source side (the VM process) and the hand-over handshake. */
+#ifndef KVM_MIGRATE_H
+#define KVM_MIGRATE_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "kvm/util.h"
+
+/* The hand-over (docs/migration.md): after END the destination sends ACK once the VM is built, the source answers
+ * GO once it has given the guest up; only then does the destination run it. Both are 8 bytes. */
+#define MIGRATE_ACK "LKVM-ACK"
+#define MIGRATE_GO "LKVM-GO!"
+#define MIGRATE_HANDSHAKE_LEN 8
+
+/* tcp:HOST:PORT (HOST a numeric IPv4 address, [IPv6] or localhost) or unix:PATH. */
+struct migrate_addr {
+	struct sockaddr_storage sa;
+	socklen_t len;
+	int family;
+	char text[160]; /* as given, for messages */
+};
+
+int migrate_addr_parse(const char *uri, struct migrate_addr *a, char *err, size_t errlen);
+/* Listen on exactly that address; an fd or -1 with err. */
+int migrate_listen(const struct migrate_addr *a, char *err, size_t errlen);
+/* Accept one connection and close the listener (a second connection is then refused); fd or -1 with err. */
+int migrate_accept_one(int lfd, const struct migrate_addr *a, char *err, size_t errlen);
+/* Connect (refusals fail at once, an unreachable host after timeout_s); fd or -1 with err. */
+int migrate_connect(const struct migrate_addr *a, int timeout_s, char *err, size_t errlen);
+
+/* Source-side knobs, sent by 'lkvm migrate' in its control request. */
+struct migrate_params {
+	u64 max_downtime_ms; /* 300 */
+	u64 max_bw;          /* bytes per second, 0: unlimited */
+	u64 timeout_ms;      /* 0: none */
+	bool force;          /* on timeout: finish with stop-and-copy instead of cancelling */
+};
+int migrate_params_parse(const char *args, struct migrate_params *p, char *err, size_t errlen);
+
+struct kvm;
+/* Control-socket handler for 'lkvm migrate' (VM main thread): migrate over the connected socket `out`. */
+void migrate_serve(struct kvm *kvm, int ctl, int out, const char *args);
+/* 'lkvm migrate' */
+int cmd_migrate(int argc, const char **argv);
+
+#endif
