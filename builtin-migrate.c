@@ -13,21 +13,6 @@
 #include "kvm/migrate.h"
 #include "kvm/options.h"
 
-static int read_line(int fd, char *buf, size_t len)
-{
-	size_t n = 0;
-	while (n < len - 1) {
-		ssize_t r = read(fd, buf + n, 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0 || buf[n] == '\n')
-			break;
-		n++;
-	}
-	buf[n] = '\0';
-	return (int)n;
-}
-
 /* "key=value" out of a progress or done line; "?" if absent. */
 static const char *field(const char *line, const char *key, char *buf, size_t len)
 {
@@ -99,7 +84,7 @@ int cmd_migrate(int argc, const char **argv)
 		die("cannot send the migrate request to VM %s: %s", name, strerror(errno));
 	close(dst); /* the VM holds the connection now */
 	for (;;) {
-		if (read_line(sock, line, sizeof(line)) <= 0) {
+		if (control_read_line(sock, line, sizeof(line)) <= 0) {
 			if (shown)
 				fputc('\n', stderr);
 			die("migration of VM %s: the VM closed the control connection without a verdict (see its log)", name);

@@ -161,15 +161,6 @@ static int check_mapped_file(struct save_job *j)
 	return rc ? -1 : 0;
 }
 
-static int read_line_fd(int fd, char *buf, size_t len)
-{
-	size_t n = 0;
-	while (n < len - 1 && read(fd, buf + n, 1) == 1 && buf[n] != '\n')
-		n++;
-	buf[n] = '\0';
-	return (int)n;
-}
-
 int cmd_save(int argc, const char **argv)
 {
 	const char *name = NULL, *pos[1];
@@ -223,7 +214,7 @@ int cmd_save(int argc, const char **argv)
 	mapped = j.out != STDOUT_FILENO && !compressed;
 	if (mapped) {
 		if (control_send_fd(j.sock, stop ? "save-file-stop\n" : "save-file\n", j.out) ||
-		    read_line_fd(j.sock, line, sizeof(line)) <= 0 || strcmp(line, "written")) {
+		    control_read_line(j.sock, line, sizeof(line)) <= 0 || strcmp(line, "written")) {
 			snprintf(j.err, sizeof(j.err), "%.200s",
 				 !strncmp(line, "error: ", 7) ? line + 7 : "the VM gave no answer (see its log)");
 			goto fail;
@@ -232,7 +223,7 @@ int cmd_save(int argc, const char **argv)
 			goto fail;
 	} else {
 		if (dprintf(j.sock, "%s\n", stop ? "save-stop" : "save") < 0 ||
-		    read_line_fd(j.sock, line, sizeof(line)) <= 0 || strcmp(line, "stream")) {
+		    control_read_line(j.sock, line, sizeof(line)) <= 0 || strcmp(line, "stream")) {
 			snprintf(j.err, sizeof(j.err), "the VM refused: %.200s",
 				 !strncmp(line, "error: ", 7) ? line + 7 : "no answer");
 			goto fail;
@@ -265,7 +256,7 @@ int cmd_save(int argc, const char **argv)
 	} else if (fsync(STDOUT_FILENO) < 0 && errno != EINVAL && errno != EROFS) {
 		/* pipes and sockets cannot be synced; a file on stdout can */
 	}
-	if (dprintf(j.sock, "done\n") < 0 || read_line_fd(j.sock, line, sizeof(line)) <= 0 || strcmp(line, "ok"))
+	if (dprintf(j.sock, "done\n") < 0 || control_read_line(j.sock, line, sizeof(line)) <= 0 || strcmp(line, "ok"))
 		die("VM %s did not confirm the save (%s); the snapshot at %s is complete", name, line, j.target);
 	close(j.sock);
 	return 0;

@@ -8,8 +8,7 @@
 
 #include "kvm/control.h"
 
-/* Reads one line (without '\n') from fd; returns its length or -1 on EOF/error before any byte. */
-static int read_line(int fd, char *buf, size_t len)
+int control_read_line(int fd, char *buf, size_t len)
 {
 	size_t n = 0;
 	while (n < len - 1) {
@@ -60,7 +59,7 @@ int control_open_path(const char *path, char *err, size_t errlen)
 			snprintf(err, errlen, "cannot connect to %.200s: %s", path, strerror(e));
 		return -1;
 	}
-	if (read_line(fd, line, sizeof(line)) < 0 || strncmp(line, CONTROL_GREETING " ", strlen(CONTROL_GREETING) + 1)) {
+	if (control_read_line(fd, line, sizeof(line)) < 0 || strncmp(line, CONTROL_GREETING " ", strlen(CONTROL_GREETING) + 1)) {
 		snprintf(err, errlen, "%.200s is not an lkvm control socket (no lkvm greeting)", path);
 		close(fd);
 		return -1;
@@ -88,7 +87,7 @@ int control_request_path(const char *path, const char *request, FILE *out, char 
 		goto out;
 	}
 	for (;;) {
-		if (read_line(fd, line, sizeof(line)) < 0) {
+		if (control_read_line(fd, line, sizeof(line)) < 0) {
 			snprintf(err, errlen, "the VM closed %.200s without answering", path);
 			break;
 		}
