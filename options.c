@@ -174,7 +174,7 @@ void options_usage(FILE *f, const char *usage, const struct option_desc *opts)
 			fprintf(f, "\n%s:\n", opts->help);
 			continue;
 		}
-		snprintf(left, sizeof(left), "%s%c%s%s%s%s%s", opts->short_name ? "-" : "",
+		snprintf(left, sizeof(left), "%s%c%s%s%s%s%s", opts->short_name ? "-" : " ",
 			 opts->short_name ? opts->short_name : ' ', opts->short_name && opts->long_name ? ", " : "  ",
 			 opts->long_name ? "--" : "", opts->long_name ? opts->long_name : "",
 			 opts->argh ? ((opts->flags & OPT_OPTIONAL_ARG) ? "[=" : " <") : "",
