@@ -125,6 +125,7 @@ uninstall:
 # every option in 'lkvm [COMMAND] --help' is in the man page (also run by make check)
 man-check: lkvm
 	@tests/check-manpage.sh
+.PHONY: install uninstall man-check
 
 # ---- the two commands in the README ----
 check:
@@ -138,5 +139,5 @@ clean:
 	rm -rf $(B) lkvm
 
 .SECONDARY:
-.PHONY: all tools guest unit check demo bench clean install uninstall man-check
+.PHONY: all tools guest unit check demo bench clean
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
