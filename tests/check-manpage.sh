@@ -122,6 +122,7 @@ check_options() {
 	# documented ahead of their merge)
 	for o in $(printf '%s\n' "$t" | grep -oE -- '(^|[ ,[])(--[a-z0-9][a-z0-9-]*|-[a-zA-Z0-9])' | tr -d ' ,[' |
 		awk '!seen[$0]++'); do
+		[ "$o" = -h ] && printf '%s\n' "$opts" | grep -qxF -- --help && continue # the usual alias of --help
 		printf '%s\n' "$opts" | grep -qxF -- "$o" || echo "# note: $o is documented for $label in $MAN but '$label --help' does not show it"
 	done
 }
