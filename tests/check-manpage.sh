@@ -10,7 +10,7 @@
 # LKVM=path/to/lkvm (default ./lkvm) MANPAGE=path (default docs/lkvm.1). The aarch64 binary runs natively on arm64,
 # elsewhere through qemu-aarch64-static or qemu-aarch64 (package qemu-user-static, in tests/testbed/setup-host.sh).
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 LKVM=${LKVM:-$PWD/lkvm}
 MAN=${MANPAGE:-docs/lkvm.1}
 npass=0
