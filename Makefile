@@ -1,5 +1,5 @@
 # lkvm — one Makefile: the VMM (static aarch64), host unit tests, test tools and bare-metal guest payloads.
-# Usage: make [V=1] [ARCH=arm64] [CROSS_COMPILE=aarch64-linux-gnu-] [STATIC=0]
+# Usage: make [V=1] [ARCH=arm64] [CROSS_COMPILE=aarch64-linux-gnu-] [STATIC=0]; make install [prefix=...] [DESTDIR=...]
 
 HOST_ARCH := $(shell uname -m)
 ifeq ($(HOST_ARCH),aarch64)
@@ -107,6 +107,25 @@ $(B)/host/test-%: tests/unit/test-%.c $(patsubst %.c,$(B)/host/obj/%.o,$(GENERIC
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) -o $@ $^ -l:libfdt.so.1 -lz -lpthread
 unit: $(UNIT_TESTS)
 	@tests/unit/run.sh $(UNIT_TESTS)
+
+# ---- install: make install [prefix=/usr/local] [DESTDIR=/tmp/stage]; make uninstall with the same values ----
+prefix  ?= /usr/local
+bindir  ?= $(prefix)/bin
+mandir  ?= $(prefix)/share/man
+INSTALL ?= install
+install: lkvm docs/lkvm.1
+	$(call say,INSTALL,$(DESTDIR)$(bindir)/lkvm)
+	$(Q)$(INSTALL) -d $(DESTDIR)$(bindir) $(DESTDIR)$(mandir)/man1
+	$(Q)$(INSTALL) -m 0755 lkvm $(DESTDIR)$(bindir)/lkvm
+	$(call say,INSTALL,$(DESTDIR)$(mandir)/man1/lkvm.1)
+	$(Q)$(INSTALL) -m 0644 docs/lkvm.1 $(DESTDIR)$(mandir)/man1/lkvm.1
+uninstall:
+	rm -f $(DESTDIR)$(bindir)/lkvm $(DESTDIR)$(mandir)/man1/lkvm.1
+
+# every option in 'lkvm [COMMAND] --help' is in the man page (also run by make check)
+man-check: lkvm
+	@tests/check-manpage.sh
+.PHONY: install uninstall man-check
 
 # ---- the two commands in the README ----
 check:

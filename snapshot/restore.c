@@ -452,7 +452,7 @@ int cmd_restore(int argc, const char **argv)
 		const struct option_desc opts[] = {
 			{ 0, "name", OPT_STRING, &name, "name", "Run under this name instead of the saved one", NULL, 0 },
 			{ 'd', "disk", OPT_STRING, &disks[0], "image[,ro]",
-			  "Replace the saved disks in order (repeat for each; for a new host)", NULL, OPT_HIDDEN },
+			  "Replace the saved disks in order (repeat for each; for a new host)", NULL, 0 },
 			{ 0, "clock", OPT_STRING, &clock, "continue|advance",
 			  "Virtual counter across the downtime: continue where it stopped (default) or advance by it", NULL,
 			  0 },
@@ -474,10 +474,12 @@ int cmd_restore(int argc, const char **argv)
 				if (nr_disks >= ARRAY_SIZE(disks))
 					die("restore: at most %zu -d/--disk", ARRAY_SIZE(disks));
 				disks[nr_disks++] = argv[++i];
-			} else if (!strncmp(argv[i], "--disk=", 7)) {
+			} else if (!strncmp(argv[i], "--disk=", 7) || (!strncmp(argv[i], "-d", 2) && argv[i][2])) {
+				/* --disk=IMAGE, -dIMAGE, -d=IMAGE: the generic parser's spellings */
+				const char *v = argv[i][1] == '-' ? argv[i] + 7 : argv[i] + 2 + (argv[i][2] == '=');
 				if (nr_disks >= ARRAY_SIZE(disks))
 					die("restore: at most %zu -d/--disk", ARRAY_SIZE(disks));
-				disks[nr_disks++] = argv[i] + 7;
+				disks[nr_disks++] = v;
 			} else {
 				rest[nrest++] = argv[i];
 			}

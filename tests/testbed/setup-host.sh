@@ -13,6 +13,8 @@ NATIVE=$(dpkg --print-architecture)
 # multi-arch "same" packages installed for two architectures are named with their architecture
 PKGS="qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross libfdt-dev:arm64 zlib1g-dev:arm64 zlib1g-dev:$NATIVE
 libfdt1:$NATIVE cpio device-tree-compiler qemu-user-static"
+# groff-base: make check renders the man page (tests/check-manpage.sh)
+PKGS="$PKGS groff-base"
 SYSROOT=${LKVM_SYSROOT:-/opt/lkvm-arm64-sysroot}
 
 say() { echo "setup-host: $*" >&2; }
