@@ -108,6 +108,28 @@ $(B)/host/test-%: tests/unit/test-%.c $(patsubst %.c,$(B)/host/obj/%.o,$(GENERIC
 unit: $(UNIT_TESTS)
 	@tests/unit/run.sh $(UNIT_TESTS)
 
+# ---- libFuzzer targets (host, clang, ASan/UBSan): tests/fuzz/fuzz-NAME.c -> build/fuzz/fuzz-NAME ----
+# make fuzz [FUZZ_SECONDS=N] [FUZZ_TARGETS="virtq blk"]: each target prints "fuzz NAME: N runs, K crashes".
+FUZZ_CC ?= clang-14
+FUZZ_SECONDS ?= 15
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS := -std=gnu11 $(WARN) -Wno-unknown-warning-option -Iinclude -Itests/fuzz -D_GNU_SOURCE -DLKVM_HOST_TEST \
+               -O1 -g $(FUZZ_SAN) -MMD -MP
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_BINS := $(patsubst %,$(B)/fuzz/fuzz-%,$(FUZZ_NAMES))
+FUZZ_LIB_OBJ := $(patsubst %.c,$(B)/fuzz/obj/%.o,$(GENERIC_SRC) $(VIRTIO_GENERIC_SRC))
+$(B)/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,FUZZCC,$<)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+$(B)/fuzz/fuzz-%: $(B)/fuzz/obj/tests/fuzz/fuzz-%.o $(FUZZ_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(call say,FUZZLD,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $(filter %.o,$^) -l:libfdt.so.1 -lz -lpthread
+fuzz-build: $(FUZZ_BINS)
+fuzz: fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(if $(FUZZ_TARGETS),$(FUZZ_TARGETS),$(FUZZ_NAMES))
+
 # ---- the two commands in the README ----
 check:
 	@tests/check.sh
@@ -120,5 +142,5 @@ clean:
 	rm -rf $(B) lkvm
 
 .SECONDARY:
-.PHONY: all tools guest unit check demo bench clean
+.PHONY: all tools guest unit fuzz fuzz-build check demo bench clean
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

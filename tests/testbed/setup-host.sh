@@ -12,7 +12,7 @@ set -eu
 NATIVE=$(dpkg --print-architecture)
 # multi-arch "same" packages installed for two architectures are named with their architecture
 PKGS="qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross libfdt-dev:arm64 zlib1g-dev:arm64 zlib1g-dev:$NATIVE
-libfdt1:$NATIVE cpio device-tree-compiler qemu-user-static"
+libfdt1:$NATIVE cpio device-tree-compiler qemu-user-static clang-14 libclang-rt-14-dev"
 SYSROOT=${LKVM_SYSROOT:-/opt/lkvm-arm64-sysroot}
 
 say() { echo "setup-host: $*" >&2; }
