@@ -88,7 +88,8 @@ static inline struct guest_ram *fz_ram(const u8 *init, size_t len)
 			abort();
 	}
 	memset(ram.host, 0, FZ_RAM_SIZE);
-	memcpy(ram.host, init, len < FZ_RAM_SIZE ? len : FZ_RAM_SIZE);
+	if (len)
+		memcpy(ram.host, init, len < FZ_RAM_SIZE ? len : FZ_RAM_SIZE);
 	return &ram;
 }
 
