@@ -186,7 +186,58 @@ def seeds_pci():
     put("pci", "blk-intx", bytes([1, 0, len(ops)]) + b"".join(ops) + blk.bytes())
 
 
+def seeds_image():
+    # header: u32 MiB, u64 initrd size, u16 vCPUs, u8 flags (1 pvtime, 2 u32 extra file bytes follow), then the file
+    def hdr(mib, initrd, cpus, flags, extra=None):
+        h = struct.pack("<IQHB", mib, initrd, cpus, flags)
+        return h + (struct.pack("<I", extra) if extra is not None else b"")
+
+    def arm64(text_offset, image_size, flags=0, pe=False):
+        h = bytearray(64)
+        if pe:
+            h[0:2] = b"MZ"
+        struct.pack_into("<QQQ", h, 8, text_offset, image_size, flags)
+        struct.pack_into("<I", h, 0x38, 0x644D5241)
+        struct.pack_into("<I", h, 0x3c, 0x40 if pe else 0)
+        if pe:
+            # PE header at 0x40: signature, machine, 1 section, optional header size 0, then one section entry
+            pehdr = b"PE\0\0" + struct.pack("<HHIIIHH", 0xaa64, 1, 0, 0, 0, 0, 0)
+            sec = b".text\0\0\0" + struct.pack("<IIIIIIHHI", 0x1000, 0x1000, 0x800, 0x200, 0, 0, 0, 0, 0)
+            h += pehdr + sec
+        return bytes(h) + b"\x14" * 64
+    put("image", "image-initrd", hdr(256, 8 << 20, 1, 1, 20 << 20) + arm64(0, 24 << 20))
+    put("image", "image-pe", hdr(64, 0, 4, 1) + arm64(0x80000, 0x2000, pe=True))
+    put("image", "image-old", hdr(16, 1 << 20, 2, 0) + arm64(0, 0))
+    put("image", "raw", hdr(1, 4096, 1, 0) + b"\x00\x00\x00\x14" * 32)
+    put("image", "cpio", hdr(128, 0, 1, 0) + b"070701" + b"0" * 40)
+    put("image", "big-endian", hdr(128, 0, 1, 0) + arm64(0, 0x10000, flags=1))
+
+
+def seeds_control():
+    for name, line in [("info", b"info\n"), ("save-stop", b"save-stop\n"), ("save-file", b"save-file-stop\n"),
+                       ("migrate", b"migrate downtime_ms=300 bandwidth_mibs=100 timeout_s=5 strategy=force\n"),
+                       ("migrate-bad", b"migrate downtime_ms=x tcp:[::1]:4444\n"),
+                       ("answer", b"lkvm-control 1 vm1\nname=vm1 pid=1 cpus=1\nok\n"),
+                       ("addr", b"tcp:127.0.0.1:4444"), ("unix", b"unix:/tmp/lkvm-mig.sock")]:
+        put("control", name, line)
+
+
+def seeds_options():
+    def argv(*words):
+        return b"\0".join(w.encode() for w in words)
+    put("options", "full", argv("-c", "2", "-m", "0x200", "--name=vm1", "-k", "Image", "-i", "initrd", "-p",
+                                "console=ttyS0", "-d", "disk.img,ro", "-d", "two.img", "--rng", "--console", "virtio",
+                                "--irqchip=gicv3-its", "--pvtime", "--virtio-transport", "mmio", "--loglevel=debug"))
+    put("options", "net", argv("-n", "mode=tap,tapif=tap0,guest_mac=02:00:00:00:00:01", "--network", "none",
+                               "--no-pvtime", "--pmu", "--", "Image"))
+    put("options", "bad", argv("--cpus", "-1", "--mem=18446744073709551616", "-dx", "--pvtime=maybe", "-hx"))
+    put("options", "addr", argv("tcp:[::1]:4444", "unix:/run/x", "tcp:localhost:1", "auto", "0x10"))
+
+
 def main():
+    seeds_image()
+    seeds_control()
+    seeds_options()
     seeds_virtq()
     seeds_blk()
     seeds_net()
