@@ -1,7 +1,8 @@
 #!/bin/bash
 # check.sh - the README's test command: install what is missing, build, run unit tests and every nested scenario.
 # Prints each result line, then one total line "N passed, N failed". Exit 0 iff nothing failed.
-# NESTED=0 skips the nested suite (unit tests only); L1_MODES="vhe nvhe" picks the L1 KVM modes to run.
+# NESTED=0 skips the nested suite (unit tests and fuzzing only); L1_MODES="vhe nvhe" picks the L1 KVM modes to run;
+# FUZZ_SECONDS (default 15) is how long each fuzz target runs.
 set -u
 cd "$(dirname "$0")/.."
 REPO=$PWD
@@ -48,6 +49,18 @@ if ! grep -q '^unit: ' "$OUT/unit.log"; then
 fi
 count "$OUT/unit.res"
 echo "unit: $(grep -c '^ok - ' "$OUT/unit.res") passed, $(grep -c '^not ok - ' "$OUT/unit.res") failed"
+
+FUZZ_SECONDS=${FUZZ_SECONDS:-15}
+echo "== fuzz targets (libFuzzer, ASan/UBSan, ${FUZZ_SECONDS} s each)"
+if make -j2 fuzz-build >"$OUT/fuzz-build.log" 2>&1; then
+	make fuzz FUZZ_SECONDS="$FUZZ_SECONDS" >"$OUT/fuzz.log" 2>&1
+else
+	tail -n 30 "$OUT/fuzz-build.log"
+	echo "not ok - fuzz: building the fuzz targets failed (clang-14, libclang-rt-14-dev)" >"$OUT/fuzz.log"
+fi
+grep -E '^fuzz |^not ok - ' "$OUT/fuzz.log" || true
+grep -E '^(ok|not ok) - ' "$OUT/fuzz.log" >"$OUT/fuzz.res" || true
+count "$OUT/fuzz.res"
 
 if [ "${NESTED:-1}" = 1 ]; then
 	echo "== nested test bed"
