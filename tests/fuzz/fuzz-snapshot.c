@@ -9,6 +9,7 @@
 #include "kvm/pci.h"
 #include "kvm/snapshot.h"
 #include "kvm/virtio-blk.h"
+#include "kvm/virtio-net.h"
 #include "kvm/virtio-pci.h"
 #include "kvm/virtio-rng.h"
 
@@ -105,16 +106,49 @@ static int restore_device(struct vm *m, const u8 *p, size_t len)
 	return -1;
 }
 
+/* What apply_config() in snapshot/restore.c looks up, and the device specs it hands on. */
+static void config(struct vm *m, const char *cfg)
+{
+	static const char *const nums[] = { "cpus", "mem_mib", "ram_base", "pmu", "pvtime", "rng", "realtime_ns",
+					    "cntfrq", "pvtime_base", "pvtime_size" };
+	static char v[4096];
+	char key[32], err[256];
+	u64 n;
+
+	(void)m;
+	snap_config_get(cfg, "arch", v, sizeof(v));
+	snap_config_get(cfg, "irqchip", v, sizeof(v));
+	snap_config_get(cfg, "memmap", v, sizeof(v));
+	snap_config_get(cfg, "virtio_transport", v, sizeof(v));
+	snap_config_get(cfg, "console", v, sizeof(v));
+	for (unsigned int i = 0; i < ARRAY_SIZE(nums); i++)
+		snap_config_u64(cfg, nums[i], &n);
+	for (unsigned int i = 0; i < 8; i++) {
+		size_t plen;
+		bool ro;
+		snprintf(key, sizeof(key), "disk.%u", i);
+		if (!snap_config_get(cfg, key, v, sizeof(v)))
+			break;
+		virtio_blk_parse_spec(v, &plen, &ro, err, sizeof(err));
+	}
+	for (unsigned int i = 0; i < 4; i++) {
+		struct virtio_net_params p;
+		snprintf(key, sizeof(key), "net.%u", i);
+		if (!snap_config_get(cfg, key, v, sizeof(v)))
+			break;
+		virtio_net_parse_spec(v, &p, err, sizeof(err));
+	}
+}
+
 /* Returns 0 if the whole snapshot loaded (what lkvm restore would then run). */
 static int load(struct vm *m, int fd, bool regular)
 {
 	static struct snap_reader r;
-	char err[300] = "", buf[64];
+	char err[300] = "";
 	u8 *image = NULL;
 	size_t image_len = 0;
 	bool paused = false;
 	int rc, ret = -1;
-	u64 v;
 
 	snapr_init(&r, fd);
 	if (snapr_file_header(&r))
@@ -125,11 +159,7 @@ static int load(struct vm *m, int fd, bool regular)
 			goto out;
 		switch (r.type) {
 		case SNAP_SEC_CONFIG:
-			/* what apply_config() looks up */
-			snap_config_get((const char *)r.payload, "arch", buf, sizeof(buf));
-			snap_config_u64((const char *)r.payload, "cpus", &v);
-			snap_config_u64((const char *)r.payload, "mem_mib", &v);
-			snap_config_get((const char *)r.payload, "disk0", buf, sizeof(buf));
+			config(m, (const char *)r.payload);
 			break;
 		case SNAP_SEC_RAM:
 			if (snap_ram_chunk_decode(r.payload, r.len, m->ram, err, sizeof(err)))
@@ -297,7 +327,8 @@ static void seed_state(struct vm *m, struct snap_writer *w)
 
 static void seed_config(struct snap_writer *w)
 {
-	static const char cfg[] = "arch=arm64\ncpus=1\nmem_mib=1\nram_base=2147483648\nirqchip=gicv3\ndisk0=/tmp/d\n";
+	static const char cfg[] = "arch=arm64\ncpus=1\nmem_mib=1\nram_base=2147483648\nirqchip=gicv3\ndisk.0=/tmp/d,ro\n"
+				  "net.0=mode=tap,tapif=tap0\npvtime=1\npvtime_base=0x80ff0000\nmemmap=2\n";
 	snapw_begin(w, SNAP_SEC_CONFIG);
 	snapw_put(w, cfg, strlen(cfg));
 	snapw_end(w);
@@ -314,7 +345,7 @@ static void mkseeds(const char *dir)
 
 	for (int version = 1; version <= 3; version++) {
 		struct guest_ram *ram = fz_ram(NULL, 0);
-		memset(ram->host + 0x3000, 0xa5, 100); /* some RAM content beyond the rings */
+		memset(ram->host + 0x900, 0xa5, 100); /* some RAM content beyond the rings */
 		vm_init(&m, ram);
 		if (ftruncate(snap_fd, 0) || lseek(snap_fd, 0, SEEK_SET) < 0 || snapw_init(&w, snap_fd))
 			abort();
