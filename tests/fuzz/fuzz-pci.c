@@ -11,7 +11,8 @@
 #include "kvm/virtio-rng.h"
 
 /*
- * Input: u8 device (0 rng, 1 blk, 2 net), u8 flags (1 MSI-capable host, 2 the fake KVM refuses MSIs, 4 refuses
+ * A second function, a virtio-rng, sits at device 1 (BARs of two functions can collide).
+ * Input: u8 device at 0 (0 rng, 1 blk, 2 net), u8 flags (1 MSI-capable host, 2 the fake KVM refuses MSIs, 4 refuses
  * ioeventfds), u8 op count, ops of 12 bytes (u8 kind, u8 len, u16 pad, u32 offset, u32 value), then guest RAM.
  * Kinds: 0 config write / 1 config read at an ECAM offset (devices 0 and 1), 2 write / 3 read in the BAR window
  * at an offset from its base, 4 run the worker.
@@ -76,7 +77,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	struct virtio_dev *vd;
 	struct virtio_blk *b = NULL;
 	struct virtio_net *n = NULL;
-	struct virtio_rng *r = NULL;
+	struct virtio_rng *r = NULL, *r2;
 	const u8 *ops, *rest;
 	size_t nops_got, got;
 
@@ -96,7 +97,9 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		n = virtio_net_create(ram, sp[0], mac);
 		vd = n ? &n->vdev : NULL;
 	}
-	if (!vd || pci_host_register(&host, &bus) || virtio_pci_init(vd, &host, 48))
+	r2 = virtio_rng_create(ram);
+	if (!vd || !r2 || pci_host_register(&host, &bus) || virtio_pci_init(vd, &host, 48) ||
+	    virtio_pci_init(&r2->vdev, &host, 49))
 		abort();
 	for (size_t i = 0; i + 12 <= nops_got; i += 12) {
 		struct fz o = fz_init(ops + i, 12);
@@ -116,12 +119,15 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 			mmio_dispatch(&bus, WIN + (off & (WIN_SIZE - 1)), d, l, k % 5 == 2);
 			break;
 		default:
-			fz_poll(vd);
+			fz_poll(v & 1 ? &r2->vdev : vd);
 			break;
 		}
 	}
 	fz_poll(vd);
+	fz_poll(&r2->vdev);
 	virtio_dev_destroy(vd);
+	virtio_dev_destroy(&r2->vdev);
+	free(r2);
 	pthread_rwlock_destroy(&host.lock);
 	if (b)
 		free(b->data);

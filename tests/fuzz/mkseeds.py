@@ -184,6 +184,11 @@ def seeds_pci():
     ops = up + [op(BR, 4, 0x2000), op(CR, 4, 0x40), op(CR, 4, 0x84), op(CW, 1, 0x88, 4), op(CW, 4, 0x94, 0x2000),
                 op(CR, 4, 0x94)]
     put("pci", "blk-intx", bytes([1, 0, len(ops)]) + b"".join(ops) + blk.bytes())
+    # both functions' BARs at one address (device 1 must not decode), then device 1's moved away
+    ops = [op(CW, 4, 0x10, BAR), op(CW, 2, 4, 6), op(CW, 4, 0x8010, BAR), op(CW, 2, 0x8004, 6), op(BR, 4, 0),
+           op(CR, 4, 0x8010), op(CW, 4, 0x8010, BAR + 0x4000), op(BR, 4, 0x4000), op(BW, 1, 0x4014, 3),
+           op(CR, 4, 0x8000), op(CW, 2, 0x8004, 0), op(POLL, 0, 0, 1)]
+    put("pci", "two-bars", bytes([0, 1, len(ops)]) + b"".join(ops))
 
 
 def seeds_image():
