@@ -6,7 +6,8 @@
 #include "kvm/virtio-net.h"
 
 /*
- * Input: u8 ring features (1 indirect, 2 event_idx), u8 queue size log2 (0..4), u8 kicks, u8 packets (0..7), then
+ * Input: u8 ring features (1 indirect, 2 event_idx, 4 check live migration's dirty tracking: fuzz.h), u8 queue
+ * size log2 (0..4), u8 kicks, u8 packets (0..7), then
  * that many packets from the "tap" (u16 length, then the bytes: virtio-net header + frame), then guest RAM laid
  * out as fuzz.h's rings: queue 0 receive, queue 1 transmit.
  */
@@ -36,6 +37,9 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	u8 feat = fz_u8(&f), lg = fz_u8(&f) % 5, kicks = fz_u8(&f) % 8, npk = fz_u8(&f) % 8;
 	struct device_list bus = { 0 };
 	struct virtio_net *n;
+	static struct fz_dirty dirty;
+	bool track = (feat & 4) && !(feat & 1);
+	struct guest_ram *ram;
 	const u8 *rest;
 	size_t got;
 
@@ -47,9 +51,12 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		pk[i] = fz_bytes(&f, len, &pklen[i]);
 	}
 	rest = fz_bytes(&f, FZ_RAM_SIZE, &got);
-	n = virtio_net_create(fz_ram(rest, got), sp[0], mac);
+	ram = fz_ram(rest, got);
+	n = virtio_net_create(ram, sp[0], mac);
 	if (!n || virtio_mmio_init(&n->vdev, FZ_MMIO_BASE, 16) || virtio_mmio_register(&n->vdev, &bus))
 		abort();
+	if (track) /* from before DRIVER_OK: the device looks at its queues right then */
+		fz_dirty_start(&dirty, ram);
 	fz_mmio_up(&bus, &n->vdev, fz_ring_features(feat) | n->vdev.ops->features, 2, 1u << lg);
 	for (unsigned int k = 0; k <= kicks; k++) {
 		if (k < npk && pklen[k] && write(sp[1], pk[k], pklen[k]) < 0)
@@ -63,6 +70,8 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	fz_poll(&n->vdev);
 	fz_mw(&bus, VIRTIO_MMIO_QUEUE_NOTIFY, VIRTIO_NET_RXQ, 4);
 	fz_poll(&n->vdev);
+	if (track)
+		fz_dirty_check(&dirty, ram, 2);
 	virtio_dev_destroy(&n->vdev);
 	free(n);
 	drain(sp[0]);

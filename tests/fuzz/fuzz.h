@@ -3,6 +3,7 @@
 #define LKVM_FUZZ_H
 
 #include <endian.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,6 +144,41 @@ static inline void fz_mmio_up(struct device_list *bus, struct virtio_dev *vd, u6
 	}
 	fz_mw(bus, VIRTIO_MMIO_STATUS, 0xf, 4);
 	fz_poll(vd);
+}
+
+/*
+ * Live migration's own-writes tracking as an oracle: every page of guest RAM that lkvm changed while tracking must
+ * be marked dirty, or a migration would send the old copy. Not checked when the device's writes changed a ring the
+ * driver owns (descriptor table or avail ring of the fuzz.h layout) or with indirect tables: a guest that makes the
+ * device overwrite its own descriptors only hurts its own copy (virtio/queue.c's mark_chain_written()).
+ */
+struct fz_dirty {
+	u8 before[FZ_RAM_SIZE];
+	u64 bits[(FZ_RAM_SIZE / GUEST_DIRTY_PAGE + 63) / 64];
+};
+
+static inline void fz_dirty_start(struct fz_dirty *d, struct guest_ram *ram)
+{
+	memcpy(d->before, ram->host, FZ_RAM_SIZE);
+	guest_ram_dirty_start(ram, d->bits);
+}
+
+static inline void fz_dirty_check(struct fz_dirty *d, struct guest_ram *ram, unsigned int nq)
+{
+	guest_ram_dirty_stop(ram);
+	for (unsigned int q = 0; q < nq; q++) {
+		u64 desc = FZ_QDESC(q) - FZ_RAM_BASE, used = FZ_QUSED(q) - FZ_RAM_BASE;
+		if (memcmp(d->before + desc, ram->host + desc, used - desc))
+			return; /* the driver's own rings were overwritten by its buffers */
+	}
+	for (u64 pg = 0; pg < FZ_RAM_SIZE / GUEST_DIRTY_PAGE; pg++) {
+		u64 off = pg * GUEST_DIRTY_PAGE;
+		if (memcmp(d->before + off, ram->host + off, GUEST_DIRTY_PAGE) && !(d->bits[pg / 64] & (1ULL << (pg % 64)))) {
+			fprintf(stderr, "dirty tracking: guest page 0x%llx changed but is not marked dirty\n",
+				(unsigned long long)(ram->base + off));
+			abort();
+		}
+	}
 }
 
 /* Bits of a one-byte feature selector the device targets take from their input. */

@@ -45,10 +45,9 @@ class Ram:
         return bytes(self.b).rstrip(b"\0") or b"\0"
 
 
-def chains(q, specs, indirect_at=None, qsize=8):
-    """specs: per chain a list of (len, writable, data) buffers. Returns the RAM image."""
+def chains(q, specs, indirect_at=None, qsize=8, buf=BUF):
+    """specs: per chain a list of (len, writable, data) buffers from guest offset buf. Returns the RAM image."""
     r = Ram()
-    buf = BUF
     heads = []
     di = 0
     for ci, spec in enumerate(specs):
@@ -102,6 +101,11 @@ def seeds_blk():
                    [(16, False, blkhdr(1, 4)), (512, False, b"D" * 512), (1, True, None)],
                    [(16, False, blkhdr(4, 0)), (1, True, None)]])
     put("blk", "in-out-flush", bytes([0, 3, 1, 0]) + r.bytes())
+    # buffers from page 1 on (page 0 holds the rings, marked dirty anyway), the read one straddling pages 1 and 2
+    r = chains(0, [[(16, False, blkhdr(0, 2)), (512, True, None), (1, True, None)],
+                   [(16, False, blkhdr(1, 4)), (512, False, b"D" * 512), (1, True, None)],
+                   [(16, False, blkhdr(0, 4)), (1024, True, None), (1, True, None)]], buf=0x1f00)
+    put("blk", "dirty-tracked", bytes([2, 3, 1, 4]) + r.bytes())
     r = chains(0, [[(16, False, blkhdr(8, 0)), (20, True, None), (1, True, None)],
                    [(16, False, blkhdr(0, 127)), (1024, True, None), (1, True, None)]], indirect_at=0x600)
     put("blk", "getid-indirect", bytes([1, 3, 2, 2]) + r.bytes())
@@ -127,6 +131,16 @@ def seeds_net():
     t.avail(1, [0, 1])
     pk = struct.pack("<H", len(eth)) + eth
     put("net", "rx-tx", bytes([0, 3, 3, 2]) + pk + pk + t.bytes())
+    r = chains(0, [[(1526, True, None)], [(64, True, None), (1526, True, None)]], buf=0x3000)
+    t.b = bytearray(r.b) + t.b[len(r.b):] if len(t.b) > len(r.b) else bytearray(r.b)
+    t.desc(0x400, 0, RAM + buf, len(eth), 0)
+    t.w(buf, eth)
+    t.desc(0x400, 1, RAM + buf + 0x100, 12, F_NEXT, 2)
+    t.desc(0x400, 2, RAM + buf + 0x200, len(eth) - 12, 0)
+    t.w(buf + 0x100, bytes(12))
+    t.w(buf + 0x200, eth[12:])
+    t.avail(1, [0, 1])
+    put("net", "dirty-tracked", bytes([4 | 2, 3, 3, 2]) + pk + pk + t.bytes())
     put("net", "rx-small", bytes([1, 3, 1, 1]) + struct.pack("<H", 8) + bytes(8) +
         chains(0, [[(20, True, None)]], indirect_at=0x600).bytes())
     del tx
