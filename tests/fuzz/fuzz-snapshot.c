@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
+#include "kvm/control.h"
 #include "kvm/pci.h"
 #include "kvm/snapshot.h"
 #include "kvm/virtio-blk.h"
@@ -116,6 +117,8 @@ static void config(struct vm *m, const char *cfg)
 	u64 n;
 
 	(void)m;
+	if (snap_config_get(cfg, "name", v, 72))
+		control_name_ok(v);
 	snap_config_get(cfg, "arch", v, sizeof(v));
 	snap_config_get(cfg, "irqchip", v, sizeof(v));
 	snap_config_get(cfg, "memmap", v, sizeof(v));
