@@ -114,8 +114,8 @@ FUZZ_CC ?= clang-14
 FUZZ_SECONDS ?= 15
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 # gcc's -Werror builds (lkvm, unit tests) police warnings; a clang-only warning must not stop the fuzzing
-FUZZ_CFLAGS := -std=gnu11 $(filter-out -Werror,$(WARN)) -Wno-unknown-warning-option -Iinclude -Itests/fuzz -D_GNU_SOURCE -DLKVM_HOST_TEST \
-               -O1 -g $(FUZZ_SAN) -MMD -MP
+FUZZ_CFLAGS := -std=gnu11 $(filter-out -Werror,$(WARN)) -Wno-unknown-warning-option -Iinclude -Itests/fuzz \
+               -D_GNU_SOURCE -DLKVM_HOST_TEST -O1 -g $(FUZZ_SAN) -MMD -MP
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c))
 FUZZ_BINS := $(patsubst %,$(B)/fuzz/fuzz-%,$(FUZZ_NAMES))
 FUZZ_LIB_OBJ := $(patsubst %.c,$(B)/fuzz/obj/%.o,$(GENERIC_SRC) $(VIRTIO_GENERIC_SRC))
