@@ -96,6 +96,7 @@ $(B)/guest/%.bin: $(B)/guest/%.elf
 # ---- host unit tests (native, with ASan/UBSan) ----
 HOST_CFLAGS := -std=gnu11 $(WARN) -Iinclude -Itests/unit -D_GNU_SOURCE -O1 -g -fsanitize=address,undefined \
                -fno-omit-frame-pointer -fno-sanitize-recover=all -DLKVM_HOST_TEST -MMD -MP
+HOST_LDLIBS := -l:libfdt.so.1 -lz -lpthread # unit tests and fuzz targets
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/host/%,$(wildcard tests/unit/test-*.c))
 $(B)/host/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -104,7 +105,7 @@ $(B)/host/obj/%.o: %.c
 $(B)/host/test-%: tests/unit/test-%.c $(patsubst %.c,$(B)/host/obj/%.o,$(GENERIC_SRC) $(VIRTIO_GENERIC_SRC))
 	@mkdir -p $(dir $@)
 	$(call say,HOSTCC,$<)
-	$(Q)$(HOSTCC) $(HOST_CFLAGS) -o $@ $^ -l:libfdt.so.1 -lz -lpthread
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LDLIBS)
 unit: $(UNIT_TESTS)
 	@tests/unit/run.sh $(UNIT_TESTS)
 
@@ -126,7 +127,7 @@ $(B)/fuzz/obj/%.o: %.c
 $(B)/fuzz/fuzz-%: $(B)/fuzz/obj/tests/fuzz/fuzz-%.o $(FUZZ_LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(call say,FUZZLD,$@)
-	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $(filter %.o,$^) -l:libfdt.so.1 -lz -lpthread
+	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $(filter %.o,$^) $(HOST_LDLIBS)
 fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(if $(FUZZ_TARGETS),$(FUZZ_TARGETS),$(FUZZ_NAMES))
