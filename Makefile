@@ -1,5 +1,5 @@
 # lkvm — one Makefile: the VMM (static aarch64), host unit tests, test tools and bare-metal guest payloads.
-# Usage: make [V=1] [ARCH=arm64] [CROSS_COMPILE=aarch64-linux-gnu-] [STATIC=0]
+# Usage: make [V=1] [ARCH=arm64] [CROSS_COMPILE=aarch64-linux-gnu-] [STATIC=0]; make install [prefix=...] [DESTDIR=...]
 
 HOST_ARCH := $(shell uname -m)
 ifeq ($(HOST_ARCH),aarch64)
@@ -36,7 +36,8 @@ ifeq ($(STATIC),1)
 endif
 
 # Generic code (builds for the host too, for unit tests) and everything else.
-GENERIC_SRC := control-client.c control-path.c control-request.c io.c snapshot/format.c snapshot/ram-image.c snapshot/ram-pages.c snapshot/migrate-net.c options.c run-options.c guest-mem.c ram.c log.c devices.c arm/fdt.c arm/image.c arm/pvtime-policy.c hw/pci.c
+GENERIC_SRC := control-client.c control-path.c io.c snapshot/format.c snapshot/ram-image.c snapshot/ram-pages.c snapshot/migrate-net.c options.c run-options.c guest-mem.c ram.c log.c devices.c arm/fdt.c arm/image.c arm/pvtime-policy.c hw/pci.c
+GENERIC_SRC += control-request.c
 # virtio/ sources: VIRTIO_GENERIC_SRC also builds for the host unit tests (no KVM calls)
 VIRTIO_GENERIC_SRC := virtio/queue.c virtio/core.c virtio/mmio.c virtio/pci.c virtio/blk.c virtio/console.c virtio/rng.c virtio/net.c virtio/snapshot.c
 VIRTIO_SRC := $(VIRTIO_GENERIC_SRC) virtio/setup.c
@@ -131,6 +132,26 @@ $(B)/fuzz/fuzz-%: $(B)/fuzz/obj/tests/fuzz/fuzz-%.o $(FUZZ_LIB_OBJ)
 fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(if $(FUZZ_TARGETS),$(FUZZ_TARGETS),$(FUZZ_NAMES))
+.PHONY: fuzz fuzz-build
+
+# ---- install: make install [prefix=/usr/local] [DESTDIR=/tmp/stage]; make uninstall with the same values ----
+prefix  ?= /usr/local
+bindir  ?= $(prefix)/bin
+mandir  ?= $(prefix)/share/man
+INSTALL ?= install
+install: lkvm docs/lkvm.1
+	$(call say,INSTALL,$(DESTDIR)$(bindir)/lkvm)
+	$(Q)$(INSTALL) -d $(DESTDIR)$(bindir) $(DESTDIR)$(mandir)/man1
+	$(Q)$(INSTALL) -m 0755 lkvm $(DESTDIR)$(bindir)/lkvm
+	$(call say,INSTALL,$(DESTDIR)$(mandir)/man1/lkvm.1)
+	$(Q)$(INSTALL) -m 0644 docs/lkvm.1 $(DESTDIR)$(mandir)/man1/lkvm.1
+uninstall:
+	rm -f $(DESTDIR)$(bindir)/lkvm $(DESTDIR)$(mandir)/man1/lkvm.1
+
+# every option in 'lkvm [COMMAND] --help' is in the man page (also run by make check)
+man-check: lkvm
+	@tests/check-manpage.sh
+.PHONY: install uninstall man-check
 
 # ---- the two commands in the README ----
 check:
@@ -144,5 +165,5 @@ clean:
 	rm -rf $(B) lkvm
 
 .SECONDARY:
-.PHONY: all tools guest unit fuzz fuzz-build check demo bench clean
+.PHONY: all tools guest unit check demo bench clean
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -39,10 +39,18 @@ int cmd_list(int argc, const char **argv)
 	char dir[256], err[300];
 	struct dirent *de;
 	DIR *d;
+	bool help = false;
+	const struct option_desc opts[] = {
+		{ 'h', "help", OPT_BOOL, &help, NULL, "Show this help", NULL, 0 },
+		{ 0, NULL, OPT_END, NULL, NULL, NULL, NULL, 0 },
+	};
 
-	(void)argv;
-	if (argc > 0)
-		die("'lkvm list' takes no arguments");
+	if (options_parse(opts, argc, argv, NULL, NULL, 0, err, sizeof(err)) < 0)
+		die("'lkvm list' takes no arguments: %s", err);
+	if (help) {
+		options_usage(stdout, "lkvm list", opts);
+		return 0;
+	}
 	if (control_dir(dir, sizeof(dir), false, err, sizeof(err))) {
 		printf("  PID NAME                 STATE\n------------------------------------\n");
 		return 0; /* no directory yet: no VMs */
@@ -174,14 +182,21 @@ int cmd_stat(int argc, const char **argv)
 static int simple_request(int argc, const char **argv, const char *req)
 {
 	const char *name = NULL;
+	bool help = false;
 	const struct option_desc opts[] = {
 		{ 'n', "name", OPT_STRING, &name, "name", "The VM", NULL, 0 },
+		{ 'h', "help", OPT_BOOL, &help, NULL, "Show this help", NULL, 0 },
 		{ 0, NULL, OPT_END, NULL, NULL, NULL, NULL, 0 },
 	};
-	char err[400];
+	char err[400], usage[64];
 
 	if (options_parse(opts, argc, argv, NULL, NULL, 0, err, sizeof(err)) < 0)
-		die("%s", err);
+		die("%s (see 'lkvm %s --help')", err, req);
+	if (help) {
+		snprintf(usage, sizeof(usage), "lkvm %s --name NAME", req);
+		options_usage(stdout, usage, opts);
+		return 0;
+	}
 	if (!name)
 		die("lkvm %s: which VM? give --name NAME (see 'lkvm list')", req);
 	if (control_request(name, req, NULL, err, sizeof(err)))

@@ -34,7 +34,7 @@ int cmd_migrate(int argc, const char **argv)
 {
 	const char *name = NULL, *strategy = "cancel", *pos[1];
 	u64 downtime = 300, bw = 0, timeout = 0;
-	bool help = false, tty = isatty(STDERR_FILENO), shown = false;
+	bool help = false, verify = false, tty = isatty(STDERR_FILENO), shown = false;
 	const struct option_desc opts[] = {
 		{ 'n', "name", OPT_STRING, &name, "name", "The VM to migrate", NULL, 0 },
 		{ 0, "max-downtime", OPT_U64, &downtime, "ms", "Pause the guest only when the rest fits (default 300)", NULL,
@@ -44,6 +44,8 @@ int cmd_migrate(int argc, const char **argv)
 		  0 },
 		{ 0, "timeout-strategy", OPT_STRING, &strategy, "cancel|force",
 		  "On timeout: cancel and keep the guest here (default), or finish with stop-and-copy", NULL, 0 },
+		{ 0, "verify", OPT_BOOL, &verify, NULL,
+		  "Send a CRC of every guest page while paused; the destination refuses a copy that differs", NULL, 0 },
 		{ 'h', "help", OPT_BOOL, &help, NULL, "Show this help", NULL, 0 },
 		{ 0, NULL, OPT_END, NULL, NULL, NULL, NULL, 0 },
 	};
@@ -58,7 +60,7 @@ int cmd_migrate(int argc, const char **argv)
 	if (help) {
 		options_usage(stdout,
 			      "lkvm migrate --name NAME [--max-downtime MS] [--max-bandwidth MIB/S] [--timeout S] "
-			      "[--timeout-strategy cancel|force] tcp:HOST:PORT|unix:PATH",
+			      "[--timeout-strategy cancel|force] [--verify] tcp:HOST:PORT|unix:PATH",
 			      opts);
 		return 0;
 	}
@@ -78,8 +80,8 @@ int cmd_migrate(int argc, const char **argv)
 	if (sock < 0)
 		die("%s", err);
 	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)); /* the VM reports at least once a second */
-	snprintf(req, sizeof(req), "migrate downtime_ms=%llu bandwidth_mibs=%llu timeout_s=%llu strategy=%s\n",
-		 (unsigned long long)downtime, (unsigned long long)bw, (unsigned long long)timeout, strategy);
+	snprintf(req, sizeof(req), "migrate downtime_ms=%llu bandwidth_mibs=%llu timeout_s=%llu strategy=%s verify=%d\n",
+		 (unsigned long long)downtime, (unsigned long long)bw, (unsigned long long)timeout, strategy, verify);
 	if (control_send_fd(sock, req, dst))
 		die("cannot send the migrate request to VM %s: %s", name, strerror(errno));
 	close(dst); /* the VM holds the connection now */

@@ -43,9 +43,11 @@ static const struct command commands[] = {
 
 static int cmd_help(int argc, const char **argv)
 {
-	if (argc > 0 && !strcmp(argv[0], "run")) {
-		run_usage(stdout);
-		return 0;
+	/* 'lkvm help COMMAND' is 'lkvm COMMAND --help' */
+	for (size_t i = 0; argc > 0 && i < sizeof(commands) / sizeof(commands[0]); i++) {
+		const char *help_arg[] = { "--help", NULL };
+		if (!strcmp(argv[0], commands[i].name) && commands[i].fn != cmd_help && commands[i].fn != cmd_version)
+			return commands[i].fn(1, help_arg);
 	}
 	printf("\n To start a simple non-privileged shell run 'lkvm run'\n\n");
 	printf("usage: lkvm [--version] [--help] COMMAND [ARGS]\n\n");

@@ -174,13 +174,16 @@ void options_usage(FILE *f, const char *usage, const struct option_desc *opts)
 			fprintf(f, "\n%s:\n", opts->help);
 			continue;
 		}
-		snprintf(left, sizeof(left), "%s%c%s%s%s%s%s", opts->short_name ? "-" : "",
+		snprintf(left, sizeof(left), "%s%c%s%s%s%s%s", opts->short_name ? "-" : " ",
 			 opts->short_name ? opts->short_name : ' ', opts->short_name && opts->long_name ? ", " : "  ",
 			 opts->long_name ? "--" : "", opts->long_name ? opts->long_name : "",
 			 opts->argh ? ((opts->flags & OPT_OPTIONAL_ARG) ? "[=" : " <") : "",
 			 opts->argh ? opts->argh : "");
 		if (opts->argh)
 			strncat(left, (opts->flags & OPT_OPTIONAL_ARG) ? "]" : ">", sizeof(left) - strlen(left) - 1);
-		fprintf(f, "    %-28s %s\n", left, opts->help ? opts->help : "");
+		if (strlen(left) > 28) /* a long value list: its help on the next line, in the help column */
+			fprintf(f, "    %s\n    %-28s %s\n", left, "", opts->help ? opts->help : "");
+		else
+			fprintf(f, "    %-28s %s\n", left, opts->help ? opts->help : "");
 	}
 }

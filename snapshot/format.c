@@ -324,6 +324,8 @@ static const char *type_name(u32 t)
 		return "RAM pages";
 	case SNAP_SEC_PAUSED:
 		return "paused";
+	case SNAP_SEC_RAM_DIGEST:
+		return "RAM digest";
 	case SNAP_SEC_END:
 		return "end";
 	default:
@@ -349,7 +351,8 @@ int snapr_next(struct snap_reader *r)
 	/* RAM travels compressed in version 1, as one mapped image in version 2, as RAM_PAGES in version 3; never mixed. */
 	if ((r->type == SNAP_SEC_RAM && r->version != SNAP_VERSION) ||
 	    (r->type == SNAP_SEC_RAM_IMAGE && r->version != SNAP_VERSION_MAPPED) ||
-	    ((r->type == SNAP_SEC_RAM_PAGES || r->type == SNAP_SEC_PAUSED) && r->version != SNAP_VERSION_MIGRATE)) {
+	    ((r->type == SNAP_SEC_RAM_PAGES || r->type == SNAP_SEC_PAUSED || r->type == SNAP_SEC_RAM_DIGEST) &&
+	     r->version != SNAP_VERSION_MIGRATE)) {
 		snprintf(r->err, sizeof(r->err), "section at byte %llu: %s section in a version-%u snapshot (corrupt snapshot)",
 			 (unsigned long long)at, type_name(r->type), r->version);
 		return -1;
@@ -363,6 +366,9 @@ int snapr_next(struct snap_reader *r)
 		break;
 	case SNAP_SEC_PAUSED:
 		limit = 8;
+		break;
+	case SNAP_SEC_RAM_DIGEST:
+		limit = 12 + 4 * SNAP_CHUNK_PAGES;
 		break;
 	case SNAP_SEC_RAM:
 	case SNAP_SEC_RAM_PAGES:

@@ -163,7 +163,9 @@ int migrate_params_parse(const char *args, struct migrate_params *p, char *err, 
 		}
 		if (parse_u64(eq + 1, &v))
 			goto bad;
-		if (!strcmp(tok, "downtime_ms"))
+		if (!strcmp(tok, "verify") && v <= 1)
+			p->verify = v;
+		else if (!strcmp(tok, "downtime_ms"))
 			p->max_downtime_ms = v;
 		else if (!strcmp(tok, "bandwidth_mibs") && v < (1ULL << 40))
 			p->max_bw = v << 20;

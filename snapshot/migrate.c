@@ -180,6 +180,21 @@ static int send_pages(struct migration *m, bool first, bool running)
 	return 0;
 }
 
+/* migrate --verify, paused: a CRC of every page, for the destination to compare before it takes the guest over. */
+static int send_digest(struct migration *m)
+{
+	struct guest_ram *ram = &m->kvm->ram;
+	u8 populated[SNAP_CHUNK_PAGES];
+
+	for (u64 off = 0; off < ram->size; off += SNAP_RAM_CHUNK) {
+		u64 len = ram->size - off < SNAP_RAM_CHUNK ? ram->size - off : SNAP_RAM_CHUNK;
+		guest_ram_populated(ram, off, len, populated);
+		if (snapw_ram_digest(&m->w, off, ram->host + off, (u32)(len / SNAP_PAGE), populated))
+			return -1;
+	}
+	return 0;
+}
+
 static void measure(struct migration *m)
 {
 	u64 dt = now_ms() - m->round_t0, db = m->w.bytes - m->round_bytes0;
@@ -285,7 +300,7 @@ static int run(struct migration *m)
 	snapw_begin(&m->w, SNAP_SEC_PAUSED);
 	snapw_u64(&m->w, (u64)rt.tv_sec * 1000000000ULL + (u64)rt.tv_nsec);
 	if (snapw_end(&m->w) || snapshot_write_state(kvm, &m->w, m->err, sizeof(m->err)) || collect(m, &m->dirty) ||
-	    send_pages(m, false, false) || snapw_finish(&m->w, kvm->ram.size))
+	    send_pages(m, false, false) || (m->p.verify && send_digest(m)) || snapw_finish(&m->w, kvm->ram.size))
 		return m->err[0] ? -1 : (snprintf(m->err, sizeof(m->err), "sending to the destination failed: %s",
 						  strerror(m->w.error)), -1);
 	return handover(m);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "kvm/snapshot.h"
 
@@ -108,4 +109,55 @@ int snap_ram_pages_decode(const u8 *payload, size_t len, const struct guest_ram 
 		src += SNAP_PAGE;
 	}
 	return 0;
+}
+
+static u32 page_crc(const u8 *p)
+{
+	return (u32)crc32(0, p, SNAP_PAGE);
+}
+
+int snapw_ram_digest(struct snap_writer *w, u64 offset, const u8 *mem, u32 npages, const u8 *populated)
+{
+	static const u8 zero_page[SNAP_PAGE];
+	u32 zero_crc = page_crc(zero_page);
+
+	if (npages == 0 || npages > SNAP_CHUNK_PAGES)
+		return -(w->error = EINVAL);
+	snapw_begin(w, SNAP_SEC_RAM_DIGEST);
+	snapw_u64(w, offset);
+	snapw_u32(w, npages);
+	for (u32 i = 0; i < npages; i++)
+		snapw_u32(w, populated && !populated[i] ? zero_crc : page_crc(mem + (u64)i * SNAP_PAGE));
+	return snapw_end(w);
+}
+
+int snap_ram_digest_check(const u8 *payload, size_t len, const struct guest_ram *ram,
+			  void (*report)(u64 off, u32 src_crc, u32 dst_crc, void *ctx), void *ctx, char *err,
+			  size_t errlen)
+{
+	struct snap_cursor c = snap_cursor(payload, len);
+	u64 offset = cur_u64(&c);
+	u32 npages = cur_u32(&c);
+	const u8 *base;
+	int bad = 0;
+
+	if (c.bad || npages == 0 || npages > SNAP_CHUNK_PAGES || c.left != 4ULL * npages) {
+		snprintf(err, errlen, "RAM digest section is malformed (%zu bytes)", len);
+		return -1;
+	}
+	if (!IS_ALIGNED(offset, SNAP_PAGE) || offset >= ram->size || npages * SNAP_PAGE > ram->size - offset ||
+	    !(base = gpa_to_host(ram, ram->base + offset, npages * SNAP_PAGE))) {
+		snprintf(err, errlen, "RAM digest at offset 0x%llx (%u pages) lies outside the guest's %llu MiB",
+			 (unsigned long long)offset, npages, (unsigned long long)(ram->size >> 20));
+		return -1;
+	}
+	for (u32 i = 0; i < npages; i++) {
+		u32 want = cur_u32(&c), have = page_crc(base + (u64)i * SNAP_PAGE);
+		if (want == have)
+			continue;
+		bad++;
+		if (report)
+			report(offset + (u64)i * SNAP_PAGE, want, have, ctx);
+	}
+	return bad;
 }

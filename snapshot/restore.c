@@ -41,8 +41,22 @@ struct restore_state {
 	bool clock_advance, verify;
 	bool progress;
 	bool paused; /* version 3: the PAUSED section was seen (the final state follows it) */
+	u64 digest_pages, digest_bad; /* version 3 with migrate --verify: pages compared, pages that differ */
+	u64 digest_first_bad;
 	struct timespec t0, last;
 };
+
+/* One page that differs from the source's (migrate --verify): the first few are logged. */
+static void digest_report(u64 off, u32 src_crc, u32 dst_crc, void *ctx)
+{
+	struct restore_state *st = ctx;
+
+	if (!st->digest_bad)
+		st->digest_first_bad = off;
+	if (st->digest_bad++ < 16)
+		pr_err("migration: guest page at RAM offset 0x%llx differs from the source's (crc %08x here, %08x there)",
+		       (unsigned long long)off, dst_crc, src_crc);
+}
 
 static void stash(struct stashed *s, const struct snap_reader *r)
 {
@@ -175,7 +189,18 @@ static void read_sections(struct restore_state *st, struct snap_reader *r, struc
 			die("snapshot %s: device state before the PAUSED section at byte %llu (corrupt stream)", st->file,
 			    (unsigned long long)r->off);
 		switch (r->type) {
+		case SNAP_SEC_RAM_DIGEST:
+			if (!st->paused || snap_ram_digest_check(r->payload, r->len, &kvm->ram, digest_report, st, err,
+								 sizeof(err)) < 0)
+				die("snapshot %s: %s at byte %llu", st->file,
+				    st->paused ? err : "RAM digest before the PAUSED section (corrupt stream)",
+				    (unsigned long long)r->off);
+			st->digest_pages += (r->len - 12) / 4;
+			break;
 		case SNAP_SEC_RAM_PAGES:
+			if (st->digest_pages)
+				die("snapshot %s: RAM pages after the RAM digest at byte %llu (corrupt stream)", st->file,
+				    (unsigned long long)r->off);
 			if (snap_ram_pages_decode(r->payload, r->len, &kvm->ram, err, sizeof(err)))
 				die("snapshot %s: %s", st->file, err);
 			break;
@@ -230,6 +255,13 @@ static void read_sections(struct restore_state *st, struct snap_reader *r, struc
 	else if (r->version == SNAP_VERSION_MIGRATE) {
 		if (!st->paused)
 			die("snapshot %s: the stream ended without the PAUSED section (corrupt stream)", st->file);
+		if (st->digest_bad)
+			die("snapshot %s: --verify: %llu of %llu guest pages differ from the source's (the first at RAM offset "
+			    "0x%llx); not starting the guest", st->file, (unsigned long long)st->digest_bad,
+			    (unsigned long long)st->digest_pages, (unsigned long long)st->digest_first_bad);
+		if (st->digest_pages)
+			pr_info("migration: --verify: all %llu guest pages match the source's",
+				(unsigned long long)st->digest_pages);
 	} else if (!st->ram_image.data)
 		die("snapshot %s: the RAM image section is missing (corrupt snapshot)", st->file);
 	for (unsigned int i = 0; i < kvm->nr_cpus; i++)
@@ -420,7 +452,7 @@ int cmd_restore(int argc, const char **argv)
 		const struct option_desc opts[] = {
 			{ 0, "name", OPT_STRING, &name, "name", "Run under this name instead of the saved one", NULL, 0 },
 			{ 'd', "disk", OPT_STRING, &disks[0], "image[,ro]",
-			  "Replace the saved disks in order (repeat for each; for a new host)", NULL, OPT_HIDDEN },
+			  "Replace the saved disks in order (repeat for each; for a new host)", NULL, 0 },
 			{ 0, "clock", OPT_STRING, &clock, "continue|advance",
 			  "Virtual counter across the downtime: continue where it stopped (default) or advance by it", NULL,
 			  0 },
@@ -442,10 +474,12 @@ int cmd_restore(int argc, const char **argv)
 				if (nr_disks >= ARRAY_SIZE(disks))
 					die("restore: at most %zu -d/--disk", ARRAY_SIZE(disks));
 				disks[nr_disks++] = argv[++i];
-			} else if (!strncmp(argv[i], "--disk=", 7)) {
+			} else if (!strncmp(argv[i], "--disk=", 7) || (!strncmp(argv[i], "-d", 2) && argv[i][2])) {
+				/* --disk=IMAGE, -dIMAGE, -d=IMAGE: the generic parser's spellings */
+				const char *v = argv[i][1] == '-' ? argv[i] + 7 : argv[i] + 2 + (argv[i][2] == '=');
 				if (nr_disks >= ARRAY_SIZE(disks))
 					die("restore: at most %zu -d/--disk", ARRAY_SIZE(disks));
-				disks[nr_disks++] = argv[i] + 7;
+				disks[nr_disks++] = v;
 			} else {
 				rest[nrest++] = argv[i];
 			}

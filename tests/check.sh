@@ -1,8 +1,9 @@
 #!/bin/bash
-# check.sh - the README's test command: install what is missing, build, run unit tests and every nested scenario.
+# check.sh - the README's test command: install what is missing, build, run unit tests, the man page check and every
+# nested scenario.
 # Prints each result line, then one total line "N passed, N failed". Exit 0 iff nothing failed.
-# NESTED=0 skips the nested suite (unit tests and fuzzing only); L1_MODES="vhe nvhe" picks the L1 KVM modes to run;
-# FUZZ_SECONDS (default 15) is how long each fuzz target runs.
+# NESTED=0 skips the nested suite (build, unit tests, fuzzing and the man page check only); L1_MODES="vhe nvhe" picks
+# the L1 KVM modes to run; FUZZ_SECONDS (default 15) is how long each fuzz target runs.
 set -u
 cd "$(dirname "$0")/.."
 REPO=$PWD
@@ -61,6 +62,17 @@ fi
 grep -E '^fuzz |^not ok - ' "$OUT/fuzz.log" || true
 grep -E '^(ok|not ok) - ' "$OUT/fuzz.log" >"$OUT/fuzz.res" || true
 count "$OUT/fuzz.res"
+
+echo "== man page (every command and option in --help is in docs/lkvm.1)"
+LKVM=$REPO/lkvm tests/check-manpage.sh >"$OUT/manpage.log" 2>&1
+grep -E '^(not ok - |# note: )' "$OUT/manpage.log" || true
+grep -E '^(not )?ok - ' "$OUT/manpage.log" >"$OUT/manpage.res"
+if ! grep -q '^# manpage: ' "$OUT/manpage.log"; then
+	tail -n 20 "$OUT/manpage.log"
+	echo "not ok - manpage: tests/check-manpage.sh did not finish" >>"$OUT/manpage.res"
+fi
+count "$OUT/manpage.res"
+echo "manpage: $(grep -c '^ok - ' "$OUT/manpage.res") passed, $(grep -c '^not ok - ' "$OUT/manpage.res") failed"
 
 if [ "${NESTED:-1}" = 1 ]; then
 	echo "== nested test bed"

@@ -35,6 +35,7 @@ struct migrate_params {
 	u64 max_bw;          /* bytes per second, 0: unlimited */
 	u64 timeout_ms;      /* 0: none */
 	bool force;          /* on timeout: finish with stop-and-copy instead of cancelling */
+	bool verify;         /* send a CRC of every page last; the destination compares before it takes over */
 };
 int migrate_params_parse(const char *args, struct migrate_params *p, char *err, size_t errlen);
 

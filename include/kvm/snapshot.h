@@ -27,6 +27,7 @@ enum snap_section_type {
 	SNAP_SEC_RAM_IMAGE = 6, /* version 2: where the RAM image lies in the file, and a CRC32 per 2 MiB chunk */
 	SNAP_SEC_RAM_PAGES = 7, /* version 3: pages of one 2 MiB chunk, zero pages included; a later copy wins */
 	SNAP_SEC_PAUSED = 8,    /* version 3: the source paused (its CLOCK_REALTIME); the final state follows */
+	SNAP_SEC_RAM_DIGEST = 9,/* version 3, 'migrate --verify': CRC32 of every page of one 2 MiB chunk, sent last */
 	SNAP_SEC_END = 0x7fffffff,
 };
 
@@ -126,6 +127,16 @@ int snapw_ram_pages(struct snap_writer *w, u64 offset, const u8 *mem, u32 npages
 		    u32 *sent);
 /* Apply a RAM_PAGES section to guest RAM; 0 or -1 with err. */
 int snap_ram_pages_decode(const u8 *payload, size_t len, const struct guest_ram *ram, char *err, size_t errlen);
+/*
+ * RAM_DIGEST (migrate --verify): u64 offset | u32 pages | u32 CRC32 per page. The source sends one per chunk after
+ * its final pages; pages not set in populated (may be NULL) are known zero and are not read.
+ */
+int snapw_ram_digest(struct snap_writer *w, u64 offset, const u8 *mem, u32 npages, const u8 *populated);
+/* Compare a RAM_DIGEST section with guest RAM: the number of differing pages (0..512), or -1 with err if malformed.
+ * report(offset of the page, source CRC, our CRC, ctx) is called for each difference (may be NULL). */
+int snap_ram_digest_check(const u8 *payload, size_t len, const struct guest_ram *ram,
+			  void (*report)(u64 off, u32 src_crc, u32 dst_crc, void *ctx), void *ctx, char *err,
+			  size_t errlen);
 
 /* Bounded cursor over a payload. */
 struct snap_cursor {

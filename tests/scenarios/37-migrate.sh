@@ -169,7 +169,11 @@ check "timeout: the destination gives up on the aborted stream (exit $rc, no vCP
 # Out of 'make check' for now: a clean-clone run saw the moved guest's kernel oops at the destination (a page the
 # copy got wrong), so the live moves run only with MIGRATE_LIVE=1 or LKVM_MODE=migrate-live until that is fixed
 # (docs/migration.md, "Known problem"). The failure rules above hold either way.
-if [ "${MIGRATE_LIVE:-0}" != 1 ] && [ "${LKVM_MODE:-}" != migrate-live ] && [ "${LKVM_MODE:-}" != migrate-chain ]; then
+# LKVM_MODE=migrate-verify: the live moves with --verify (the destination compares every page before it runs).
+VERIFY=
+[ "${LKVM_MODE:-}" = migrate-verify ] && VERIFY=--verify
+if [ "${MIGRATE_LIVE:-0}" != 1 ] && [ "${LKVM_MODE:-}" != migrate-live ] && [ "${LKVM_MODE:-}" != migrate-chain ] &&
+	[ -z "$VERIFY" ]; then
 	diag "live moves skipped: MIGRATE_LIVE=1 (or run-l1.sh --mode migrate-live) runs them"
 	"$LKVM" stop --name $VM >>"$LOG" 2>&1
 	check "the source stops cleanly after the failed attempts ($(mwait a 30))" [ "$(mwait a 30)" = 0 ]
@@ -179,7 +183,7 @@ mstart b restore --incoming tcp:127.0.0.1:4410
 wait_listen "$WORK/b.err"
 sleep 3
 T0=$(now_ms)
-"$LKVM" migrate --name $VM tcp:127.0.0.1:4410 >"$WORK/mig1.txt" 2>&1 &
+"$LKVM" migrate --name $VM $VERIFY tcp:127.0.0.1:4410 >"$WORK/mig1.txt" 2>&1 &
 MPID=$!
 sleep 1
 # another control client while the VM migrates: answered between chunks (or refused), never a crash
@@ -204,7 +208,7 @@ if wait_for "$WORK/b.out" "TICK $((LA + 30))" 120; then
 else
 	not_ok "destination ticks on (after TICK $LA)"
 	diag "B console tail: $(tail -n 4 "$WORK/b.out" | tr '\r\n' '  ')"
-	diag "B log: $(tr '\n' ' ' <"$WORK/b.err" | head -c 400)"
+	diag "B log: $(tr '\n' ' ' <"$WORK/b.err" | head -c 1500)"
 fi
 FB=$(first_tick "$WORK/b.out")
 check "ticks continue where they stopped (last on A $LA, first on B ${FB:-none})" \
@@ -219,12 +223,12 @@ LIVE=$(max_gap "$T0" $((T1 + 2000)) "$WORK/a.out" "$WORK/b.out")
 diag "live: $(tail -n 1 "$WORK/mig1.txt"); largest tick gap ${LIVE} ms"
 
 CUR=b
-if [ "${MIGRATE_CHAIN:-0}" = 1 ] || [ "${LKVM_MODE:-}" = migrate-chain ]; then
+if [ "${MIGRATE_CHAIN:-0}" = 1 ] || [ "${LKVM_MODE:-}" = migrate-chain ] || [ -n "$VERIFY" ]; then
 CUR=c
 # ---- and back: B -> A' (a new process on the same host, over a unix socket) ------------------------------
 mstart c restore --incoming "unix:$WORK/mig.sock"
 wait_listen "$WORK/c.err"
-"$LKVM" migrate --name $VM "unix:$WORK/mig.sock" >"$WORK/mig2.txt" 2>&1
+"$LKVM" migrate --name $VM $VERIFY "unix:$WORK/mig.sock" >"$WORK/mig2.txt" 2>&1
 rc=$?
 check "chain B->A: exit $rc: $(tail -n 1 "$WORK/mig2.txt")" [ "$rc" = 0 ]
 check "B exited 0 ($(mwait b 30))" [ "$(mwait b 30)" = 0 ]
@@ -247,6 +251,34 @@ else
 	STEALS=$(sums "$WORK/a.out" "$WORK/b.out" | cut -d' ' -f2 | tr '\n' ' ')
 	check "steal is monotonic across the move ($STEALS)" sh -c "echo '$STEALS' | tr ' ' '\n' | grep . | awk 'NR > 1 && \$1 < p { bad = 1 } { p = \$1 } END { exit bad }'"
 	diag "chained move back (A->B->A) skipped: MIGRATE_CHAIN=1 or LKVM_MODE=migrate-chain runs it"
+fi
+
+# ---- migrate-verify mode: more moves back and forth, each checked page by page (--verify) -------------------
+if [ -n "$VERIFY" ]; then
+	good=0
+	for i in $(seq 1 "${MIGRATE_PINGPONG:-8}"); do
+		mstart "p$i" restore --incoming "unix:$WORK/pp$i.sock"
+		wait_listen "$WORK/p$i.err"
+		sleep 2
+		"$LKVM" migrate --name $VM --verify "unix:$WORK/pp$i.sock" >"$WORK/pp$i.txt" 2>&1
+		rc=$?
+		log "ping-pong $i from $CUR: rc $rc: $(cat "$WORK/pp$i.txt")"
+		if [ $rc = 0 ]; then
+			mwait $CUR 30 >/dev/null
+			CUR=p$i
+			good=$((good + 1))
+		else
+			diag "move $i: $(tail -n 1 "$WORK/pp$i.txt")"
+			diag "move $i destination: $(grep -v 'waiting for' "$WORK/p$i.err" | tr '\n' ' ' | head -c 1500)"
+			mwait "p$i" 30 >/dev/null
+		fi
+	done
+	check "$good of ${MIGRATE_PINGPONG:-8} further verified moves succeeded" [ "$good" = "${MIGRATE_PINGPONG:-8}" ]
+	LC=$(last_tick "$WORK/$CUR.out")
+	check "the guest ticks on after them (from TICK $LC)" wait_for "$WORK/$CUR.out" "TICK $((LC + 20))" 60
+	sleep 3
+	SC3=$(sums "$WORK/$CUR.out" | tail -n 1 | cut -d' ' -f1)
+	check "48 MiB file unchanged after them (md5 $SC3)" [ "$SC3" = "$BIG" ]
 fi
 
 # ---- the same guest by stop-and-copy: save --stop - | restore - --------------------------------------------
@@ -290,6 +322,6 @@ if wait_for "$WORK/e.out" "DISK 1 " 300; then
 else
 	not_ok "disk guest never started writing"
 fi
-for t in a b c d e f; do mlog $t; done
+for t in a b c d e f $(cd "$WORK" && ls p*.out 2>/dev/null | sed "s/\.out$//"); do mlog $t; done
 rm -f "$WORK/disk.img" "$WORK/head.bin"
 finish
