@@ -107,6 +107,16 @@ static int restore_device(struct vm *m, const u8 *p, size_t len)
 	return -1;
 }
 
+/* A page whose CRC differs from the source's: restore counts them. */
+static void digest_report(u64 off, u32 src_crc, u32 dst_crc, void *ctx)
+{
+	u64 *bad = ctx;
+
+	if (src_crc == dst_crc || !IS_ALIGNED(off, SNAP_PAGE) || off >= FZ_RAM_SIZE)
+		abort(); /* only real differences, inside guest RAM */
+	++*bad;
+}
+
 /* What apply_config() in snapshot/restore.c looks up, and the device specs it hands on. */
 static void config(struct vm *m, const char *cfg)
 {
@@ -151,6 +161,7 @@ static int load(struct vm *m, int fd, bool regular)
 	u8 *image = NULL;
 	size_t image_len = 0;
 	bool paused = false;
+	u64 digest_pages = 0, digest_bad = 0, digest_bad_before = 0;
 	int rc, ret = -1;
 
 	snapr_init(&r, fd);
@@ -169,9 +180,20 @@ static int load(struct vm *m, int fd, bool regular)
 				goto out;
 			break;
 		case SNAP_SEC_RAM_PAGES:
-			if (snap_ram_pages_decode(r.payload, r.len, m->ram, err, sizeof(err)))
+			if (digest_pages || snap_ram_pages_decode(r.payload, r.len, m->ram, err, sizeof(err)))
 				goto out;
 			break;
+		case SNAP_SEC_RAM_DIGEST: {
+			/* migrate --verify: compared with what arrived; restore refuses to start on a difference */
+			int bad = paused ? snap_ram_digest_check(r.payload, r.len, m->ram, digest_report, &digest_bad, err,
+								 sizeof(err))
+					 : -1;
+			if (bad < 0 || (u64)bad != digest_bad - (digest_bad_before))
+				goto out;
+			digest_bad_before = digest_bad;
+			digest_pages += (r.len - 12) / 4;
+			break;
+		}
 		case SNAP_SEC_PAUSED: {
 			struct snap_cursor c = snap_cursor(r.payload, r.len);
 			cur_u64(&c);
@@ -197,7 +219,7 @@ static int load(struct vm *m, int fd, bool regular)
 			break;
 		}
 	}
-	if (rc < 0 || (r.version == SNAP_VERSION_MIGRATE && !paused))
+	if (rc < 0 || (r.version == SNAP_VERSION_MIGRATE && !paused) || digest_bad)
 		goto out;
 	if (r.version == SNAP_VERSION_MAPPED) {
 		struct snap_ram_image img;
@@ -402,6 +424,10 @@ static void mkseeds(const char *dir)
 			snapw_end(&w);
 		}
 		seed_state(&m, &w);
+		if (version == 3) { /* migrate --verify: the source's CRC of every page, after the device state */
+			memset(populated, 1, sizeof(populated));
+			snapw_ram_digest(&w, 0, ram->host, FZ_RAM_SIZE / SNAP_PAGE, populated);
+		}
 		if (version == 1) {
 			memset(populated, 1, sizeof(populated));
 			snapw_ram_chunk(&w, 0, ram->host, FZ_RAM_SIZE / SNAP_PAGE, populated);
