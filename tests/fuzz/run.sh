@@ -38,8 +38,10 @@ for name in "$@"; do
 		echo "ok - fuzz $name: ${runs:-0} runs in ${SECS} s, no crash"
 	else
 		art=$(grep -o "Test unit written to [^ ]*" "$log" | tail -n 1 | sed 's/Test unit written to //')
-		why=$(grep -m1 -oE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer): [^ ]*|runtime error: .*' "$log" |
-			head -c 160)
+		# the target's own oracle message or the sanitizer's summary, else libFuzzer's verdict
+		why=$(grep -m1 -E '^(SUMMARY: |dirty tracking: |layout invariant |round trip: )' "$log" ||
+			grep -m1 -E 'ERROR: libFuzzer: ' "$log" | sed 's/^==[0-9]*== //')
+		why=$(printf '%s' "$why" | head -c 160)
 		echo "not ok - fuzz $name: ${why:-exit $rc}; input ${art:-none} (log $log)"
 		failed=$((failed + 1))
 	fi
