@@ -3,6 +3,7 @@
 # the other, from a scratch copy of its seed corpus. Prints per target "fuzz NAME: N runs, K crashes" and an
 # ok / not ok line; crash, leak and timeout inputs are kept in build/fuzz/artifacts/. Exit 0 iff nothing crashed.
 set -u
+main() { # the whole script is read before it runs: editing it meanwhile cannot derail a long run
 cd "$(dirname "$0")/../.."
 B=build/fuzz
 SECS=${FUZZ_SECONDS:-15}
@@ -47,3 +48,5 @@ for name in "$@"; do
 	fi
 done
 [ "$failed" -eq 0 ]
+}
+main "$@"
