@@ -37,6 +37,7 @@ endif
 
 # Generic code (builds for the host too, for unit tests) and everything else.
 GENERIC_SRC := control-client.c control-path.c io.c snapshot/format.c snapshot/ram-image.c snapshot/ram-pages.c snapshot/migrate-net.c options.c run-options.c guest-mem.c ram.c log.c devices.c arm/fdt.c arm/image.c arm/pvtime-policy.c hw/pci.c
+GENERIC_SRC += control-request.c
 # virtio/ sources: VIRTIO_GENERIC_SRC also builds for the host unit tests (no KVM calls)
 VIRTIO_GENERIC_SRC := virtio/queue.c virtio/core.c virtio/mmio.c virtio/pci.c virtio/blk.c virtio/console.c virtio/rng.c virtio/net.c virtio/snapshot.c
 VIRTIO_SRC := $(VIRTIO_GENERIC_SRC) virtio/setup.c
@@ -96,6 +97,7 @@ $(B)/guest/%.bin: $(B)/guest/%.elf
 # ---- host unit tests (native, with ASan/UBSan) ----
 HOST_CFLAGS := -std=gnu11 $(WARN) -Iinclude -Itests/unit -D_GNU_SOURCE -O1 -g -fsanitize=address,undefined \
                -fno-omit-frame-pointer -fno-sanitize-recover=all -DLKVM_HOST_TEST -MMD -MP
+HOST_LDLIBS := -l:libfdt.so.1 -lz -lpthread # unit tests and fuzz targets
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/host/%,$(wildcard tests/unit/test-*.c))
 $(B)/host/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -104,9 +106,33 @@ $(B)/host/obj/%.o: %.c
 $(B)/host/test-%: tests/unit/test-%.c $(patsubst %.c,$(B)/host/obj/%.o,$(GENERIC_SRC) $(VIRTIO_GENERIC_SRC))
 	@mkdir -p $(dir $@)
 	$(call say,HOSTCC,$<)
-	$(Q)$(HOSTCC) $(HOST_CFLAGS) -o $@ $^ -l:libfdt.so.1 -lz -lpthread
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LDLIBS)
 unit: $(UNIT_TESTS)
 	@tests/unit/run.sh $(UNIT_TESTS)
+
+# ---- libFuzzer targets (host, clang, ASan/UBSan): tests/fuzz/fuzz-NAME.c -> build/fuzz/fuzz-NAME ----
+# make fuzz [FUZZ_SECONDS=N] [FUZZ_TARGETS="virtq blk"]: each target prints "fuzz NAME: N runs, K crashes".
+FUZZ_CC ?= clang-14
+FUZZ_SECONDS ?= 15
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+# gcc's -Werror builds (lkvm, unit tests) police warnings; a clang-only warning must not stop the fuzzing
+FUZZ_CFLAGS := -std=gnu11 $(filter-out -Werror,$(WARN)) -Wno-unknown-warning-option -Iinclude -Itests/fuzz \
+               -D_GNU_SOURCE -DLKVM_HOST_TEST -O1 -g $(FUZZ_SAN) -MMD -MP
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_BINS := $(patsubst %,$(B)/fuzz/fuzz-%,$(FUZZ_NAMES))
+FUZZ_LIB_OBJ := $(patsubst %.c,$(B)/fuzz/obj/%.o,$(GENERIC_SRC) $(VIRTIO_GENERIC_SRC))
+$(B)/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,FUZZCC,$<)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+$(B)/fuzz/fuzz-%: $(B)/fuzz/obj/tests/fuzz/fuzz-%.o $(FUZZ_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(call say,FUZZLD,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $(filter %.o,$^) $(HOST_LDLIBS)
+fuzz-build: $(FUZZ_BINS)
+fuzz: fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(if $(FUZZ_TARGETS),$(FUZZ_TARGETS),$(FUZZ_NAMES))
+.PHONY: fuzz fuzz-build
 
 # ---- install: make install [prefix=/usr/local] [DESTDIR=/tmp/stage]; make uninstall with the same values ----
 prefix  ?= /usr/local

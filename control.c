@@ -109,15 +109,9 @@ static int cmd_resume(struct kvm *kvm, FILE *out)
 	return 0;
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(struct kvm *kvm, FILE *out);
-} handlers[] = {
-	{ "info", cmd_info },
-	{ "steal", cmd_steal },
-	{ "stop", cmd_stop },
-	{ "pause", cmd_pause },
-	{ "resume", cmd_resume },
+static int (*const handlers[])(struct kvm *kvm, FILE *out) = {
+	[CONTROL_INFO] = cmd_info, [CONTROL_STEAL] = cmd_steal, [CONTROL_STOP] = cmd_stop,
+	[CONTROL_PAUSE] = cmd_pause, [CONTROL_RESUME] = cmd_resume,
 };
 
 void control_listen(struct kvm *kvm)
@@ -209,6 +203,7 @@ void control_serve_one(struct kvm *kvm)
 {
 	struct timeval tv = { .tv_sec = 2 };
 	char line[CONTROL_MAX_LINE];
+	struct control_request req;
 	size_t n = 0;
 	FILE *out;
 	int c = accept4(kvm->ctl_fd, NULL, NULL, SOCK_CLOEXEC), passed = -1;
@@ -233,8 +228,8 @@ void control_serve_one(struct kvm *kvm)
 		n++;
 	}
 	line[n] = '\0';
-	if (kvm->migrating && (!strncmp(line, "save", 4) || !strncmp(line, "migrate", 7) || !strcmp(line, "pause") ||
-			       !strcmp(line, "resume"))) {
+	control_parse_request(line, &req);
+	if (kvm->migrating && req.refused_while_migrating) {
 		/* answered from inside the migration's loop: nothing may pause, resume or save the VM meanwhile */
 		fprintf(out, "error: VM %s is being migrated; try again when 'lkvm migrate' has finished\n", kvm->name);
 		fclose(out);
@@ -242,33 +237,33 @@ void control_serve_one(struct kvm *kvm)
 			close(passed);
 		return;
 	}
-	if (!strncmp(line, "migrate ", 8)) {
+	if (req.op == CONTROL_MIGRATE) {
 		struct stat st;
 		if (passed < 0 || fstat(passed, &st) < 0 || !S_ISSOCK(st.st_mode)) {
 			fprintf(out, "error: migrate needs the connection to the destination, passed with the request\n");
 		} else {
 			fflush(out);
-			migrate_serve(kvm, c, passed, line + 8);
+			migrate_serve(kvm, c, passed, req.args);
 		}
 		fclose(out);
 		if (passed >= 0)
 			close(passed);
 		return;
 	}
-	if (!strcmp(line, "save") || !strcmp(line, "save-stop")) {
+	if (req.op == CONTROL_SAVE) {
 		fflush(out);
-		snapshot_serve(kvm, c, !strcmp(line, "save-stop"), -1);
+		snapshot_serve(kvm, c, req.stop, -1);
 		fclose(out);
 		if (passed >= 0)
 			close(passed);
 		return;
 	}
-	if (!strcmp(line, "save-file") || !strcmp(line, "save-file-stop")) {
+	if (req.op == CONTROL_SAVE_FILE) {
 		if (!writable_file(passed)) {
 			fprintf(out, "error: save-file needs a regular file opened for writing, passed with the request\n");
 		} else {
 			fflush(out);
-			snapshot_serve(kvm, c, !strcmp(line, "save-file-stop"), passed);
+			snapshot_serve(kvm, c, req.stop, passed);
 		}
 		fclose(out);
 		if (passed >= 0)
@@ -277,13 +272,11 @@ void control_serve_one(struct kvm *kvm)
 	}
 	if (passed >= 0)
 		close(passed);
-	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
-		if (!strcmp(line, handlers[i].name)) {
-			if (handlers[i].fn(kvm, out) == 0)
-				fprintf(out, "ok\n");
-			fclose(out);
-			return;
-		}
+	if (req.op < ARRAY_SIZE(handlers) && handlers[req.op]) {
+		if (handlers[req.op](kvm, out) == 0)
+			fprintf(out, "ok\n");
+		fclose(out);
+		return;
 	}
 	fprintf(out, "error: unknown request '%.60s'\n", line);
 	fclose(out);

@@ -2,7 +2,8 @@
 # check.sh - the README's test command: install what is missing, build, run unit tests, the man page check and every
 # nested scenario.
 # Prints each result line, then one total line "N passed, N failed". Exit 0 iff nothing failed.
-# NESTED=0 skips the nested suite (build, unit tests and the man page check only); L1_MODES="vhe nvhe" picks the L1 KVM modes to run.
+# NESTED=0 skips the nested suite (build, unit tests, fuzzing and the man page check only); L1_MODES="vhe nvhe" picks
+# the L1 KVM modes to run; FUZZ_SECONDS (default 15) is how long each fuzz target runs.
 set -u
 cd "$(dirname "$0")/.."
 REPO=$PWD
@@ -49,6 +50,18 @@ if ! grep -q '^unit: ' "$OUT/unit.log"; then
 fi
 count "$OUT/unit.res"
 echo "unit: $(grep -c '^ok - ' "$OUT/unit.res") passed, $(grep -c '^not ok - ' "$OUT/unit.res") failed"
+
+FUZZ_SECONDS=${FUZZ_SECONDS:-15}
+echo "== fuzz targets (libFuzzer, ASan/UBSan, ${FUZZ_SECONDS} s each)"
+if make -j2 fuzz-build >"$OUT/fuzz-build.log" 2>&1; then
+	make fuzz FUZZ_SECONDS="$FUZZ_SECONDS" >"$OUT/fuzz.log" 2>&1
+else
+	tail -n 30 "$OUT/fuzz-build.log"
+	echo "not ok - fuzz: building the fuzz targets failed (clang-14, libclang-rt-14-dev)" >"$OUT/fuzz.log"
+fi
+grep -E '^fuzz |^not ok - ' "$OUT/fuzz.log" || true
+grep -E '^(ok|not ok) - ' "$OUT/fuzz.log" >"$OUT/fuzz.res" || true
+count "$OUT/fuzz.res"
 
 echo "== man page (every command and option in --help is in docs/lkvm.1)"
 LKVM=$REPO/lkvm tests/check-manpage.sh >"$OUT/manpage.log" 2>&1

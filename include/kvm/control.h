@@ -18,6 +18,26 @@ int control_path(const char *name, char *buf, size_t len, bool create, char *err
 /* True if name is usable as a VM name (and a file name). */
 bool control_name_ok(const char *name);
 
+/* A request line as the server understands it (control-request.c). */
+enum control_op {
+	CONTROL_UNKNOWN = 0,
+	CONTROL_INFO,
+	CONTROL_STEAL,
+	CONTROL_STOP,
+	CONTROL_PAUSE,
+	CONTROL_RESUME,
+	CONTROL_SAVE,      /* "save" / "save-stop": stream the snapshot on the socket */
+	CONTROL_SAVE_FILE, /* "save-file" / "save-file-stop": into the file passed with the request */
+	CONTROL_MIGRATE,   /* "migrate ARGS" with the connection to the destination passed */
+};
+struct control_request {
+	enum control_op op;
+	bool stop;                    /* save: stop the VM once saved */
+	bool refused_while_migrating; /* answered with an error while a migration runs */
+	const char *args;             /* migrate: the rest of the line (migrate_params_parse()); "" otherwise */
+};
+void control_parse_request(const char *line, struct control_request *req);
+
 /* Server side (in the lkvm run process). */
 void control_listen(struct kvm *kvm);     /* dies with one line on failure; handles stale sockets */
 void control_serve_one(struct kvm *kvm);  /* accept one client, answer one request */

@@ -15,6 +15,8 @@ PKGS="qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross libfdt-dev:arm
 libfdt1:$NATIVE cpio device-tree-compiler qemu-user-static"
 # groff-base: make check renders the man page (tests/check-manpage.sh)
 PKGS="$PKGS groff-base"
+# clang-14 + libclang-rt-14-dev: make fuzz (libFuzzer targets with ASan/UBSan, also run by make check)
+PKGS="$PKGS clang-14 libclang-rt-14-dev"
 SYSROOT=${LKVM_SYSROOT:-/opt/lkvm-arm64-sysroot}
 
 say() { echo "setup-host: $*" >&2; }

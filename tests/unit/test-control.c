@@ -56,6 +56,30 @@ static int against(const char *path, const char *script, char *err, size_t errle
 	return r;
 }
 
+/* The request grammar control_serve_one() dispatches on (control-request.c). */
+static void test_requests(struct unit_counts *uc)
+{
+	struct control_request r;
+
+	control_parse_request("info", &r);
+	CHECK(uc, r.op == CONTROL_INFO && !r.refused_while_migrating && !r.args[0], "request: info");
+	control_parse_request("save-stop", &r);
+	CHECK(uc, r.op == CONTROL_SAVE && r.stop && r.refused_while_migrating, "request: save-stop");
+	control_parse_request("save-file", &r);
+	CHECK(uc, r.op == CONTROL_SAVE_FILE && !r.stop, "request: save-file");
+	control_parse_request("migrate downtime_ms=5", &r);
+	CHECK(uc, r.op == CONTROL_MIGRATE && !strcmp(r.args, "downtime_ms=5") && r.refused_while_migrating,
+	      "request: migrate with its arguments");
+	control_parse_request("migrate", &r);
+	CHECK(uc, r.op == CONTROL_UNKNOWN && r.refused_while_migrating, "request: bare migrate is unknown");
+	control_parse_request("savex", &r);
+	CHECK(uc, r.op == CONTROL_UNKNOWN && r.refused_while_migrating, "request: savex unknown, refused mid-migration");
+	control_parse_request("info ", &r);
+	CHECK(uc, r.op == CONTROL_UNKNOWN && !r.refused_while_migrating, "request: trailing space is unknown");
+	control_parse_request("", &r);
+	CHECK(uc, r.op == CONTROL_UNKNOWN, "request: empty line is unknown");
+}
+
 int main(void)
 {
 	struct unit_counts uc = { 0, 0 };
@@ -104,5 +128,6 @@ int main(void)
 	snprintf(path, sizeof(path), "%s/vm.sock", dir);
 	unlink(path);
 	rmdir(dir);
+	test_requests(&uc);
 	UNIT_DONE(&uc);
 }
