@@ -91,7 +91,7 @@ static int opt_disk(const struct option_desc *o, const char *arg, void *ctx, cha
 	size_t plen;
 	bool ro;
 	(void)o;
-	if (virtio_blk_parse_spec(arg, &plen, &ro, err, errlen))
+	if (virtio_blk_parse_spec(arg, &plen, &ro, NULL, err, errlen))
 		return -1;
 	if (cfg->nr_disks >= ARRAY_SIZE(cfg->disks)) {
 		snprintf(err, errlen, "-d/--disk %s: at most %zu disks", arg, ARRAY_SIZE(cfg->disks));

@@ -57,6 +57,10 @@ struct kvm {
 	dev_t ctl_dev;           /* identity of our socket file, so we never unlink a successor's */
 	ino_t ctl_ino;
 	unsigned int ctl_wait_ms; /* how long to wait for a live socket of the same name to go away */
+	/* Disk image locks (disk-lock.h): how long to wait for a holder that is going away (a restore waits for its
+	 * save --stop source); a migration destination opens its disks unlocked and locks them before the hand-over. */
+	unsigned int disk_lock_wait_ms;
+	bool disk_lock_defer;
 	int sys_fd, vm_fd;
 	int vcpu_mmap_size;
 	unsigned int ipa_bits;

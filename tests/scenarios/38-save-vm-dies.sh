@@ -6,11 +6,11 @@
 
 SNAP=$WORK/dies.snap
 pid_of() { "$LKVM" stat --name "$1" 2>>"$LOG" | tr ' ' '\n' | sed -n 's/^pid=//p' | head -n 1; }
-# a big guest: 300 MB of non-zero tmpfs pages, so that a save takes a while
+# a big guest: 128 MiB of non-zero tmpfs pages (1 MiB doubled seven times), so that a save takes a while
 big_guest() {
-	guest_start "$1" 200 run -k "$L2_KERNEL" -i "$L2_INITRD" -m 768 -c 1 --name diesvm -p quiet
+	guest_start "$1" 200 run -k "$L2_KERNEL" -i "$L2_INITRD" -m 512 -c 1 --name diesvm -p quiet
 	wait_for "$OUT" "l2# " 100 || return 1
-	guest_send 'yes 0123456789abcdef | head -c 300000000 >/tmp/fill; echo FILL-$((40+2))-DONE'
+	guest_send 'yes 0123456789abcdef | head -c 1048576 >/tmp/f; for i in 1 2 3 4 5 6 7; do cat /tmp/f /tmp/f >/tmp/g; mv /tmp/g /tmp/f; done; echo FILL-$((40+2))-DONE $(wc -c </tmp/f)'
 	wait_for "$OUT" FILL-42-DONE 120
 }
 # one_line_gone FILE RC WHAT: the client's verdict
@@ -23,7 +23,7 @@ one_line_gone() {
 
 if ! big_guest dies1; then
 	guest_kill
-	not_ok "no guest with 300 MB of data ($(rc_text "$RC"))"
+	not_ok "no guest with 128 MiB of data ($(rc_text "$RC"))"
 	finish
 fi
 expect_ok "a first save to $SNAP" "$LKVM" save --name diesvm "$SNAP"
