@@ -16,6 +16,7 @@
 #include "kvm/kvm-cpu.h"
 #include "kvm/kvm.h"
 #include "kvm/options.h"
+#include "kvm/sandbox.h"
 #include "kvm/serial8250.h"
 
 static size_t console_take(void *ctx, const unsigned char *buf, size_t len)
@@ -147,6 +148,14 @@ int kvm_run_vm(struct kvm *kvm)
 	term_init(&kvm->term, STDIN_FILENO, STDOUT_FILENO);
 	clock_gettime(CLOCK_MONOTONIC, &kvm->start_time);
 	kvm_cpu_start_all(kvm);
+	/* Every thread is now in its sandbox (workers and vCPUs filter themselves as they start): the main thread last,
+	 * since threads inherit their creator's filter. Only then does the guest run. */
+	{
+		int r = sandbox_enter(SANDBOX_MAIN, kvm_sandbox_mode(kvm));
+		if (r)
+			die("cannot install the seccomp filter: %s (--no-seccomp runs without)", strerror(-r));
+	}
+	kvm_cpu_open_gate(kvm);
 	code = main_loop(kvm, sig_fd);
 	kvm_cpu_stop_all(kvm);
 	control_cleanup(kvm);

@@ -174,6 +174,10 @@ static void run_options(struct option_desc *opts, struct kvm_config *cfg, bool *
 		{ 0, NULL, OPT_GROUP, NULL, NULL, "Debug options", NULL, 0 },
 		{ 0, "loglevel", OPT_CALLBACK, NULL, "error|warning|info|debug", "Verbosity of lkvm's messages",
 		  opt_loglevel, 0 },
+		{ 0, "no-seccomp", OPT_BOOL, &cfg->no_seccomp, NULL,
+		  "Run without the seccomp sandbox (to find out whether it is what stops lkvm)", NULL, 0 },
+		{ 0, "seccomp-log", OPT_BOOL, &cfg->seccomp_log, NULL,
+		  "Sandbox in log mode: refused calls are allowed and logged in the kernel log (audit)", NULL, 0 },
 		{ 'h', "help", OPT_BOOL, help, NULL, "Show this help", NULL, 0 },
 		{ 0, NULL, OPT_END, NULL, NULL, NULL, NULL, 0 },
 	};

@@ -407,7 +407,7 @@ int cmd_restore(int argc, const char **argv)
 {
 	const char *name = NULL, *clock = "continue", *pos[1], *disks[8], *incoming = NULL;
 	unsigned int nr_disks = 0;
-	bool help = false, info = false;
+	bool help = false, info = false, no_seccomp = false, seccomp_log = false;
 	struct restore_state st;
 	struct snap_reader r;
 	struct kvm *kvm;
@@ -431,6 +431,10 @@ int cmd_restore(int argc, const char **argv)
 			{ 0, "verify", OPT_BOOL, &st.verify, NULL,
 			  "Check the RAM image's CRCs before running (reads all of it; a mapped restore otherwise does not)",
 			  NULL, 0 },
+			{ 0, "no-seccomp", OPT_BOOL, &no_seccomp, NULL, "Run without the seccomp sandbox (debugging)", NULL,
+			  0 },
+			{ 0, "seccomp-log", OPT_BOOL, &seccomp_log, NULL,
+			  "Sandbox in log mode: refused calls are allowed and logged by the kernel (debugging)", NULL, 0 },
 			{ 'h', "help", OPT_BOOL, &help, NULL, "Show this help", NULL, 0 },
 			{ 0, NULL, OPT_END, NULL, NULL, NULL, NULL, 0 },
 		};
@@ -503,6 +507,8 @@ int cmd_restore(int argc, const char **argv)
 	kvm->disk_lock_wait_ms = 15000; /* a save --stop source releases its disks as it ends */
 	kvm->disk_lock_defer = incoming != NULL; /* the live source holds them until its final pause */
 	apply_config(&st, kvm, disks, nr_disks);
+	kvm->cfg.no_seccomp = no_seccomp;
+	kvm->cfg.seccomp_log = seccomp_log;
 	for (unsigned int i = 0; i < kvm->cfg.nr_disks; i++) {
 		/* Check disks now: a missing one must fail before the RAM is read. */
 		size_t plen;

@@ -72,6 +72,7 @@ static void attach_mmio(struct kvm *kvm, struct virtio_dev *vd, const char *what
 		m->irq_ctx = kvm;
 		m->irq_line = kvm_set_irq;
 	}
+	vd->sandbox = kvm_sandbox_mode(kvm);
 	r = virtio_dev_start(vd);
 	if (r)
 		die("%s: cannot start its worker thread: %s", vd->label, strerror(-r));
@@ -139,6 +140,7 @@ static void attach_pci(struct kvm *kvm, struct virtio_dev *vd, const char *what)
 	if (r)
 		die("%s: no room on the PCI bus (lkvm has %d slots); use fewer devices", what, PCI_MAX_DEVICES);
 	device_register(&kvm->devices, &vd->dev); /* no MMIO range: listed for snapshots */
+	vd->sandbox = kvm_sandbox_mode(kvm);
 	r = virtio_dev_start(vd);
 	if (r)
 		die("%s: cannot start its worker thread: %s", vd->label, strerror(-r));

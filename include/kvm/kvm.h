@@ -34,6 +34,7 @@ struct kvm_config {
 	bool rng; /* --rng */
 	enum virtio_transport_type virtio_transport; /* --virtio-transport */
 	bool no_ioeventfd; /* --no-ioeventfd: queue notifications exit to lkvm (for measurements) */
+	bool no_seccomp, seccomp_log; /* --no-seccomp, --seccomp-log (sandbox.h) */
 };
 
 struct kvm_cpu;
@@ -94,6 +95,7 @@ struct kvm {
 	pthread_mutex_t pause_lock;
 	pthread_cond_t pause_cond;
 	bool pause_requested;
+	pthread_barrier_t start_gate; /* vCPUs wait here, sandboxed, until the main thread is sandboxed too */
 	unsigned int parked;
 	struct timespec start_time;
 
@@ -107,6 +109,11 @@ struct kvm {
 struct kvm *kvm_alloc(const char *name);
 /* Run a fully set-up VM until it stops (control socket, signals, console); returns the exit code. */
 int kvm_run_vm(struct kvm *kvm);
+/* The seccomp mode the configuration asks for (sandbox.h's enum sandbox_mode). */
+static inline int kvm_sandbox_mode(const struct kvm *kvm)
+{
+	return kvm->cfg.no_seccomp ? 0 /* SANDBOX_OFF */ : kvm->cfg.seccomp_log ? 2 /* SANDBOX_LOG */ : 1 /* SANDBOX_ON */;
+}
 
 /* Setup, in order; each returns 0 or dies with one line (setup errors happen before the guest runs). */
 void kvm_validate_payload(struct kvm *kvm); /* files, sizes and layout; no KVM needed */
