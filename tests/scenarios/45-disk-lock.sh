@@ -1,7 +1,7 @@
 # 45-disk-lock.sh - disk image locks: a second lkvm on a writable image in use is refused in one line naming the
 # holder while the first VM keeps running and writing; readers share a read-only image; -d FILE,direct (O_DIRECT)
 # boots on a block device and the data is intact; ,direct where the file system has none is one line.
-# timeout: 400
+# timeout: 500
 . "$(dirname "$0")/lib.sh"
 
 D=$WORK/lock.img
@@ -37,6 +37,31 @@ check "the host finds the first VM's write in the image" \
 lkvm_run after 90 run -c 1 -m 256 -d "$D" -k "$L2_KERNEL" -i "$L2_INITRD" -p "quiet l2.run=poweroff"
 check "once the first VM is gone the image is free: a new lkvm boots on it ($(rc_text "$RC"))" \
 	sh -c "[ $RC = 0 ] && grep -q L2-RUN-DONE '$OUT'"
+
+# hand-over: a live migration on this host moves the lock with the guest (the source lets go when it pauses for
+# the last pass, the destination takes it before its acknowledgement), and the moved guest writes the disk
+guest_start hdst 200 restore --incoming "unix:$WORK/hov.sock"
+DST_OUT=$OUT DST_ERR=$ERR
+( timeout -k 5 200 "$LKVM" run -c 1 -m 256 --name hov -d "$D" -k "$L2_KERNEL" -i "$L2_INITRD" \
+	-p "quiet l2.run=counter" </dev/null >"$WORK/hsrc.out" 2>"$WORK/hsrc.err"; echo $? >"$WORK/hsrc.rc" ) &
+if wait_for "$WORK/hsrc.out" "COUNT 3 " 100 && [ -S "$WORK/hov.sock" ]; then
+	"$LKVM" migrate --name hov "unix:$WORK/hov.sock" >>"$LOG" 2>&1
+	mrc=$?
+	n=0
+	while [ ! -s "$WORK/hsrc.rc" ] && [ $n -lt 100 ]; do sleep 0.2; n=$((n + 1)); done
+	check "migration with a locked disk: migrate exit $mrc, the source ended ($(cat "$WORK/hsrc.rc" 2>/dev/null))" \
+		sh -c "[ $mrc = 0 ] && [ \"\$(cat '$WORK/hsrc.rc')\" = 0 ]"
+	check "the moved guest keeps counting on the destination" wait_for "$DST_OUT" "COUNT $(($(sed -n 's/^COUNT \([0-9]*\) .*/\1/p' "$WORK/hsrc.out" | tail -n 1) + 2)) " 60
+	H=$(pid_of hov)
+	lkvm_run third 60 run -c 1 -m 256 -d "$D" -k "$L2_KERNEL" -i "$L2_INITRD" -p "quiet l2.run=poweroff"
+	check "after the move the destination holds the lock: a third lkvm is refused naming pid $H: $(first_line "$ERR")" \
+		sh -c "[ $RC = 1 ] && grep -q 'locked by another process (pid $H, lkvm)' '$ERR'"
+	"$LKVM" stop --name hov >>"$LOG" 2>&1
+else
+	not_ok "the migration source never ran (or the destination did not listen)"
+fi
+OUT=$DST_OUT ERR=$DST_ERR
+guest_kill
 
 # readers share: two VMs on one read-only image
 guest_start lockB 200 run -c 1 -m 256 --name lockB -d "$R,ro" -k "$L2_KERNEL" -i "$L2_INITRD" -p quiet
