@@ -36,7 +36,7 @@ ifeq ($(STATIC),1)
 endif
 
 # Generic code (builds for the host too, for unit tests) and everything else.
-GENERIC_SRC := control-client.c control-path.c io.c snapshot/format.c snapshot/ram-image.c snapshot/ram-pages.c snapshot/migrate-net.c options.c run-options.c guest-mem.c ram.c log.c devices.c arm/fdt.c arm/image.c arm/pvtime-policy.c hw/pci.c
+GENERIC_SRC := console-buf.c control-client.c control-path.c disk-lock.c io.c sandbox.c snapshot/format.c snapshot/ram-image.c snapshot/ram-pages.c snapshot/migrate-net.c options.c run-options.c guest-mem.c ram.c log.c devices.c arm/fdt.c arm/image.c arm/pvtime-policy.c hw/pci.c
 GENERIC_SRC += control-request.c
 # virtio/ sources: VIRTIO_GENERIC_SRC also builds for the host unit tests (no KVM calls)
 VIRTIO_GENERIC_SRC := virtio/queue.c virtio/core.c virtio/mmio.c virtio/pci.c virtio/blk.c virtio/console.c virtio/rng.c virtio/net.c virtio/snapshot.c

@@ -82,14 +82,18 @@ int cmd_migrate(int argc, const char **argv)
 	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)); /* the VM reports at least once a second */
 	snprintf(req, sizeof(req), "migrate downtime_ms=%llu bandwidth_mibs=%llu timeout_s=%llu strategy=%s verify=%d\n",
 		 (unsigned long long)downtime, (unsigned long long)bw, (unsigned long long)timeout, strategy, verify);
-	if (control_send_fd(sock, req, dst))
+	if (control_send_fd(sock, req, dst)) {
+		if (control_gone_errno(errno))
+			die("migration of VM %s failed: the VM went away before it got the request", name);
 		die("cannot send the migrate request to VM %s: %s", name, strerror(errno));
+	}
 	close(dst); /* the VM holds the connection now */
 	for (;;) {
 		if (control_read_line(sock, line, sizeof(line)) <= 0) {
 			if (shown)
 				fputc('\n', stderr);
-			die("migration of VM %s: the VM closed the control connection without a verdict (see its log)", name);
+			die("migration of VM %s: the VM went away (or closed the control connection) without a verdict; "
+			    "see its log and the destination's", name);
 		}
 		if (!strncmp(line, "progress ", 9)) {
 			if (tty) {

@@ -16,28 +16,35 @@
 #include "kvm/kvm-cpu.h"
 #include "kvm/kvm.h"
 #include "kvm/options.h"
+#include "kvm/sandbox.h"
 #include "kvm/serial8250.h"
 
-/* Hand host input to the guest console; keeps what the device cannot take yet. */
+static size_t console_take(void *ctx, const unsigned char *buf, size_t len)
+{
+	struct kvm *kvm = ctx;
+	return kvm->console_rx(kvm, buf, len);
+}
+
+/* Hand held host input to the guest console, as much as its driver takes now; the rest stays held. */
 static void console_flush(struct kvm *kvm)
 {
-	struct term *t = &kvm->term;
-	while (t->pending_off < t->pending_len) {
-		size_t n = kvm->console_rx(kvm, t->pending + t->pending_off, t->pending_len - t->pending_off);
-		if (!n)
-			return;
-		t->pending_off += n;
-	}
-	t->pending_off = t->pending_len = 0;
+	console_buf_drain(&kvm->term.in, console_take, kvm);
 }
+
+#define CONSOLE_READ 4096
 
 static void console_read(struct kvm *kvm)
 {
 	struct term *t = &kvm->term;
 	/* term_filter() can emit one byte more than it reads (a Ctrl-A held over from the previous read). */
-	unsigned char in[sizeof(t->pending) - 1];
-	bool quit;
-	ssize_t n = read(t->in_fd, in, sizeof(in));
+	unsigned char in[CONSOLE_READ], out[CONSOLE_READ + 1];
+	size_t want = t->is_tty ? sizeof(in) : console_buf_space(&t->in), len;
+	bool quit, first;
+	ssize_t n;
+
+	if (want > sizeof(in))
+		want = sizeof(in);
+	n = read(t->in_fd, in, want);
 
 	if (n < 0) {
 		if (errno != EINTR && errno != EAGAIN)
@@ -48,8 +55,10 @@ static void console_read(struct kvm *kvm)
 		t->eof = true; /* the guest keeps running; it just gets no more input */
 		return;
 	}
-	t->pending_len = term_filter(t, in, (size_t)n, t->pending, &quit);
-	t->pending_off = 0;
+	len = term_filter(t, in, (size_t)n, out, &quit);
+	if (console_buf_put(&t->in, out, len, &first) && first)
+		pr_warn("console input: the guest has not taken the last 64 KiB; dropping what is typed until it does "
+			"(shown once)");
 	if (quit) {
 		pr_info("Ctrl-A x: stopping the guest");
 		kvm_request_stop(kvm, 0);
@@ -68,9 +77,10 @@ static int main_loop(struct kvm *kvm, int sig_fd)
 			{ .fd = -1, .events = POLLIN },
 			{ .fd = kvm->ctl_fd, .events = POLLIN },
 		};
-		bool backlog = kvm->term.pending_off < kvm->term.pending_len;
+		bool backlog = kvm->term.in.len > 0;
 
-		if (!kvm->term.eof && !backlog)
+		/* a pipe is read only while the ring has room: it waits in the pipe instead of being dropped */
+		if (!kvm->term.eof && (kvm->term.is_tty || console_buf_space(&kvm->term.in) >= CONSOLE_READ))
 			p[2].fd = kvm->term.in_fd;
 		if (poll(p, 4, backlog ? 10 : -1) < 0 && errno != EINTR)
 			die_perror("poll");
@@ -138,6 +148,14 @@ int kvm_run_vm(struct kvm *kvm)
 	term_init(&kvm->term, STDIN_FILENO, STDOUT_FILENO);
 	clock_gettime(CLOCK_MONOTONIC, &kvm->start_time);
 	kvm_cpu_start_all(kvm);
+	/* Every thread is now in its sandbox (workers and vCPUs filter themselves as they start): the main thread last,
+	 * since threads inherit their creator's filter. Only then does the guest run. */
+	{
+		int r = sandbox_enter(SANDBOX_MAIN, kvm_sandbox_mode(kvm));
+		if (r)
+			die("cannot install the seccomp filter: %s (--no-seccomp runs without)", strerror(-r));
+	}
+	kvm_cpu_open_gate(kvm);
 	code = main_loop(kvm, sig_fd);
 	kvm_cpu_stop_all(kvm);
 	control_cleanup(kvm);

@@ -27,8 +27,33 @@ struct save_job {
 	bool progress;
 	u64 ram_total, ram_done, bytes;
 	struct timespec t0, last;
+	bool gone; /* the VM closed the connection or died: nothing to tell it, and it does not keep running */
 	char err[300];
 };
+
+/* One answer line from the VM; on EOF or a reset connection, marks the VM gone. */
+static int vm_line(struct save_job *j, char *line, size_t len)
+{
+	int n;
+
+	errno = 0;
+	n = control_read_line(j->sock, line, len);
+	if (n <= 0) {
+		line[0] = '\0';
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			j->gone = true;
+	}
+	return n;
+}
+
+/* Read n bytes of the stream from the VM; a short read or a reset means it went away. */
+static int vm_read(struct save_job *j, void *buf, size_t n)
+{
+	int r = read_full(j->sock, buf, n);
+	if (r && r != -EAGAIN && r != -EWOULDBLOCK)
+		j->gone = true;
+	return r;
+}
 
 static double secs_since(const struct timespec *t)
 {
@@ -67,7 +92,7 @@ static int copy_stream(struct save_job *j)
 
 	if (!buf)
 		return snprintf(j->err, sizeof(j->err), "out of memory"), -1;
-	if (read_full(j->sock, hdr, sizeof(hdr)) || memcmp(hdr, SNAP_MAGIC, 8)) {
+	if (vm_read(j, hdr, sizeof(hdr)) || memcmp(hdr, SNAP_MAGIC, 8)) {
 		snprintf(j->err, sizeof(j->err), "the VM sent no snapshot (see its log)");
 		goto out;
 	}
@@ -78,13 +103,13 @@ static int copy_stream(struct save_job *j)
 		u32 type, crc, want;
 		u64 len;
 
-		if (read_full(j->sock, sh, sizeof(sh))) {
+		if (vm_read(j, sh, sizeof(sh))) {
 			snprintf(j->err, sizeof(j->err), "the VM's stream ended early (see its log)");
 			goto out;
 		}
 		type = (u32)le64(sh) & 0xffffffffu;
 		len = le64(sh + 8);
-		if (len > SNAP_MAX_SECTION || read_full(j->sock, buf, len + 4)) {
+		if (len > SNAP_MAX_SECTION || vm_read(j, buf, len + 4)) {
 			snprintf(j->err, sizeof(j->err), "the VM's stream is malformed or ended early (see its log)");
 			goto out;
 		}
@@ -213,8 +238,14 @@ int cmd_save(int argc, const char **argv)
 	/* A file is written by the VM in place, RAM as a sparse image restore can map; '-' is a compressed stream. */
 	mapped = j.out != STDOUT_FILENO && !compressed;
 	if (mapped) {
-		if (control_send_fd(j.sock, stop ? "save-file-stop\n" : "save-file\n", j.out) ||
-		    control_read_line(j.sock, line, sizeof(line)) <= 0 || strcmp(line, "written")) {
+		line[0] = '\0';
+		if (control_send_fd(j.sock, stop ? "save-file-stop\n" : "save-file\n", j.out)) {
+			if (control_gone_errno(errno))
+				j.gone = true;
+			snprintf(j.err, sizeof(j.err), "cannot send the request: %s", strerror(errno));
+			goto fail;
+		}
+		if (vm_line(&j, line, sizeof(line)) <= 0 || strcmp(line, "written")) {
 			snprintf(j.err, sizeof(j.err), "%.200s",
 				 !strncmp(line, "error: ", 7) ? line + 7 : "the VM gave no answer (see its log)");
 			goto fail;
@@ -222,8 +253,11 @@ int cmd_save(int argc, const char **argv)
 		if (check_mapped_file(&j))
 			goto fail;
 	} else {
-		if (dprintf(j.sock, "%s\n", stop ? "save-stop" : "save") < 0 ||
-		    control_read_line(j.sock, line, sizeof(line)) <= 0 || strcmp(line, "stream")) {
+		int e = control_send_line(j.sock, stop ? "save-stop\n" : "save\n");
+		line[0] = '\0';
+		if (e && control_gone_errno(-e))
+			j.gone = true;
+		if (e || vm_line(&j, line, sizeof(line)) <= 0 || strcmp(line, "stream")) {
 			snprintf(j.err, sizeof(j.err), "the VM refused: %.200s",
 				 !strncmp(line, "error: ", 7) ? line + 7 : "no answer");
 			goto fail;
@@ -256,8 +290,9 @@ int cmd_save(int argc, const char **argv)
 	} else if (fsync(STDOUT_FILENO) < 0 && errno != EINVAL && errno != EROFS) {
 		/* pipes and sockets cannot be synced; a file on stdout can */
 	}
-	if (dprintf(j.sock, "done\n") < 0 || control_read_line(j.sock, line, sizeof(line)) <= 0 || strcmp(line, "ok"))
-		die("VM %s did not confirm the save (%s); the snapshot at %s is complete", name, line, j.target);
+	if (control_send_line(j.sock, "done\n") || vm_line(&j, line, sizeof(line)) <= 0 || strcmp(line, "ok"))
+		die("VM %s did not confirm the save (%s); the snapshot at %s is complete", name,
+		    j.gone ? "it went away" : line, j.target);
 	close(j.sock);
 	return 0;
 fail:
@@ -265,10 +300,14 @@ fail:
 		close(j.out);
 	if (j.tmp[0])
 		unlink(j.tmp);
-	dprintf(j.sock, "fail\n");
+	if (!j.gone)
+		control_send_line(j.sock, "fail\n");
 	close(j.sock);
 	if (j.progress)
 		fputc('\n', stderr);
+	if (j.gone)
+		die("the VM %s went away during the save (killed or crashed?); no snapshot was written and any earlier "
+		    "snapshot at %s is untouched", name, j.target);
 	die("save of VM %s failed: %s; the VM keeps running and any earlier snapshot at %s is untouched", name, j.err,
 	    j.target);
 }

@@ -27,6 +27,27 @@ int control_read_line(int fd, char *buf, size_t len)
 	return n ? (int)n : -1;
 }
 
+int control_send_line(int fd, const char *line)
+{
+	size_t len = strlen(line), off = 0;
+
+	while (off < len) {
+		/* MSG_NOSIGNAL: a VM that died makes this EPIPE, never a silent SIGPIPE death of the client */
+		ssize_t n = send(fd, line + off, len - off, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+bool control_gone_errno(int e)
+{
+	return e == EPIPE || e == ECONNRESET || e == ENOTCONN || e == EIO;
+}
+
 int control_open_path(const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -59,7 +80,12 @@ int control_open_path(const char *path, char *err, size_t errlen)
 			snprintf(err, errlen, "cannot connect to %.200s: %s", path, strerror(e));
 		return -1;
 	}
-	if (control_read_line(fd, line, sizeof(line)) < 0 || strncmp(line, CONTROL_GREETING " ", strlen(CONTROL_GREETING) + 1)) {
+	if (control_read_line(fd, line, sizeof(line)) < 0) {
+		snprintf(err, errlen, "the VM went away (it closed %.200s before greeting)", path);
+		close(fd);
+		return -1;
+	}
+	if (strncmp(line, CONTROL_GREETING " ", strlen(CONTROL_GREETING) + 1)) {
 		snprintf(err, errlen, "%.200s is not an lkvm control socket (no lkvm greeting)", path);
 		close(fd);
 		return -1;
@@ -78,17 +104,22 @@ int control_open(const char *name, char *err, size_t errlen)
 int control_request_path(const char *path, const char *request, FILE *out, char *err, size_t errlen)
 {
 	char line[CONTROL_MAX_LINE];
-	int fd = control_open_path(path, err, errlen), r = -1;
+	int fd = control_open_path(path, err, errlen), r = -1, e;
 
 	if (fd < 0)
 		return fd;
-	if (dprintf(fd, "%s\n", request) < 0) {
-		snprintf(err, errlen, "cannot send to %.200s: %s", path, strerror(errno));
+	snprintf(line, sizeof(line), "%s\n", request);
+	e = control_send_line(fd, line);
+	if (e) {
+		if (control_gone_errno(-e))
+			snprintf(err, errlen, "the VM went away before answering (it closed %.200s)", path);
+		else
+			snprintf(err, errlen, "cannot send to %.200s: %s", path, strerror(-e));
 		goto out;
 	}
 	for (;;) {
 		if (control_read_line(fd, line, sizeof(line)) < 0) {
-			snprintf(err, errlen, "the VM closed %.200s without answering", path);
+			snprintf(err, errlen, "the VM went away without answering (it closed %.200s)", path);
 			break;
 		}
 		if (!strcmp(line, "ok")) {

@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "kvm/sandbox.h"
 #include "kvm/kvm-cpu.h"
 #include "kvm/kvm.h"
 
@@ -147,7 +148,7 @@ static void *vcpu_thread(void *arg)
 	struct kvm *kvm = cpu->kvm;
 	struct kvm_run *run = cpu->run;
 	sigset_t set;
-
+	int r;
 	char tname[16];
 
 	__atomic_store_n(&cpu->tid, (int)gettid(), __ATOMIC_RELEASE);
@@ -156,6 +157,11 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, SIG_KICK);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	/* Sandboxed before the first KVM_RUN; the guest runs once every thread of lkvm is (kvm_run_vm opens the gate). */
+	r = sandbox_enter(SANDBOX_VCPU, kvm_sandbox_mode(kvm));
+	if (r)
+		die("vCPU %u: cannot install its seccomp filter: %s (--no-seccomp runs without)", cpu->id, strerror(-r));
+	pthread_barrier_wait(&kvm->start_gate);
 
 	while (!kvm_is_stopping(kvm)) {
 		if (ioctl(cpu->fd, KVM_RUN, 0) < 0) {
@@ -205,6 +211,7 @@ void kvm_cpu_start_all(struct kvm *kvm)
 
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, LKVM_THREAD_STACK);
+	pthread_barrier_init(&kvm->start_gate, NULL, kvm->nr_cpus + 1); /* kvm_cpu_open_gate() is the last one */
 	for (unsigned int i = 0; i < kvm->nr_cpus; i++) {
 		struct kvm_cpu *cpu = kvm->cpus[i];
 		if (pthread_create(&cpu->thread, &attr, vcpu_thread, cpu))
@@ -212,6 +219,11 @@ void kvm_cpu_start_all(struct kvm *kvm)
 		cpu->started = true;
 	}
 	pthread_attr_destroy(&attr);
+}
+
+void kvm_cpu_open_gate(struct kvm *kvm)
+{
+	pthread_barrier_wait(&kvm->start_gate);
 }
 
 void kvm_cpu_stop_all(struct kvm *kvm)

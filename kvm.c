@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kvm/sandbox.h"
 #include "kvm/arm.h"
 #include "kvm/fdt.h"
 #include "kvm/kvm-cpu.h"
@@ -205,6 +206,7 @@ static size_t uart_console_rx(struct kvm *kvm, const unsigned char *buf, size_t 
 
 void kvm_setup_devices(struct kvm *kvm)
 {
+	sandbox_init(kvm_sandbox_mode(kvm)); /* the SIGSYS reporter, before the first (self-sandboxing) worker starts */
 	kvm->uart = serial8250_create(kvm, ARM_UART_BASE, ARM_SPI_UART, STDOUT_FILENO);
 	kvm->console_rx = uart_console_rx;
 	virtio_setup(kvm); /* console, disks, rng, NICs: each registers its slot and DT node */

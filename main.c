@@ -1,4 +1,5 @@
 /* lkvm's entry point: dispatch to subcommands, 'lkvm help' and 'lkvm version'. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -60,6 +61,9 @@ static int cmd_help(int argc, const char **argv)
 
 int main(int argc, const char **argv)
 {
+	/* Every peer (a VM's control socket, a pipe on stdout, a migration socket) may die at any moment: that must be
+	 * an EPIPE and one error line, never a silent death by SIGPIPE (exit 141). */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
 		return cmd_help(0, NULL);
 	if (!strcmp(argv[1], "--version"))

@@ -91,7 +91,7 @@ static int opt_disk(const struct option_desc *o, const char *arg, void *ctx, cha
 	size_t plen;
 	bool ro;
 	(void)o;
-	if (virtio_blk_parse_spec(arg, &plen, &ro, err, errlen))
+	if (virtio_blk_parse_spec(arg, &plen, &ro, NULL, err, errlen))
 		return -1;
 	if (cfg->nr_disks >= ARRAY_SIZE(cfg->disks)) {
 		snprintf(err, errlen, "-d/--disk %s: at most %zu disks", arg, ARRAY_SIZE(cfg->disks));
@@ -174,6 +174,10 @@ static void run_options(struct option_desc *opts, struct kvm_config *cfg, bool *
 		{ 0, NULL, OPT_GROUP, NULL, NULL, "Debug options", NULL, 0 },
 		{ 0, "loglevel", OPT_CALLBACK, NULL, "error|warning|info|debug", "Verbosity of lkvm's messages",
 		  opt_loglevel, 0 },
+		{ 0, "no-seccomp", OPT_BOOL, &cfg->no_seccomp, NULL,
+		  "Run without the seccomp sandbox (to find out whether it is what stops lkvm)", NULL, 0 },
+		{ 0, "seccomp-log", OPT_BOOL, &cfg->seccomp_log, NULL,
+		  "Sandbox in log mode: refused calls are allowed and logged in the kernel log (audit)", NULL, 0 },
 		{ 'h', "help", OPT_BOOL, help, NULL, "Show this help", NULL, 0 },
 		{ 0, NULL, OPT_END, NULL, NULL, NULL, NULL, 0 },
 	};

@@ -1,4 +1,7 @@
-/* 8250/16550A UART: guest console output to a host fd, host input into a 64-byte receive FIFO. */
+/*
+ * 8250/16550A UART: guest console output to a host fd, host input into a 64-byte receive FIFO once the guest's
+ * driver is ready for it (receive interrupts enabled), never lost to the driver's FIFO reset.
+ */
 #include <errno.h>
 #include <libfdt.h>
 #include <stdio.h>
@@ -29,10 +32,16 @@ enum { REG_RBR_THR_DLL = 0, REG_IER_DLM, REG_IIR_FCR, REG_LCR, REG_MCR, REG_LSR,
 #define MSR_DSR 0x20
 #define MSR_DCD 0x80
 
+/* Received bytes the guest can see: none while a FIFO reset holds them for the driver's restart. */
+static unsigned int rx_visible(const struct serial8250 *s)
+{
+	return s->rx_held ? 0 : s->rx_count;
+}
+
 static u8 compute_iir(struct serial8250 *s)
 {
 	u8 fifo = (s->fcr & FCR_ENABLE) ? IIR_FIFO_ENABLED : 0;
-	if ((s->ier & IER_RDI) && s->rx_count)
+	if ((s->ier & IER_RDI) && rx_visible(s))
 		return IIR_RDI | fifo;
 	if ((s->ier & IER_THRI) && s->thri_pending)
 		return IIR_THRI | fifo;
@@ -80,7 +89,7 @@ static void uart_read(struct device *dev, u64 off, u8 *data, u32 len)
 	case REG_RBR_THR_DLL:
 		if (s->lcr & LCR_DLAB) {
 			v = s->dll;
-		} else if (s->rx_count) {
+		} else if (rx_visible(s)) {
 			v = s->rx[s->rx_head];
 			s->rx_head = (s->rx_head + 1) % UART_FIFO_SIZE;
 			s->rx_count--;
@@ -101,7 +110,7 @@ static void uart_read(struct device *dev, u64 off, u8 *data, u32 len)
 		v = s->mcr;
 		break;
 	case REG_LSR:
-		v = LSR_THRE | LSR_TEMT | (s->rx_count ? LSR_DR : 0);
+		v = LSR_THRE | LSR_TEMT | (rx_visible(s) ? LSR_DR : 0);
 		break;
 	case REG_MSR:
 		if (s->mcr & MCR_LOOP)
@@ -144,12 +153,19 @@ static void uart_write(struct device *dev, u64 off, const u8 *data, u32 len)
 			if ((v & IER_THRI) && !(s->ier & IER_THRI))
 				s->thri_pending = true;
 			s->ier = v & 0x0f;
+			s->ier_written = true;
+			if (v & IER_RDI)
+				s->rx_held = false; /* the driver listens again: what its FIFO reset kept is its input */
 		}
 		break;
 	case REG_IIR_FCR:
 		s->fcr = v;
-		if (v & FCR_CLEAR_RCVR)
-			s->rx_head = s->rx_count = 0;
+		/*
+		 * Host input is not line noise: Linux resets the receive FIFO (and reads RBR "for luck") each time its
+		 * driver starts, so bytes still unread are kept out of sight until it enables receive interrupts again.
+		 */
+		if ((v & FCR_CLEAR_RCVR) && s->rx_count)
+			s->rx_held = true;
 		break;
 	case REG_LCR:
 		s->lcr = v;
@@ -172,8 +188,13 @@ size_t serial8250_receive(struct serial8250 *s, const unsigned char *buf, size_t
 	size_t n = 0;
 
 	pthread_mutex_lock(&s->lock);
-	while (n < len && s->rx_count < UART_FIFO_SIZE)
-		rx_push(s, buf[n++]);
+	/*
+	 * Only a driver that listens gets input: receive interrupts enabled (Linux does that last in its startup, after
+	 * the FIFO reset), or a polling guest that never touched IER. Until then the host holds the bytes.
+	 */
+	if (!s->rx_held && !(s->mcr & MCR_LOOP) && ((s->ier & IER_RDI) || !s->ier_written))
+		while (n < len && s->rx_count < UART_FIFO_SIZE)
+			rx_push(s, buf[n++]);
 	update_irq(s);
 	pthread_mutex_unlock(&s->lock);
 	return n;
@@ -226,6 +247,8 @@ static int uart_restore(struct device *dev, struct snap_cursor *c, char *err, si
 	s->ier = regs[0] & 0x0f, s->lcr = regs[1], s->mcr = regs[2] & 0x1f, s->lsr = regs[3], s->msr = regs[4];
 	s->scr = regs[5], s->dll = regs[6], s->dlm = regs[7], s->fcr = regs[8], s->thri_pending = regs[9] != 0;
 	s->irq_level = regs[10] != 0; /* the vGIC's line level comes back with the vGIC state */
+	s->rx_held = false;
+	s->ier_written = s->ier != 0 || s->fcr != 0; /* a driver had set it up: input waits for its RDI again */
 	s->rx_head = 0;
 	s->rx_count = regs[11];
 	for (unsigned int i = 0; i < s->rx_count; i++)

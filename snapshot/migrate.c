@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kvm/virtio.h"
 #include "kvm/control.h"
 #include "kvm/io.h"
 #include "kvm/kvm.h"
@@ -28,7 +29,7 @@ struct migration {
 	u64 *send;     /* pages to send this pass, one bit per 4 KiB page */
 	u64 *log;      /* KVM_GET_DIRTY_LOG's bitmap, one bit per host page */
 	u64 log_words, host_page;
-	bool logging, tracking, paused, was_paused, quiesced, force_now;
+	bool logging, tracking, paused, was_paused, quiesced, force_now, unlocked;
 	u64 t0, t_pause, round_t0, round_bytes0, last_progress, last_poll;
 	u64 rounds, pages_sent;
 	u64 dirty; /* pages being sent in this round (for progress lines) */
@@ -214,6 +215,12 @@ static void roll_back(struct migration *m)
 		guest_ram_dirty_stop(&kvm->ram); /* the bitmap itself stays with the VM: a device may still hold it */
 	if (m->logging)
 		set_logging(m, false);
+	if (m->unlocked) {
+		char err[300];
+		/* the destination failed: it dies and lets go of the images; take them back before the guest writes */
+		if (virtio_disks_lock(kvm, 15000, err, sizeof(err)))
+			pr_warn("migration rollback: %s; the guest continues here without that lock", err);
+	}
 	if (m->quiesced)
 		snapshot_quiesce(kvm, false);
 	if (m->paused && !m->was_paused)
@@ -296,6 +303,9 @@ static int run(struct migration *m)
 	m->paused = true;
 	snapshot_quiesce(kvm, true);
 	m->quiesced = true;
+	/* Flushed and paused: the destination may lock the disks once it has everything (it does, before its ACK). */
+	virtio_disks_unlock(kvm);
+	m->unlocked = true;
 	clock_gettime(CLOCK_REALTIME, &rt);
 	snapw_begin(&m->w, SNAP_SEC_PAUSED);
 	snapw_u64(&m->w, (u64)rt.tv_sec * 1000000000ULL + (u64)rt.tv_nsec);

@@ -439,7 +439,7 @@ int cmd_restore(int argc, const char **argv)
 {
 	const char *name = NULL, *clock = "continue", *pos[1], *disks[8], *incoming = NULL;
 	unsigned int nr_disks = 0;
-	bool help = false, info = false;
+	bool help = false, info = false, no_seccomp = false, seccomp_log = false;
 	struct restore_state st;
 	struct snap_reader r;
 	struct kvm *kvm;
@@ -463,6 +463,10 @@ int cmd_restore(int argc, const char **argv)
 			{ 0, "verify", OPT_BOOL, &st.verify, NULL,
 			  "Check the RAM image's CRCs before running (reads all of it; a mapped restore otherwise does not)",
 			  NULL, 0 },
+			{ 0, "no-seccomp", OPT_BOOL, &no_seccomp, NULL, "Run without the seccomp sandbox (debugging)", NULL,
+			  0 },
+			{ 0, "seccomp-log", OPT_BOOL, &seccomp_log, NULL,
+			  "Sandbox in log mode: refused calls are allowed and logged by the kernel (debugging)", NULL, 0 },
 			{ 'h', "help", OPT_BOOL, &help, NULL, "Show this help", NULL, 0 },
 			{ 0, NULL, OPT_END, NULL, NULL, NULL, NULL, 0 },
 		};
@@ -534,13 +538,17 @@ int cmd_restore(int argc, const char **argv)
 	}
 	kvm = kvm_alloc(name);
 	kvm->ctl_wait_ms = 15000; /* a migration source may still be confirming the save */
+	kvm->disk_lock_wait_ms = 15000; /* a save --stop source releases its disks as it ends */
+	kvm->disk_lock_defer = incoming != NULL; /* the live source holds them until its final pause */
 	apply_config(&st, kvm, disks, nr_disks);
+	kvm->cfg.no_seccomp = no_seccomp;
+	kvm->cfg.seccomp_log = seccomp_log;
 	for (unsigned int i = 0; i < kvm->cfg.nr_disks; i++) {
 		/* Check disks now: a missing one must fail before the RAM is read. */
 		size_t plen;
 		bool ro;
 		char path[4096];
-		if (virtio_blk_parse_spec(kvm->cfg.disks[i], &plen, &ro, err, sizeof(err)) || plen >= sizeof(path))
+		if (virtio_blk_parse_spec(kvm->cfg.disks[i], &plen, &ro, NULL, err, sizeof(err)) || plen >= sizeof(path))
 			die("snapshot %s: disk %u: %s", st.file, i, err);
 		memcpy(path, kvm->cfg.disks[i], plen);
 		path[plen] = '\0';
@@ -586,8 +594,12 @@ int cmd_restore(int argc, const char **argv)
 			die("snapshot %s: %s", st.file, err);
 	if (arch_restore_irqchip(kvm, st.irqchip.data, st.irqchip.len, err, sizeof(err)))
 		die("snapshot %s: %s", st.file, err);
-	if (incoming)
-		migrate_incoming_handover(fd, st.file); /* no vCPU has run; dies unless the source gives the guest up */
+	if (incoming) {
+		/* the source released its disks when it paused for good; a third holder fails us before our ACK */
+		if (virtio_disks_lock(kvm, 15000, err, sizeof(err)))
+			die("%s: %s; the guest keeps running on the source", st.file, err);
+		migrate_incoming_handover(fd, st.file);
+	} /* no vCPU has run; dies unless the source gives the guest up */
 	virtio_resume_restored(kvm); /* kicks sent just before the save; only now may devices touch disks */
 	pr_info("%s VM %s: %u vCPUs, %llu MiB, clock %s", incoming ? "received" : "restored", kvm->name, kvm->nr_cpus,
 		(unsigned long long)kvm->cfg.ram_mib, clock);

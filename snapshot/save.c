@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kvm/virtio.h"
 #include "kvm/control.h"
 #include "kvm/kvm-cpu.h"
 #include "kvm/kvm.h"
@@ -40,7 +41,7 @@ static int abs_disk_spec(const char *spec, char *out, size_t len)
 	bool ro;
 	char err[128], path[PATH_MAX], real[PATH_MAX];
 
-	if (virtio_blk_parse_spec(spec, &plen, &ro, err, sizeof(err)) || plen >= sizeof(path))
+	if (virtio_blk_parse_spec(spec, &plen, &ro, NULL, err, sizeof(err)) || plen >= sizeof(path))
 		return -1;
 	memcpy(path, spec, plen);
 	path[plen] = '\0';
@@ -262,8 +263,10 @@ void snapshot_serve(struct kvm *kvm, int fd, bool stop, int file_fd)
 			verdict[0] ? verdict : "no answer");
 		goto resume;
 	}
-	if (stop) /* the name is free for the restored VM from now on */
+	if (stop) { /* the name and the disks are free for the restored VM from now on */
 		control_cleanup(kvm);
+		virtio_disks_unlock(kvm);
+	}
 	dprintf(fd, "ok\n");
 	if (stop) {
 		pr_info("VM %s saved; stopping as asked (--stop)", kvm->name);

@@ -1,10 +1,14 @@
 /* virtio-blk device: request parsing, raw-image I/O with preadv/pwritev into guest memory, the device callbacks. */
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kvm/virtio-blk.h"
@@ -104,6 +108,115 @@ static int do_io(int fd, struct iovec *iov, unsigned int n, u64 off, u64 len, bo
 	return 0;
 }
 
+/* pread/pwrite all of buf at off, resuming after short transfers; 0 or -errno. */
+static int flat_io(int fd, u8 *buf, u64 len, u64 off, bool write)
+{
+	while (len) {
+		ssize_t r = write ? pwrite(fd, buf, len, (off_t)off) : pread(fd, buf, len, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -EIO;
+		buf += r;
+		off += (u64)r;
+		len -= (u64)r;
+	}
+	return 0;
+}
+
+static bool dio_aligned(const struct virtio_blk_disk *d, const struct iovec *iov, unsigned int n, u64 off, u64 len)
+{
+	u64 a = d->dio_align;
+
+	if (off % a || len % a)
+		return false;
+	for (unsigned int i = 0; i < n; i++)
+		if ((uintptr_t)iov[i].iov_base % a || iov[i].iov_len % a)
+			return false;
+	return true;
+}
+
+/*
+ * O_DIRECT for a request whose guest buffers, offset or length are not aligned: through the aligned bounce buffer,
+ * VIRTIO_BLK_BOUNCE bytes at a time; a write that covers only part of an aligned block reads it first.
+ */
+static int dio_bounce(struct virtio_blk_disk *d, const struct iovec *iov, unsigned int n, u64 off, u64 len, bool write)
+{
+	u64 a = d->dio_align, done = 0;
+
+	while (done < len) {
+		u64 pos = off + done, w0 = pos / a * a, skip = pos - w0;
+		u64 take = len - done, wlen;
+		int r;
+
+		if (take > VIRTIO_BLK_BOUNCE - skip)
+			take = VIRTIO_BLK_BOUNCE - skip;
+		wlen = (skip + take + a - 1) / a * a;
+		if (!write || skip || wlen != skip + take) {
+			r = flat_io(d->fd, d->bounce, wlen, w0, false);
+			if (r)
+				return r;
+		}
+		if (write) {
+			iov_copy_from(iov, n, done, d->bounce + skip, take);
+			r = flat_io(d->fd, d->bounce, wlen, w0, true);
+			if (r)
+				return r;
+		} else {
+			iov_copy_to(iov, n, done, d->bounce + skip, take);
+		}
+		done += take;
+	}
+	return 0;
+}
+
+static int disk_io(struct virtio_blk_disk *d, struct iovec *iov, unsigned int n, u64 off, u64 len, bool write)
+{
+	if (d->dio_align && !dio_aligned(d, iov, n, off, len))
+		return dio_bounce(d, iov, n, off, len, write);
+	return do_io(d->fd, iov, n, off, len, write);
+}
+
+int virtio_blk_set_direct(struct virtio_blk_disk *disk, char *err, size_t errlen)
+{
+	u32 a = 0;
+	struct stat st;
+
+#ifdef STATX_DIOALIGN
+	struct statx sx;
+	if (!statx(disk->fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) && (sx.stx_mask & STATX_DIOALIGN) &&
+	    sx.stx_dio_offset_align) {
+		a = sx.stx_dio_offset_align > sx.stx_dio_mem_align ? sx.stx_dio_offset_align : sx.stx_dio_mem_align;
+	}
+#endif
+	if (!a && !fstat(disk->fd, &st) && S_ISBLK(st.st_mode)) {
+		int ss = 0;
+		if (!ioctl(disk->fd, BLKSSZGET, &ss) && ss > 0)
+			a = (u32)ss;
+	}
+	if (!a)
+		a = 4096;
+	if (a < VIRTIO_BLK_SECTOR_SIZE)
+		a = VIRTIO_BLK_SECTOR_SIZE;
+	if (a > 65536 || (a & (a - 1))) {
+		snprintf(err, errlen, "unusual direct I/O alignment %u", a);
+		return -1;
+	}
+	if ((disk->capacity * VIRTIO_BLK_SECTOR_SIZE) % a) {
+		snprintf(err, errlen, "its size is not a multiple of %u bytes, which direct I/O on it needs", a);
+		return -1;
+	}
+	disk->bounce = aligned_alloc(a < 4096 ? 4096 : a, VIRTIO_BLK_BOUNCE);
+	if (!disk->bounce) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	disk->dio_align = a;
+	return 0;
+}
+
 /* Is [sector * 512, + len) inside the disk? Overflow-safe. */
 static bool in_range(const struct virtio_blk_disk *disk, u64 sector, u64 len)
 {
@@ -128,14 +241,14 @@ u32 virtio_blk_execute(struct virtio_blk_disk *disk, struct virtio_blk_req *req)
 	switch (req->type) {
 	case VIRTIO_BLK_T_IN:
 		if (!in_range(disk, req->sector, req->data_len) ||
-		    do_io(disk->fd, req->data, req->n_data, req->sector * VIRTIO_BLK_SECTOR_SIZE, req->data_len, false))
+		    disk_io(disk, req->data, req->n_data, req->sector * VIRTIO_BLK_SECTOR_SIZE, req->data_len, false))
 			status = VIRTIO_BLK_S_IOERR;
 		else
 			written += (u32)(req->data_len > UINT32_MAX - 1 ? UINT32_MAX - 1 : req->data_len);
 		break;
 	case VIRTIO_BLK_T_OUT:
 		if (disk->ro || !in_range(disk, req->sector, req->data_len) ||
-		    do_io(disk->fd, req->data, req->n_data, req->sector * VIRTIO_BLK_SECTOR_SIZE, req->data_len, true))
+		    disk_io(disk, req->data, req->n_data, req->sector * VIRTIO_BLK_SECTOR_SIZE, req->data_len, true))
 			status = VIRTIO_BLK_S_IOERR;
 		break;
 	case VIRTIO_BLK_T_FLUSH:
@@ -173,15 +286,18 @@ void virtio_blk_make_id(const char *path, unsigned int index, char id[VIRTIO_BLK
 	memcpy(id, base, len < VIRTIO_BLK_ID_BYTES ? len : VIRTIO_BLK_ID_BYTES);
 }
 
-int virtio_blk_parse_spec(const char *spec, size_t *path_len, bool *ro, char *err, size_t errlen)
+int virtio_blk_parse_spec(const char *spec, size_t *path_len, bool *ro, bool *direct, char *err, size_t errlen)
 {
 	const char *comma = strchr(spec, ',');
 	const char *opt;
+	bool dummy;
 
-	*ro = false;
+	if (!direct)
+		direct = &dummy;
+	*ro = *direct = false;
 	*path_len = comma ? (size_t)(comma - spec) : strlen(spec);
 	if (*path_len == 0) {
-		snprintf(err, errlen, "-d/--disk '%s': no file name; expected FILE or FILE,ro", spec);
+		snprintf(err, errlen, "-d/--disk '%s': no file name; expected FILE[,ro][,direct]", spec);
 		return -1;
 	}
 	for (opt = comma; opt; opt = strchr(opt + 1, ',')) {
@@ -189,8 +305,10 @@ int virtio_blk_parse_spec(const char *spec, size_t *path_len, bool *ro, char *er
 		size_t len = end ? (size_t)(end - opt - 1) : strlen(opt + 1);
 		if (len == 2 && !strncmp(opt + 1, "ro", 2)) {
 			*ro = true;
+		} else if (len == 6 && !strncmp(opt + 1, "direct", 6)) {
+			*direct = true;
 		} else {
-			snprintf(err, errlen, "-d/--disk %s: unknown disk option '%.*s' (only ',ro' is supported)", spec,
+			snprintf(err, errlen, "-d/--disk %s: unknown disk option '%.*s' (',ro' and ',direct' are supported)", spec,
 				 (int)len, opt + 1);
 			return -1;
 		}

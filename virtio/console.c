@@ -1,4 +1,4 @@
-/* virtio-console device, single port: transmitq to a host fd, host input buffered until the guest posts buffers. */
+/* virtio-console device, single port: transmitq to a host fd, host input held until the guest listens. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +26,18 @@ static void console_tx(struct virtio_console *c)
 
 	do {
 		while (virtio_dev_pop(vd, VIRTIO_CONSOLE_TXQ, &ch)) {
+			__atomic_store_n(&c->spoke, true, __ATOMIC_RELEASE);
 			for (unsigned int i = 0; i < ch.n_out; i++)
 				write_all(c->out_fd, ch.iov[i].iov_base, ch.iov[i].iov_len);
 			virtq_push(&vd->vq[VIRTIO_CONSOLE_TXQ], ch.head, 0);
 		}
 	} while (virtio_dev_done(vd, VIRTIO_CONSOLE_TXQ));
+}
+
+/* May host input go to the guest yet? After its first transmission (a restored guest's queue shows it had one). */
+static bool guest_listens(struct virtio_console *c)
+{
+	return __atomic_load_n(&c->spoke, __ATOMIC_ACQUIRE) || c->vdev.vq[VIRTIO_CONSOLE_TXQ].last_avail != 0;
 }
 
 /* Move buffered host input into the guest's receive buffers, as far as they go. */
@@ -39,6 +46,8 @@ static void console_rx(struct virtio_console *c)
 	struct virtio_dev *vd = &c->vdev;
 	struct virtq_chain ch;
 
+	if (!guest_listens(c))
+		return;
 	pthread_mutex_lock(&c->in_lock);
 	do {
 		while (c->in_len && virtio_dev_pop(vd, VIRTIO_CONSOLE_RXQ, &ch)) {
@@ -66,10 +75,12 @@ static void console_queue_notify(struct virtio_dev *vd, unsigned int q)
 {
 	struct virtio_console *c = vd->priv;
 
-	if (q == VIRTIO_CONSOLE_TXQ)
+	if (q == VIRTIO_CONSOLE_TXQ) {
 		console_tx(c);
-	else
+		console_rx(c); /* held input may go now */
+	} else {
 		console_rx(c); /* the guest posted receive buffers */
+	}
 }
 
 static void console_host_event(struct virtio_dev *vd)
@@ -92,6 +103,12 @@ size_t virtio_console_receive(struct virtio_console *c, const unsigned char *buf
 	return n;
 }
 
+static void console_reset(struct virtio_dev *vd)
+{
+	struct virtio_console *c = vd->priv;
+	__atomic_store_n(&c->spoke, false, __ATOMIC_RELEASE); /* a restarted driver: wait for it again */
+}
+
 static const struct virtio_dev_ops console_ops = {
 	.name = "console",
 	.device_id = VIRTIO_ID_CONSOLE,
@@ -101,6 +118,7 @@ static const struct virtio_dev_ops console_ops = {
 	.queue_max = VIRTIO_CONSOLE_QUEUE_SIZE,
 	.queue_notify = console_queue_notify,
 	.host_event = console_host_event,
+	.reset = console_reset,
 };
 
 struct virtio_console *virtio_console_create(const struct guest_ram *ram, int out_fd)

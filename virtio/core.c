@@ -8,6 +8,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "kvm/sandbox.h"
 #include "kvm/virtio-dev.h"
 
 u64 virtio_dev_offered_features(const struct virtio_dev *vd)
@@ -266,7 +267,10 @@ int virtio_dev_poll(struct virtio_dev *vd, int timeout_ms)
 static void *worker(void *arg)
 {
 	struct virtio_dev *vd = arg;
+	int r = sandbox_enter(SANDBOX_WORKER, vd->sandbox);
 
+	if (r)
+		die("%s: cannot install its seccomp filter: %s (--no-seccomp runs without)", vd->label, strerror(-r));
 	while (!__atomic_load_n(&vd->stop, __ATOMIC_ACQUIRE))
 		virtio_dev_poll(vd, -1);
 	return NULL;

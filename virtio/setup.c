@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "kvm/kvm.h"
+#include "kvm/disk-lock.h"
 #include "kvm/virtio-blk.h"
 #include "kvm/virtio-console.h"
 #include "kvm/virtio-net.h"
@@ -71,6 +72,7 @@ static void attach_mmio(struct kvm *kvm, struct virtio_dev *vd, const char *what
 		m->irq_ctx = kvm;
 		m->irq_line = kvm_set_irq;
 	}
+	vd->sandbox = kvm_sandbox_mode(kvm);
 	r = virtio_dev_start(vd);
 	if (r)
 		die("%s: cannot start its worker thread: %s", vd->label, strerror(-r));
@@ -138,6 +140,7 @@ static void attach_pci(struct kvm *kvm, struct virtio_dev *vd, const char *what)
 	if (r)
 		die("%s: no room on the PCI bus (lkvm has %d slots); use fewer devices", what, PCI_MAX_DEVICES);
 	device_register(&kvm->devices, &vd->dev); /* no MMIO range: listed for snapshots */
+	vd->sandbox = kvm_sandbox_mode(kvm);
 	r = virtio_dev_start(vd);
 	if (r)
 		die("%s: cannot start its worker thread: %s", vd->label, strerror(-r));
@@ -178,21 +181,23 @@ static void setup_disk(struct kvm *kvm, unsigned int index, const char *spec)
 {
 	char err[256], id[VIRTIO_BLK_ID_BYTES];
 	size_t plen;
-	bool ro;
+	bool ro, direct;
 	char *path;
 	struct stat st;
 	off_t size;
-	int fd;
+	int fd, r;
 	struct virtio_blk *b;
 
-	if (virtio_blk_parse_spec(spec, &plen, &ro, err, sizeof(err)))
+	if (virtio_blk_parse_spec(spec, &plen, &ro, &direct, err, sizeof(err)))
 		die("%s", err);
 	path = strndup(spec, plen);
 	if (!path)
 		die("out of memory");
-	fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC | (direct ? O_DIRECT : 0));
 	if (fd < 0) {
 		int e = errno;
+		if (direct && e == EINVAL)
+			die("disk %s: its file system does not support direct I/O (O_DIRECT); drop ',direct'", path);
 		if (e == ENOENT)
 			die("disk %s: no such file; give the path of a raw disk image (-d FILE[,ro])", path);
 		if (e == EISDIR)
@@ -218,8 +223,19 @@ static void setup_disk(struct kvm *kvm, unsigned int index, const char *spec)
 	b = virtio_blk_create(&kvm->ram, fd, (u64)size, ro, id);
 	if (!b)
 		die("disk %s: out of memory", path);
+	if (direct && virtio_blk_set_direct(&b->disk, err, sizeof(err)))
+		die("disk %s: cannot use direct I/O: %s; drop ',direct'", path, err);
+	/* One writer or many readers, across processes (QEMU's rule); a second lkvm on a writable image stops here. */
+	if (!kvm->disk_lock_defer) {
+		r = disk_lock(fd, path, ro, kvm->disk_lock_wait_ms, err, sizeof(err));
+		if (r == -1)
+			die("%s", err);
+		if (r == -2)
+			pr_warn("%s; it is used unlocked", err);
+		b->disk.locked = r == 0;
+	}
 	attach(kvm, &b->vdev, "virtio-blk");
-	pr_info("%s: disk %s%s, %llu sectors", b->vdev.label, path, ro ? " (read-only)" : "",
+	pr_info("%s: disk %s%s%s, %llu sectors", b->vdev.label, path, ro ? " (read-only)" : "", direct ? " (direct)" : "",
 		(unsigned long long)b->disk.capacity);
 	free(path);
 }
@@ -266,6 +282,48 @@ void virtio_setup(struct kvm *kvm)
 	}
 	for (unsigned int i = 0; i < cfg->nr_nets && i < ARRAY_SIZE(cfg->nets); i++)
 		setup_net(kvm, i, cfg->nets[i]);
+}
+
+/* The virtio-blk devices of the VM, one at a time (NULL at the end). */
+static struct virtio_blk *next_blk(struct kvm *kvm, unsigned int *i)
+{
+	while (*i < kvm->virtio_slots) {
+		struct virtio_dev *vd = kvm->virtio[(*i)++];
+		if (vd->ops->device_id == VIRTIO_ID_BLOCK)
+			return vd->priv;
+	}
+	return NULL;
+}
+
+int virtio_disks_lock(struct kvm *kvm, unsigned int wait_ms, char *err, size_t errlen)
+{
+	struct virtio_blk *b;
+	unsigned int i = 0, k = 0;
+	int r;
+
+	/* the blk devices were created in the order of cfg.disks[] */
+	for (; (b = next_blk(kvm, &i)); k++) {
+		if (b->disk.locked)
+			continue;
+		r = disk_lock(b->disk.fd, k < kvm->cfg.nr_disks ? kvm->cfg.disks[k] : b->disk.id, b->disk.ro, wait_ms, err,
+			      errlen);
+		if (r == -1)
+			return -1;
+		b->disk.locked = r == 0;
+	}
+	return 0;
+}
+
+void virtio_disks_unlock(struct kvm *kvm)
+{
+	struct virtio_blk *b;
+	unsigned int i = 0;
+
+	while ((b = next_blk(kvm, &i))) {
+		if (b->disk.locked)
+			disk_unlock(b->disk.fd);
+		b->disk.locked = false;
+	}
 }
 
 void virtio_resume_restored(struct kvm *kvm)

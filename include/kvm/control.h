@@ -57,6 +57,11 @@ int control_request_path(const char *path, const char *request, FILE *out, char 
 /* Send a request line with a file descriptor attached (SCM_RIGHTS): 0 or -1. */
 int control_send_fd(int sock, const char *line, int fd);
 
+/* Send a whole line without SIGPIPE (MSG_NOSIGNAL): 0 or -errno (-EPIPE when the VM went away). */
+int control_send_line(int fd, const char *line);
+/* True if errno value e means the peer closed or died (EPIPE, ECONNRESET, ...). */
+bool control_gone_errno(int e);
+
 /* Read one line (without '\n', retrying EINTR) from fd into buf; its length, or -1 on EOF/error before any byte. */
 int control_read_line(int fd, char *buf, size_t len);
 

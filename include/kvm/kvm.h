@@ -34,6 +34,7 @@ struct kvm_config {
 	bool rng; /* --rng */
 	enum virtio_transport_type virtio_transport; /* --virtio-transport */
 	bool no_ioeventfd; /* --no-ioeventfd: queue notifications exit to lkvm (for measurements) */
+	bool no_seccomp, seccomp_log; /* --no-seccomp, --seccomp-log (sandbox.h) */
 };
 
 struct kvm_cpu;
@@ -57,6 +58,10 @@ struct kvm {
 	dev_t ctl_dev;           /* identity of our socket file, so we never unlink a successor's */
 	ino_t ctl_ino;
 	unsigned int ctl_wait_ms; /* how long to wait for a live socket of the same name to go away */
+	/* Disk image locks (disk-lock.h): how long to wait for a holder that is going away (a restore waits for its
+	 * save --stop source); a migration destination opens its disks unlocked and locks them before the hand-over. */
+	unsigned int disk_lock_wait_ms;
+	bool disk_lock_defer;
 	int sys_fd, vm_fd;
 	int vcpu_mmap_size;
 	unsigned int ipa_bits;
@@ -90,6 +95,7 @@ struct kvm {
 	pthread_mutex_t pause_lock;
 	pthread_cond_t pause_cond;
 	bool pause_requested;
+	pthread_barrier_t start_gate; /* vCPUs wait here, sandboxed, until the main thread is sandboxed too */
 	unsigned int parked;
 	struct timespec start_time;
 
@@ -103,6 +109,11 @@ struct kvm {
 struct kvm *kvm_alloc(const char *name);
 /* Run a fully set-up VM until it stops (control socket, signals, console); returns the exit code. */
 int kvm_run_vm(struct kvm *kvm);
+/* The seccomp mode the configuration asks for (sandbox.h's enum sandbox_mode). */
+static inline int kvm_sandbox_mode(const struct kvm *kvm)
+{
+	return kvm->cfg.no_seccomp ? 0 /* SANDBOX_OFF */ : kvm->cfg.seccomp_log ? 2 /* SANDBOX_LOG */ : 1 /* SANDBOX_ON */;
+}
 
 /* Setup, in order; each returns 0 or dies with one line (setup errors happen before the guest runs). */
 void kvm_validate_payload(struct kvm *kvm); /* files, sizes and layout; no KVM needed */

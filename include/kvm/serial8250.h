@@ -21,6 +21,8 @@ struct serial8250 {
 	bool thri_pending; /* THR-empty interrupt condition, cleared by an IIR read */
 	u8 rx[UART_FIFO_SIZE];
 	unsigned int rx_head, rx_count;
+	bool rx_held;     /* the guest reset its FIFO with input unread: hidden until it enables receive interrupts */
+	bool ier_written; /* a driver configured the UART (else a polling guest: input flows from the start) */
 	int irq_level;
 };
 

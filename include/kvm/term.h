@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <termios.h>
 
+#include "kvm/console-buf.h"
+
 #define TERM_ESCAPE_CHAR 0x01 /* Ctrl-A, then 'x' quits */
 
 struct term {
@@ -14,9 +16,12 @@ struct term {
 	bool saw_escape;
 	bool eof;
 	struct termios saved;
-	/* Bytes read from stdin that the console device has not accepted yet. */
-	unsigned char pending[256];
-	size_t pending_len, pending_off;
+	/*
+	 * Bytes read from stdin that the console device has not accepted yet: held until the guest's driver is ready
+	 * (console-buf.h). A pipe or file is read only while there is room (nothing is lost); a terminal is read
+	 * always, so Ctrl-A x works before the guest listens, and keys past 64 KiB are dropped with one warning.
+	 */
+	struct console_buf in;
 };
 
 void term_init(struct term *t, int in_fd, int out_fd);

@@ -25,6 +25,7 @@
 #define VIRTIO_BLK_HDR_BYTES 16 /* le32 type, le32 reserved, le64 sector */
 #define VIRTIO_BLK_QUEUE_SIZE 256
 #define VIRTIO_BLK_CONFIG_SIZE 36 /* capacity .. num_queues */
+#define VIRTIO_BLK_BOUNCE (1u << 20) /* ,direct: unaligned requests go through this much aligned memory at a time */
 
 /* A request as parsed from a chain, before any I/O. */
 struct virtio_blk_req {
@@ -41,6 +42,9 @@ struct virtio_blk_req {
 struct virtio_blk_disk {
 	int fd;
 	bool ro;
+	bool locked;        /* holds its OFD lock (disk-lock.h) */
+	u32 dio_align;      /* opened O_DIRECT (,direct): offsets, lengths and buffers must be multiples of this */
+	u8 *bounce;         /* VIRTIO_BLK_BOUNCE bytes, dio_align-aligned: for requests that are not */
 	u64 capacity; /* in 512-byte sectors */
 	char id[VIRTIO_BLK_ID_BYTES]; /* GET_ID answer, NUL-padded */
 };
@@ -65,9 +69,16 @@ u32 virtio_blk_execute(struct virtio_blk_disk *disk, struct virtio_blk_req *req)
 void virtio_blk_make_id(const char *path, unsigned int index, char id[VIRTIO_BLK_ID_BYTES]);
 
 /*
- * Parse a -d/--disk spec "FILE[,ro]": the path is spec[0 .. *path_len). Returns 0, or -1 with a one-line reason.
+ * Parse a -d/--disk spec "FILE[,ro][,direct]": the path is spec[0 .. *path_len); direct may be NULL. Returns 0,
+ * or -1 with a one-line reason.
  */
-int virtio_blk_parse_spec(const char *spec, size_t *path_len, bool *ro, char *err, size_t errlen);
+int virtio_blk_parse_spec(const char *spec, size_t *path_len, bool *ro, bool *direct, char *err, size_t errlen);
+
+/*
+ * For an O_DIRECT disk: the alignment direct I/O on fd needs (statx's DIO alignment, the block device's logical
+ * block size, else 4096), and a bounce buffer. 0, or -1 with a reason.
+ */
+int virtio_blk_set_direct(struct virtio_blk_disk *disk, char *err, size_t errlen);
 
 /* A virtio-blk device on an open file of size_bytes (not yet registered or started); NULL on allocation failure. */
 struct virtio_blk *virtio_blk_create(const struct guest_ram *ram, int fd,

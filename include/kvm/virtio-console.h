@@ -19,6 +19,12 @@ struct virtio_console {
 	pthread_mutex_t in_lock;
 	unsigned char in[VIRTIO_CONSOLE_INBUF];
 	size_t in_head, in_len;
+	/*
+	 * The guest has transmitted on the port since the driver (re)started. Without multiport there is no PORT_OPEN
+	 * message, and Linux posts its receive buffers before it marks the port connected, discarding what arrives in
+	 * between; its first transmission comes after that, so host input waits for it (atomic: worker and reset).
+	 */
+	bool spoke;
 };
 
 /* A console writing guest output to out_fd (not yet registered or started); NULL on allocation failure. */

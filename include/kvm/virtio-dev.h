@@ -67,6 +67,7 @@ struct virtio_dev {
 	const struct virtio_transport *tr;
 	void *tp; /* the transport's state */
 	char label[48]; /* "virtio-blk@0xa000000" for messages */
+	int sandbox;    /* enum sandbox_mode for the worker thread (0: none, as in unit tests) */
 
 	/*
 	 * lock: held by register handlers (vCPU threads) and by the worker while it runs device callbacks. The

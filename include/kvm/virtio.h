@@ -39,5 +39,9 @@ struct kvm;
 void virtio_setup(struct kvm *kvm);
 /* After a restore, once the interrupt controller is restored too: let every device look at its queues. */
 void virtio_resume_restored(struct kvm *kvm);
+/* Lock every disk image not yet locked (waiting up to wait_ms for a holder to let go): 0, or -1 with a reason. */
+int virtio_disks_lock(struct kvm *kvm, unsigned int wait_ms, char *err, size_t errlen);
+/* Release every disk lock: the guest will not write here again (handed over to a destination or a snapshot). */
+void virtio_disks_unlock(struct kvm *kvm);
 
 #endif

@@ -39,8 +39,9 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		/* what the parser accepted must be what the rest of lkvm expects */
 		for (unsigned int i = 0; i < cfg.nr_disks; i++) {
 			size_t plen;
-			bool ro;
-			if (cfg.nr_disks > ARRAY_SIZE(cfg.disks) || virtio_blk_parse_spec(cfg.disks[i], &plen, &ro, err, sizeof(err)))
+			bool ro, direct;
+			if (cfg.nr_disks > ARRAY_SIZE(cfg.disks) ||
+			    virtio_blk_parse_spec(cfg.disks[i], &plen, &ro, &direct, err, sizeof(err)))
 				abort();
 		}
 		for (unsigned int i = 0; i < cfg.nr_nets; i++) {
@@ -60,13 +61,13 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		enum log_level ll;
 		unsigned int u;
 		size_t plen;
-		bool ro;
+		bool ro, direct;
 		u64 v;
 		parse_u64(argv[i], &v);
 		parse_uint(argv[i], &u);
 		pvtime_parse_mode(argv[i], &pm);
 		log_parse_level(argv[i], &ll);
-		virtio_blk_parse_spec(argv[i], &plen, &ro, err, sizeof(err));
+		virtio_blk_parse_spec(argv[i], &plen, &ro, &direct, err, sizeof(err));
 		if (virtio_net_parse_spec(argv[i], &p, err, sizeof(err)) == 0 && strlen(p.tapif) >= IFNAMSIZ)
 			abort();
 		migrate_addr_parse(argv[i], &ma, err, sizeof(err));

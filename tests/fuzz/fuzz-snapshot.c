@@ -138,11 +138,11 @@ static void config(struct vm *m, const char *cfg)
 		snap_config_u64(cfg, nums[i], &n);
 	for (unsigned int i = 0; i < 8; i++) {
 		size_t plen;
-		bool ro;
+		bool ro, direct;
 		snprintf(key, sizeof(key), "disk.%u", i);
 		if (!snap_config_get(cfg, key, v, sizeof(v)))
 			break;
-		virtio_blk_parse_spec(v, &plen, &ro, err, sizeof(err));
+		virtio_blk_parse_spec(v, &plen, &ro, &direct, err, sizeof(err));
 	}
 	for (unsigned int i = 0; i < 4; i++) {
 		struct virtio_net_params p;

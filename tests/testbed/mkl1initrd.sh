@@ -53,9 +53,9 @@ for f in "$REPO"/build/tools/* "$REPO"/build/guest/*.bin; do
 	cp "$f" "$root/tools/"
 	tools="$tools $(basename "$f")"
 done
-# L1's own modules: tun for the virtio-net tap scenarios
+# L1's own modules: tun for the virtio-net tap scenarios, brd (/dev/ram*: block devices for ,direct)
 mkdir -p "$root/lib/modules-l1"
-for m in tun; do
+for m in tun brd; do
 	f=$(find "$OUT"/kernel/lib/modules -name "$m.ko" 2>/dev/null | head -n 1)
 	[ -n "$f" ] && cp "$f" "$root/lib/modules-l1/"
 done

@@ -1,4 +1,5 @@
 /* Unit tests: control-socket clients against a dead socket, a foreign socket, a missing one, and a good answer. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,10 @@ static void *serve(void *arg)
 	char buf[128];
 	if (c < 0)
 		return NULL;
+	if (!s->script[0]) { /* a VM killed right after accept */
+		close(c);
+		return NULL;
+	}
 	if (write(c, s->script, strlen(s->script)) < 0)
 		perror("write");
 	if (read(c, buf, sizeof(buf)) < 0) /* the request line */
@@ -105,6 +110,18 @@ int main(void)
 
 	r = against(path, CONTROL_GREETING " vm\n", err, sizeof(err), NULL);
 	CHECK(&uc, r == -1 && strstr(err, "without answering"), "greeting then silence: %s", err);
+
+	{
+		/* A VM that died: sending to it is -EPIPE, not a SIGPIPE (this test keeps SIGPIPE's default action). */
+		int sv[2];
+		socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+		close(sv[1]);
+		r = control_send_line(sv[0], "save\n");
+		CHECK(&uc, r == -EPIPE && control_gone_errno(-r), "send to a dead VM: -EPIPE, no SIGPIPE (%d)", r);
+		close(sv[0]);
+	}
+	r = against(path, "", err, sizeof(err), NULL);
+	CHECK(&uc, r == -1 && strstr(err, "went away"), "a VM that dies before greeting: %s", err);
 
 	r = against(path, CONTROL_GREETING " vm\nerror: stolen time is off\n", err, sizeof(err), NULL);
 	CHECK(&uc, r == -1 && !strcmp(err, "stolen time is off"), "error line passed on: %s", err);

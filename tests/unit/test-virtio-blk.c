@@ -253,12 +253,19 @@ static void test_spec(struct unit_counts *uc)
 	size_t len;
 	bool ro;
 
-	CHECK(uc, virtio_blk_parse_spec("disk.img", &len, &ro, err, sizeof(err)) == 0 && len == 8 && !ro, "FILE");
-	CHECK(uc, virtio_blk_parse_spec("/a/disk.img,ro", &len, &ro, err, sizeof(err)) == 0 && len == 11 && ro,
+	CHECK(uc, virtio_blk_parse_spec("disk.img", &len, &ro, NULL, err, sizeof(err)) == 0 && len == 8 && !ro, "FILE");
+	CHECK(uc, virtio_blk_parse_spec("/a/disk.img,ro", &len, &ro, NULL, err, sizeof(err)) == 0 && len == 11 && ro,
 	      "FILE,ro");
-	CHECK(uc, virtio_blk_parse_spec("d.img,rw", &len, &ro, err, sizeof(err)) == -1 && strstr(err, "'rw'"),
+	CHECK(uc, virtio_blk_parse_spec("d.img,rw", &len, &ro, NULL, err, sizeof(err)) == -1 && strstr(err, "'rw'"),
 	      "unknown option refused: %s", err);
-	CHECK(uc, virtio_blk_parse_spec(",ro", &len, &ro, err, sizeof(err)) == -1, "no file name refused: %s", err);
+	{
+		bool direct;
+		CHECK(uc, virtio_blk_parse_spec("d.img,direct,ro", &len, &ro, &direct, err, sizeof(err)) == 0 && len == 5 &&
+				  ro && direct,
+		      "FILE,direct,ro");
+		CHECK(uc, virtio_blk_parse_spec("d.img", &len, &ro, &direct, err, sizeof(err)) == 0 && !direct, "no ,direct");
+	}
+	CHECK(uc, virtio_blk_parse_spec(",ro", &len, &ro, NULL, err, sizeof(err)) == -1, "no file name refused: %s", err);
 }
 
 int main(void)
