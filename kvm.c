@@ -216,7 +216,9 @@ static char *make_bootargs(const struct kvm_config *cfg)
 	const char *extra = "";
 	char *s;
 
-	if (!cfg->nodefaults)
+	if (!cfg->nodefaults && cfg->rootdir)
+		extra = cfg->console == CONSOLE_VIRTIO ? "console=hvc0 " LKVM_9P_ROOT_ARGS : "console=ttyS0 " LKVM_9P_ROOT_ARGS;
+	else if (!cfg->nodefaults)
 		extra = cfg->console == CONSOLE_VIRTIO ? "console=hvc0" : "console=ttyS0";
 	if (asprintf(&s, "%s%s%s", extra, *extra && *user ? " " : "", user) < 0)
 		die("out of memory");

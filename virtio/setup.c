@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "kvm/kvm.h"
+#include "kvm/virtio-9p.h"
 #include "kvm/virtio-blk.h"
 #include "kvm/virtio-console.h"
 #include "kvm/virtio-net.h"
@@ -248,6 +249,17 @@ static void setup_net(struct kvm *kvm, unsigned int index, const char *spec)
 		p.mac[2], p.mac[3], p.mac[4], p.mac[5]);
 }
 
+static void setup_share(struct kvm *kvm, const char *dir, const char *tag, bool ro)
+{
+	char err[512];
+	struct virtio_9p *p = virtio_9p_create(&kvm->ram, dir, tag, ro, err, sizeof(err));
+
+	if (!p)
+		die("%s", err);
+	attach(kvm, &p->vdev, "virtio-9p");
+	pr_info("%s: sharing %s as '%s'%s", p->vdev.label, dir, tag, ro ? " (read-only)" : "");
+}
+
 void virtio_setup(struct kvm *kvm)
 {
 	const struct kvm_config *cfg = &kvm->cfg;
@@ -266,6 +278,16 @@ void virtio_setup(struct kvm *kvm)
 	}
 	for (unsigned int i = 0; i < cfg->nr_nets && i < ARRAY_SIZE(cfg->nets); i++)
 		setup_net(kvm, i, cfg->nets[i]);
+	if (cfg->rootdir)
+		setup_share(kvm, cfg->rootdir, "/dev/root", false);
+	for (unsigned int i = 0; i < cfg->nr_shares && i < ARRAY_SIZE(cfg->shares); i++) {
+		struct virtio_9p_spec sp;
+		char err[512];
+		if (virtio_9p_parse_spec(cfg->shares[i], &sp, err, sizeof(err)))
+			die("%s", err);
+		setup_share(kvm, sp.dir, sp.tag, sp.ro);
+		free(sp.dir);
+	}
 }
 
 void virtio_resume_restored(struct kvm *kvm)

@@ -32,9 +32,15 @@ struct kvm_config {
 	const char *nets[4]; /* -n/--network specs with mode=tap (VIRTIO_MAX_NICS); mode=none adds nothing */
 	unsigned int nr_nets;
 	bool rng; /* --rng */
+	const char *shares[8]; /* --9p DIR,TAG[,ro] as given (VIRTIO_9P_MAX_SHARES); virtio_9p_parse_spec() splits */
+	unsigned int nr_shares;
+	const char *rootdir; /* -d DIR: a directory as the root filesystem, over 9p with the tag /dev/root */
 	enum virtio_transport_type virtio_transport; /* --virtio-transport */
 	bool no_ioeventfd; /* --no-ioeventfd: queue notifications exit to lkvm (for measurements) */
 };
+
+/* What -d DIR appends to the kernel command line (kvmtool's convention), unless --nodefaults. */
+#define LKVM_9P_ROOT_ARGS "root=/dev/root rw rootfstype=9p rootflags=trans=virtio,version=9p2000.L"
 
 struct kvm_cpu;
 struct serial8250;

@@ -1,0 +1,1245 @@
+/* The 9P2000.L server: parses hostile request messages, keeps the fid table, answers from the confined share. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "9p-int.h"
+
+/* ---- message buffers: every read and write is bounds-checked; a short message sets bad ---- */
+
+struct p9_in {
+	const u8 *p;
+	size_t len, off;
+	bool bad;
+};
+
+struct p9_out {
+	u8 *p;
+	size_t cap, off;
+	bool full;
+};
+
+static const u8 *in_take(struct p9_in *in, size_t n)
+{
+	const u8 *r;
+
+	if (in->bad || n > in->len - in->off) {
+		in->bad = true;
+		return NULL;
+	}
+	r = in->p + in->off;
+	in->off += n;
+	return r;
+}
+
+static u64 in_le(struct p9_in *in, unsigned int n)
+{
+	const u8 *b = in_take(in, n);
+	u64 v = 0;
+
+	for (unsigned int i = 0; b && i < n; i++)
+		v |= (u64)b[i] << (8 * i);
+	return v;
+}
+
+static u8 in8(struct p9_in *in)
+{
+	return (u8)in_le(in, 1);
+}
+static u16 in16(struct p9_in *in)
+{
+	return (u16)in_le(in, 2);
+}
+static u32 in32(struct p9_in *in)
+{
+	return (u32)in_le(in, 4);
+}
+static u64 in64(struct p9_in *in)
+{
+	return in_le(in, 8);
+}
+
+/* A string: a NUL-terminated copy in buf (bufsz includes the NUL); embedded NULs or overlong strings are bad. */
+static size_t in_str(struct p9_in *in, char *buf, size_t bufsz)
+{
+	u16 n = in16(in);
+	const u8 *b = in_take(in, n);
+
+	buf[0] = '\0';
+	if (!b)
+		return 0;
+	if (n >= bufsz || memchr(b, '\0', n)) {
+		in->bad = true;
+		return 0;
+	}
+	memcpy(buf, b, n);
+	buf[n] = '\0';
+	return n;
+}
+
+static u8 *out_take(struct p9_out *o, size_t n)
+{
+	u8 *r;
+
+	if (o->full || n > o->cap - o->off) {
+		o->full = true;
+		return NULL;
+	}
+	r = o->p + o->off;
+	o->off += n;
+	return r;
+}
+
+static void out_le(struct p9_out *o, u64 v, unsigned int n)
+{
+	u8 *b = out_take(o, n);
+
+	for (unsigned int i = 0; b && i < n; i++)
+		b[i] = (u8)(v >> (8 * i));
+}
+
+#define out8(o, v) out_le(o, v, 1)
+#define out16(o, v) out_le(o, v, 2)
+#define out32(o, v) out_le(o, v, 4)
+#define out64(o, v) out_le(o, v, 8)
+
+static void out_str(struct p9_out *o, const char *s, size_t n)
+{
+	u8 *b;
+
+	out16(o, n);
+	b = out_take(o, n);
+	if (b)
+		memcpy(b, s, n);
+}
+
+static u64 qid_path(const struct stat *st)
+{
+	return (u64)st->st_ino ^ ((u64)st->st_dev << 48);
+}
+
+static u8 qid_type(mode_t m)
+{
+	return S_ISDIR(m) ? P9_QTDIR : S_ISLNK(m) ? P9_QTSYMLINK : P9_QTFILE;
+}
+
+static void out_qid(struct p9_out *o, const struct stat *st)
+{
+	out8(o, qid_type(st->st_mode));
+	out32(o, 0);
+	out64(o, qid_path(st));
+}
+
+/* ---- fids ---- */
+
+static struct p9_fid **fid_slot(struct p9_server *s, u32 id)
+{
+	struct p9_fid **pp = &s->buckets[id % P9_FID_BUCKETS];
+
+	while (*pp && (*pp)->id != id)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static struct p9_fid *fid_get(struct p9_server *s, u32 id)
+{
+	return *fid_slot(s, id);
+}
+
+static void fid_free(struct p9_fid *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	free(f->path);
+	free(f);
+}
+
+static void fid_drop(struct p9_server *s, u32 id)
+{
+	struct p9_fid **pp = fid_slot(s, id), *f = *pp;
+
+	if (!f)
+		return;
+	*pp = f->next;
+	fid_free(f);
+	s->nr_fids--;
+}
+
+/* Install (fd, path) as fid id, replacing an existing one; takes ownership of both. 0 or -errno. */
+static int fid_set(struct p9_server *s, u32 id, int fd, char *path, bool opened)
+{
+	struct p9_fid **pp = fid_slot(s, id), *f = *pp;
+
+	if (id == P9_NOFID) {
+		close(fd);
+		free(path);
+		return -EBADF;
+	}
+	if (!f) {
+		if (s->nr_fids >= P9_MAX_FIDS || !(f = calloc(1, sizeof(*f)))) {
+			close(fd);
+			free(path);
+			return s->nr_fids >= P9_MAX_FIDS ? -EMFILE : -ENOMEM;
+		}
+		f->id = id;
+		f->next = *pp;
+		*pp = f;
+		s->nr_fids++;
+	} else {
+		close(f->fd);
+		free(f->path);
+	}
+	f->fd = fd;
+	f->path = path;
+	f->opened = opened;
+	return 0;
+}
+
+static void fid_clear_all(struct p9_server *s)
+{
+	for (unsigned int i = 0; i < P9_FID_BUCKETS; i++) {
+		while (s->buckets[i]) {
+			struct p9_fid *f = s->buckets[i];
+			s->buckets[i] = f->next;
+			fid_free(f);
+		}
+	}
+	s->nr_fids = 0;
+}
+
+/* After a rename, fids naming old (or something beneath it) name the new place. */
+static void fid_rename(struct p9_server *s, const char *old, const char *new)
+{
+	size_t ol = strlen(old), nl = strlen(new);
+
+	for (unsigned int i = 0; i < P9_FID_BUCKETS; i++) {
+		for (struct p9_fid *f = s->buckets[i]; f; f = f->next) {
+			size_t pl = strlen(f->path);
+			char *p;
+			if (strncmp(f->path, old, ol) || (pl > ol && f->path[ol] != '/') || pl < ol)
+				continue;
+			if (nl + (pl - ol) > P9_MAX_PATH || !(p = malloc(nl + (pl - ol) + 1)))
+				continue; /* keeps the old name: later requests on it fail with ENOENT */
+			memcpy(p, new, nl);
+			memcpy(p + nl, f->path + ol, pl - ol + 1);
+			free(f->path);
+			f->path = p;
+		}
+	}
+}
+
+/* ---- request handlers: return 0 with the reply body in out, or -errno (sent as Rlerror) ---- */
+
+struct p9_req {
+	struct p9_server *s;
+	struct p9_in *in;
+	struct p9_out *out;
+};
+
+#define NAMEBUF (P9_MAX_NAME + 1)
+
+static int fstat_fd(int fd, struct stat *st)
+{
+	return fstat(fd, st) < 0 ? -errno : 0;
+}
+
+static int h_version(struct p9_req *r)
+{
+	u32 msize = in32(r->in);
+	u16 vlen = in16(r->in);
+	const u8 *ver = in_take(r->in, vlen);
+	static const char mine[] = "9P2000.L";
+
+	if (r->in->bad)
+		return -EPROTO;
+	fid_clear_all(r->s); /* a new session: every fid of the old one is gone */
+	if (msize > P9_MAX_MSIZE)
+		msize = P9_MAX_MSIZE;
+	if (msize > r->out->cap)
+		msize = (u32)r->out->cap;
+	if (vlen != sizeof(mine) - 1 || memcmp(ver, mine, vlen) || msize < P9_MIN_MSIZE) {
+		r->s->msize = 0;
+		out32(r->out, msize);
+		out_str(r->out, "unknown", 7);
+		return 0;
+	}
+	r->s->msize = msize;
+	out32(r->out, msize);
+	out_str(r->out, mine, sizeof(mine) - 1);
+	return 0;
+}
+
+static int h_attach(struct p9_req *r)
+{
+	char uname[NAMEBUF], aname[P9_MAX_PATH + 1];
+	u32 fid = in32(r->in), afid = in32(r->in);
+	struct stat st;
+	char *path;
+	int fd, e;
+
+	in_str(r->in, uname, sizeof(uname));
+	in_str(r->in, aname, sizeof(aname));
+	in32(r->in); /* n_uname: no uid mapping, everything is done as the user running lkvm */
+	if (r->in->bad)
+		return -EINVAL;
+	if (afid != P9_NOFID)
+		return -EOPNOTSUPP;
+	if (fid_get(r->s, fid))
+		return -EBADF;
+	fd = p9_open_beneath(r->s, -1, "", O_PATH | O_DIRECTORY, 0);
+	if (fd < 0)
+		return fd;
+	if ((e = fstat_fd(fd, &st))) {
+		close(fd);
+		return e;
+	}
+	if (!(path = strdup(""))) {
+		close(fd);
+		return -ENOMEM;
+	}
+	if ((e = fid_set(r->s, fid, fd, path, false)))
+		return e;
+	out_qid(r->out, &st);
+	return 0;
+}
+
+static int h_walk(struct p9_req *r)
+{
+	u32 fid = in32(r->in), newfid = in32(r->in);
+	u16 n = in16(r->in);
+	char names[P9_MAX_WELEM][NAMEBUF];
+	size_t lens[P9_MAX_WELEM];
+	struct p9_fid *f;
+	char *path;
+	int fd = -1, e = 0;
+	u8 *nwqid;
+	u16 done;
+
+	if (r->in->bad)
+		return -EINVAL;
+	if (n > P9_MAX_WELEM)
+		return -EINVAL;
+	for (u16 i = 0; i < n; i++)
+		lens[i] = in_str(r->in, names[i], sizeof(names[i]));
+	if (r->in->bad)
+		return -EINVAL;
+	for (u16 i = 0; i < n; i++) {
+		if (lens[i] == 0 || strchr(names[i], '/'))
+			return -EINVAL;
+	}
+	if (!(f = fid_get(r->s, fid)))
+		return -EBADF;
+	if (newfid != fid && fid_get(r->s, newfid))
+		return -EBADF;
+	if (!(path = strdup(f->path)))
+		return -ENOMEM;
+	nwqid = r->out->p + r->out->off;
+	out16(r->out, 0); /* nwqid, patched below */
+	for (done = 0; done < n; done++) {
+		struct stat st;
+		char *next;
+		e = p9_path_step(path, names[done], lens[done], &next);
+		if (e)
+			break;
+		free(path);
+		path = next;
+		if (fd >= 0)
+			close(fd);
+		fd = p9_open_beneath(r->s, -1, path, O_PATH, 0);
+		if (fd < 0) {
+			e = fd;
+			break;
+		}
+		if ((e = fstat_fd(fd, &st)))
+			break;
+		out_qid(r->out, &st);
+	}
+	if (done < n) {
+		if (fd >= 0)
+			close(fd);
+		free(path);
+		if (done == 0)
+			return e;
+		/* a partial walk: the qids that worked, and newfid is not created */
+		nwqid[0] = (u8)done;
+		nwqid[1] = (u8)(done >> 8);
+		return 0;
+	}
+	if (n == 0) {
+		fd = p9_open_beneath(r->s, -1, path, O_PATH, 0);
+		if (fd < 0) {
+			free(path);
+			return fd;
+		}
+	}
+	nwqid[0] = (u8)n;
+	nwqid[1] = (u8)(n >> 8);
+	return fid_set(r->s, newfid, fd, path, false);
+}
+
+/* 9P2000.L open flags to host flags; only what makes sense for a file server. */
+static int open_flags(u32 fl)
+{
+	int o = (int)(fl & P9_DOTL_ACCMODE);
+
+	if (o == 3)
+		o = O_RDWR;
+	if (fl & P9_DOTL_TRUNC)
+		o |= O_TRUNC;
+	if (fl & P9_DOTL_APPEND)
+		o |= O_APPEND;
+	if (fl & P9_DOTL_DSYNC)
+		o |= O_DSYNC;
+	if (fl & P9_DOTL_SYNC)
+		o |= O_SYNC;
+	return o;
+}
+
+static bool modifies(int oflags)
+{
+	return (oflags & O_ACCMODE) != O_RDONLY || (oflags & (O_TRUNC | O_CREAT));
+}
+
+/* Open (or create) beneath dirfd; refuse anything but regular files and directories (a FIFO would block us). */
+static int open_checked(struct p9_server *s, int dirfd, const char *path, int oflags, mode_t mode, struct stat *st)
+{
+	int fd = p9_open_beneath(s, dirfd, path, oflags | O_NONBLOCK | O_NOCTTY | O_LARGEFILE, mode);
+	int e;
+
+	if (fd < 0)
+		return fd;
+	if ((e = fstat_fd(fd, st))) {
+		close(fd);
+		return e;
+	}
+	if (!S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode)) {
+		close(fd);
+		return -EOPNOTSUPP;
+	}
+	if (S_ISDIR(st->st_mode) && (oflags & O_ACCMODE) != O_RDONLY) {
+		close(fd);
+		return -EISDIR;
+	}
+	fcntl(fd, F_SETFL, oflags & (O_APPEND));
+	return fd;
+}
+
+static u32 iounit(struct p9_server *s)
+{
+	return s->msize - 24; /* what fits in one Tread/Twrite after its header */
+}
+
+static int h_lopen(struct p9_req *r)
+{
+	u32 fid = in32(r->in), fl = in32(r->in);
+	struct p9_fid *f;
+	struct stat st;
+	int oflags = open_flags(fl), fd;
+
+	if (r->in->bad)
+		return -EINVAL;
+	if (!(f = fid_get(r->s, fid)))
+		return -EBADF;
+	if (f->opened)
+		return -EBUSY;
+	if (r->s->ro && modifies(oflags))
+		return -EROFS;
+	fd = open_checked(r->s, -1, f->path, oflags, 0, &st);
+	if (fd < 0)
+		return fd;
+	close(f->fd);
+	f->fd = fd;
+	f->opened = true;
+	out_qid(r->out, &st);
+	out32(r->out, iounit(r->s));
+	return 0;
+}
+
+/* Guest mode bits, without set-user/group-ID: the file belongs to the host user running lkvm. */
+static mode_t guest_mode(u32 mode)
+{
+	return (mode_t)(mode & 01777);
+}
+
+/* A fid that is a directory, as an O_PATH fd resolved again beneath the share. */
+static int dir_fd(struct p9_server *s, u32 dfid, struct p9_fid **out)
+{
+	struct p9_fid *d = fid_get(s, dfid);
+
+	if (!d)
+		return -EBADF;
+	if (out)
+		*out = d;
+	return p9_open_beneath(s, -1, d->path, O_PATH | O_DIRECTORY, 0);
+}
+
+static int h_lcreate(struct p9_req *r)
+{
+	char name[NAMEBUF];
+	u32 fid = in32(r->in);
+	size_t nlen = in_str(r->in, name, sizeof(name));
+	u32 fl = in32(r->in), mode = in32(r->in);
+	struct p9_fid *d;
+	struct stat st;
+	char *path;
+	int dfd, fd, e, oflags = open_flags(fl) | O_CREAT;
+
+	in32(r->in); /* gid: ignored, no uid mapping */
+	if (r->in->bad || p9_name_ok(name, nlen))
+		return -EINVAL;
+	if ((dfd = dir_fd(r->s, fid, &d)) < 0)
+		return dfd;
+	if (d->opened) {
+		close(dfd);
+		return -EBUSY;
+	}
+	if (r->s->ro) {
+		close(dfd);
+		return -EROFS;
+	}
+	fd = open_checked(r->s, dfd, name, oflags | O_EXCL, guest_mode(mode), &st);
+	if (fd >= 0 && fchmod(fd, guest_mode(mode)) == 0) /* the guest applied its umask already; undo ours */
+		fstat_fd(fd, &st);
+	if (fd == -EEXIST && !(fl & P9_DOTL_EXCL))
+		fd = open_checked(r->s, dfd, name, oflags & ~O_CREAT, 0, &st);
+	close(dfd);
+	if (fd < 0)
+		return fd;
+	if ((e = p9_path_step(d->path, name, nlen, &path))) {
+		close(fd);
+		return e;
+	}
+	close(d->fd);
+	free(d->path);
+	d->fd = fd;
+	d->path = path;
+	d->opened = true;
+	out_qid(r->out, &st);
+	out32(r->out, iounit(r->s));
+	return 0;
+}
+
+/* stat of name in dirfd without following it, for the qid of something just made. */
+static int stat_name(int dirfd, const char *name, struct stat *st)
+{
+	return fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+}
+
+static int h_mkdir(struct p9_req *r)
+{
+	char name[NAMEBUF];
+	u32 dfid = in32(r->in);
+	size_t nlen = in_str(r->in, name, sizeof(name));
+	u32 mode = in32(r->in);
+	struct stat st;
+	int dfd, e, fd;
+
+	in32(r->in);
+	if (r->in->bad || p9_name_ok(name, nlen))
+		return -EINVAL;
+	if ((dfd = dir_fd(r->s, dfid, NULL)) < 0)
+		return dfd;
+	if (r->s->ro) {
+		close(dfd);
+		return -EROFS;
+	}
+	if (mkdirat(dfd, name, guest_mode(mode)) < 0) {
+		e = -errno;
+		close(dfd);
+		return e;
+	}
+	fd = p9_open_beneath(r->s, dfd, name, O_RDONLY | O_DIRECTORY, 0);
+	if (fd >= 0) {
+		(void)!fchmod(fd, guest_mode(mode)); /* undo lkvm's umask; on failure keep what mkdir made */
+		close(fd);
+	}
+	e = stat_name(dfd, name, &st);
+	close(dfd);
+	if (e)
+		return e;
+	out_qid(r->out, &st);
+	return 0;
+}
+
+static int h_symlink(struct p9_req *r)
+{
+	char name[NAMEBUF], target[P9_MAX_PATH + 1];
+	u32 dfid = in32(r->in);
+	size_t nlen = in_str(r->in, name, sizeof(name)), tlen = in_str(r->in, target, sizeof(target));
+	struct stat st;
+	int dfd, e;
+
+	in32(r->in);
+	if (r->in->bad || p9_name_ok(name, nlen) || tlen == 0)
+		return -EINVAL;
+	if ((dfd = dir_fd(r->s, dfid, NULL)) < 0)
+		return dfd;
+	/* The target is only text: lkvm never follows it; the guest resolves it in its own namespace. */
+	if (r->s->ro)
+		e = -EROFS;
+	else
+		e = symlinkat(target, dfd, name) < 0 ? -errno : stat_name(dfd, name, &st);
+	close(dfd);
+	if (e)
+		return e;
+	out_qid(r->out, &st);
+	return 0;
+}
+
+static int h_mknod(struct p9_req *r)
+{
+	char name[NAMEBUF];
+	u32 dfid = in32(r->in);
+	size_t nlen = in_str(r->in, name, sizeof(name));
+	u32 mode = in32(r->in), major = in32(r->in), minor = in32(r->in);
+	struct stat st;
+	int dfd, e;
+
+	in32(r->in);
+	if (r->in->bad || p9_name_ok(name, nlen))
+		return -EINVAL;
+	if ((dfd = dir_fd(r->s, dfid, NULL)) < 0)
+		return dfd;
+	if (r->s->ro)
+		e = -EROFS;
+	else if (!S_ISFIFO(mode) && !S_ISSOCK(mode) && !S_ISREG(mode))
+		e = -EPERM; /* no device nodes in a share: they would be the host's devices */
+	else if (mknodat(dfd, name, (mode & S_IFMT) | guest_mode(mode), makedev(major, minor)) < 0)
+		e = -errno;
+	else
+		e = stat_name(dfd, name, &st);
+	close(dfd);
+	if (e)
+		return e;
+	out_qid(r->out, &st);
+	return 0;
+}
+
+static int h_readlink(struct p9_req *r)
+{
+	u32 fid = in32(r->in);
+	struct p9_fid *f;
+	char buf[P9_MAX_PATH + 1];
+	ssize_t n;
+
+	if (r->in->bad)
+		return -EINVAL;
+	if (!(f = fid_get(r->s, fid)))
+		return -EBADF;
+	n = readlinkat(f->fd, "", buf, sizeof(buf));
+	if (n < 0)
+		return -errno;
+	if ((size_t)n >= sizeof(buf))
+		return -ENAMETOOLONG;
+	out_str(r->out, buf, (size_t)n);
+	return 0;
+}
+
+static int h_getattr(struct p9_req *r)
+{
+	u32 fid = in32(r->in);
+	struct p9_fid *f;
+	struct stat st;
+	int e;
+
+	in64(r->in); /* request_mask: we always answer the basic set */
+	if (r->in->bad)
+		return -EINVAL;
+	if (!(f = fid_get(r->s, fid)))
+		return -EBADF;
+	if ((e = fstat_fd(f->fd, &st)))
+		return e;
+	out64(r->out, 0x7ff); /* P9_GETATTR_BASIC */
+	out_qid(r->out, &st);
+	out32(r->out, st.st_mode);
+	out32(r->out, st.st_uid);
+	out32(r->out, st.st_gid);
+	out64(r->out, st.st_nlink);
+	out64(r->out, st.st_rdev);
+	out64(r->out, (u64)st.st_size);
+	out64(r->out, (u64)st.st_blksize);
+	out64(r->out, (u64)st.st_blocks);
+	out64(r->out, (u64)st.st_atim.tv_sec);
+	out64(r->out, (u64)st.st_atim.tv_nsec);
+	out64(r->out, (u64)st.st_mtim.tv_sec);
+	out64(r->out, (u64)st.st_mtim.tv_nsec);
+	out64(r->out, (u64)st.st_ctim.tv_sec);
+	out64(r->out, (u64)st.st_ctim.tv_nsec);
+	for (int i = 0; i < 4; i++)
+		out64(r->out, 0); /* btime sec/nsec, gen, data_version */
+	return 0;
+}
+
+/*
+ * Attribute changes on a fid that is only an O_PATH fd go through /proc/self/fd/N: the inode the walk found, not a
+ * name that could have been swapped since.
+ */
+static int h_setattr(struct p9_req *r)
+{
+	u32 fid = in32(r->in), valid = in32(r->in), mode = in32(r->in), uid = in32(r->in), gid = in32(r->in);
+	u64 size = in64(r->in), as = in64(r->in), ans = in64(r->in), ms = in64(r->in), mns = in64(r->in);
+	struct p9_fid *f;
+	char proc[40];
+
+	if (r->in->bad)
+		return -EINVAL;
+	if (!(f = fid_get(r->s, fid)))
+		return -EBADF;
+	if (r->s->ro)
+		return -EROFS;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", f->fd);
+	if (valid & P9_SETATTR_MODE) {
+		if ((f->opened ? fchmod(f->fd, guest_mode(mode)) : chmod(proc, guest_mode(mode))) < 0)
+			return -errno;
+	}
+	if (valid & (P9_SETATTR_UID | P9_SETATTR_GID)) {
+		uid_t u = (valid & P9_SETATTR_UID) ? (uid_t)uid : (uid_t)-1;
+		gid_t g = (valid & P9_SETATTR_GID) ? (gid_t)gid : (gid_t)-1;
+		if (fchownat(f->fd, "", u, g, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+			return -errno;
+	}
+	if (valid & P9_SETATTR_SIZE) {
+		struct stat st;
+		int e;
+		if (size > (u64)INT64_MAX)
+			return -EINVAL;
+		if ((e = fstat_fd(f->fd, &st)))
+			return e;
+		if (!S_ISREG(st.st_mode))
+			return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+		if (!(f->opened && ftruncate(f->fd, (off_t)size) == 0) && truncate(proc, (off_t)size) < 0)
+			return -errno;
+	}
+	if (valid & (P9_SETATTR_ATIME | P9_SETATTR_MTIME)) {
+		struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_nsec = UTIME_OMIT } };
+		if (valid & P9_SETATTR_ATIME) {
+			ts[0].tv_nsec = UTIME_NOW;
+			if (valid & P9_SETATTR_ATIME_SET) {
+				if (ans >= 1000000000ULL)
+					return -EINVAL;
+				ts[0] = (struct timespec){ .tv_sec = (time_t)as, .tv_nsec = (long)ans };
+			}
+		}
+		if (valid & P9_SETATTR_MTIME) {
+			ts[1].tv_nsec = UTIME_NOW;
+			if (valid & P9_SETATTR_MTIME_SET) {
+				if (mns >= 1000000000ULL)
+					return -EINVAL;
+				ts[1] = (struct timespec){ .tv_sec = (time_t)ms, .tv_nsec = (long)mns };
+			}
+		}
+		if (utimensat(AT_FDCWD, proc, ts, 0) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static int h_statfs(struct p9_req *r)
+{
+	u32 fid = in32(r->in);
+	struct p9_fid *f;
+	struct statfs sf;
+
+	if (r->in->bad)
+		return -EINVAL;
+	if (!(f = fid_get(r->s, fid)))
+		return -EBADF;
+	if (fstatfs(f->fd, &sf) < 0)
+		return -errno;
+	out32(r->out, (u32)sf.f_type);
+	out32(r->out, (u32)sf.f_bsize);
+	out64(r->out, sf.f_blocks);
+	out64(r->out, sf.f_bfree);
+	out64(r->out, sf.f_bavail);
+	out64(r->out, sf.f_files);
+	out64(r->out, sf.f_ffree);
+	out64(r->out, (u64)(u32)sf.f_fsid.__val[0] | ((u64)(u32)sf.f_fsid.__val[1] << 32));
+	out32(r->out, (u32)sf.f_namelen);
+	return 0;
+}
+
+static struct p9_fid *open_fid(struct p9_req *r, u32 fid, int *e)
+{
+	struct p9_fid *f = fid_get(r->s, fid);
+
+	*e = !f ? -EBADF : !f->opened ? -EBADF : 0;
+	return *e ? NULL : f;
+}
+
+static int h_read(struct p9_req *r)
+{
+	u32 fid = in32(r->in);
+	u64 off = in64(r->in);
+	u32 count = in32(r->in);
+	struct p9_fid *f;
+	u8 *data;
+	ssize_t n;
+	int e;
+
+	if (r->in->bad || off > (u64)INT64_MAX)
+		return -EINVAL;
+	if (!(f = open_fid(r, fid, &e)))
+		return e;
+	if (count > r->out->cap - r->out->off - 4)
+		count = (u32)(r->out->cap - r->out->off - 4);
+	data = r->out->p + r->out->off + 4;
+	do {
+		n = pread(f->fd, data, count, (off_t)off);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	out32(r->out, (u32)n);
+	out_take(r->out, (size_t)n);
+	return 0;
+}
+
+static int h_write(struct p9_req *r)
+{
+	u32 fid = in32(r->in);
+	u64 off = in64(r->in);
+	u32 count = in32(r->in);
+	const u8 *data = in_take(r->in, count);
+	struct p9_fid *f;
+	ssize_t n;
+	int e;
+
+	if (r->in->bad || off > (u64)INT64_MAX)
+		return -EINVAL;
+	if (!(f = open_fid(r, fid, &e)))
+		return e;
+	if (r->s->ro)
+		return -EROFS;
+	do {
+		n = pwrite(f->fd, data, count, (off_t)off);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	out32(r->out, (u32)n);
+	return 0;
+}
+
+struct linux_dirent64 {
+	u64 d_ino;
+	s64 d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+static int h_readdir(struct p9_req *r)
+{
+	u32 fid = in32(r->in);
+	u64 off = in64(r->in);
+	u32 count = in32(r->in);
+	struct p9_fid *f;
+	struct stat st;
+	size_t start, used = 0;
+	char *buf;
+	long n;
+	int e;
+
+	if (r->in->bad || off > (u64)INT64_MAX)
+		return -EINVAL;
+	if (!(f = open_fid(r, fid, &e)))
+		return e;
+	if ((e = fstat_fd(f->fd, &st)))
+		return e;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	if (count > r->out->cap - r->out->off - 4)
+		count = (u32)(r->out->cap - r->out->off - 4);
+	if (lseek(f->fd, (off_t)off, SEEK_SET) < 0)
+		return -errno;
+	buf = malloc(count < 4096 ? 4096 : count);
+	if (!buf)
+		return -ENOMEM;
+	n = syscall(SYS_getdents64, f->fd, buf, count < 4096 ? 4096 : count);
+	if (n < 0) {
+		free(buf);
+		return -errno;
+	}
+	out32(r->out, 0);
+	start = r->out->off;
+	for (long pos = 0; pos < n;) {
+		struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + pos);
+		size_t nl = strnlen(d->d_name, d->d_reclen);
+		size_t need = 13 + 8 + 1 + 2 + nl;
+		struct stat es = { .st_ino = d->d_ino, .st_dev = st.st_dev };
+		if (used + need > count)
+			break;
+		es.st_mode = d->d_type == DT_DIR ? S_IFDIR : d->d_type == DT_LNK ? S_IFLNK : S_IFREG;
+		out_qid(r->out, &es);
+		out64(r->out, (u64)d->d_off);
+		out8(r->out, d->d_type);
+		out_str(r->out, d->d_name, nl);
+		used += need;
+		pos += d->d_reclen;
+	}
+	free(buf);
+	r->out->p[start - 4] = (u8)used;
+	r->out->p[start - 3] = (u8)(used >> 8);
+	r->out->p[start - 2] = (u8)(used >> 16);
+	r->out->p[start - 1] = (u8)(used >> 24);
+	return 0;
+}
+
+static int h_fsync(struct p9_req *r)
+{
+	u32 fid = in32(r->in);
+	struct p9_fid *f;
+	int e;
+
+	if (r->in->bad)
+		return -EINVAL;
+	if (!(f = open_fid(r, fid, &e)))
+		return e;
+	return fsync(f->fd) < 0 ? -errno : 0;
+}
+
+static int h_lock(struct p9_req *r, bool get)
+{
+	char client[NAMEBUF];
+	u32 fid = in32(r->in);
+	u8 type = in8(r->in);
+	u32 flags = get ? 0 : in32(r->in);
+	u64 start = in64(r->in), length = in64(r->in);
+	u32 proc_id = in32(r->in);
+	size_t clen = in_str(r->in, client, sizeof(client));
+	struct flock fl = { 0 };
+	struct p9_fid *f;
+	int e;
+
+	(void)flags; /* a blocking request is answered "blocked"; the client polls */
+	if (r->in->bad || type > 2 || start > (u64)INT64_MAX || length > (u64)INT64_MAX)
+		return -EINVAL;
+	if (!(f = open_fid(r, fid, &e)))
+		return e;
+	fl.l_type = type == 0 ? F_RDLCK : type == 1 ? F_WRLCK : F_UNLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = (off_t)start;
+	fl.l_len = (off_t)length;
+	if (get) {
+		if (fcntl(f->fd, F_OFD_GETLK, &fl) < 0)
+			return -errno;
+		out8(r->out, fl.l_type == F_RDLCK ? 0 : fl.l_type == F_WRLCK ? 1 : 2);
+		out64(r->out, (u64)fl.l_start);
+		out64(r->out, (u64)fl.l_len);
+		out32(r->out, proc_id);
+		out_str(r->out, client, clen);
+		return 0;
+	}
+	if (fcntl(f->fd, F_OFD_SETLK, &fl) == 0)
+		out8(r->out, 0); /* P9_LOCK_SUCCESS */
+	else if (errno == EAGAIN || errno == EACCES)
+		out8(r->out, 1); /* P9_LOCK_BLOCKED */
+	else
+		out8(r->out, 2); /* P9_LOCK_ERROR */
+	return 0;
+}
+
+static int h_link(struct p9_req *r)
+{
+	char name[NAMEBUF];
+	u32 dfid = in32(r->in), fid = in32(r->in);
+	size_t nlen = in_str(r->in, name, sizeof(name));
+	struct p9_fid *f;
+	const char *base;
+	int dfd, pfd, e;
+
+	if (r->in->bad || p9_name_ok(name, nlen))
+		return -EINVAL;
+	if (!(f = fid_get(r->s, fid)))
+		return -EBADF;
+	if ((dfd = dir_fd(r->s, dfid, NULL)) < 0)
+		return dfd;
+	if (r->s->ro) {
+		close(dfd);
+		return -EROFS;
+	}
+	if ((pfd = p9_open_parent(r->s, f->path, &base)) < 0) {
+		close(dfd);
+		return pfd;
+	}
+	e = linkat(pfd, base, dfd, name, 0) < 0 ? -errno : 0; /* flags 0: a symlink is linked, not followed */
+	close(pfd);
+	close(dfd);
+	return e;
+}
+
+static int do_rename(struct p9_server *s, int odfd, const char *opath, const char *oname, int ndfd, const char *npath,
+		     const char *nname, size_t nlen)
+{
+	char *newpath;
+	int e;
+
+	if (renameat(odfd, oname, ndfd, nname) < 0)
+		return -errno;
+	if (!p9_path_step(npath, nname, nlen, &newpath)) {
+		fid_rename(s, opath, newpath);
+		free(newpath);
+	}
+	e = 0;
+	return e;
+}
+
+static int h_rename(struct p9_req *r)
+{
+	char name[NAMEBUF];
+	u32 fid = in32(r->in), dfid = in32(r->in);
+	size_t nlen = in_str(r->in, name, sizeof(name));
+	struct p9_fid *f, *d;
+	const char *base;
+	char *opath;
+	int pfd, dfd, e;
+
+	if (r->in->bad || p9_name_ok(name, nlen))
+		return -EINVAL;
+	if (!(f = fid_get(r->s, fid)))
+		return -EBADF;
+	if ((dfd = dir_fd(r->s, dfid, &d)) < 0)
+		return dfd;
+	if (r->s->ro) {
+		close(dfd);
+		return -EROFS;
+	}
+	if ((pfd = p9_open_parent(r->s, f->path, &base)) < 0) {
+		close(dfd);
+		return pfd;
+	}
+	opath = strdup(f->path);
+	e = opath ? do_rename(r->s, pfd, opath, base, dfd, d->path, name, nlen) : -ENOMEM;
+	free(opath);
+	close(pfd);
+	close(dfd);
+	return e;
+}
+
+static int h_renameat(struct p9_req *r)
+{
+	char oname[NAMEBUF], nname[NAMEBUF];
+	u32 ofid = in32(r->in);
+	size_t olen = in_str(r->in, oname, sizeof(oname));
+	u32 nfid = in32(r->in);
+	size_t nlen = in_str(r->in, nname, sizeof(nname));
+	struct p9_fid *od, *nd;
+	char *opath = NULL;
+	int odfd, ndfd, e;
+
+	if (r->in->bad || p9_name_ok(oname, olen) || p9_name_ok(nname, nlen))
+		return -EINVAL;
+	if ((odfd = dir_fd(r->s, ofid, &od)) < 0)
+		return odfd;
+	if ((ndfd = dir_fd(r->s, nfid, &nd)) < 0) {
+		close(odfd);
+		return ndfd;
+	}
+	if (r->s->ro)
+		e = -EROFS;
+	else if ((e = p9_path_step(od->path, oname, olen, &opath)) == 0)
+		e = do_rename(r->s, odfd, opath, oname, ndfd, nd->path, nname, nlen);
+	free(opath);
+	close(odfd);
+	close(ndfd);
+	return e;
+}
+
+static int h_unlinkat(struct p9_req *r)
+{
+	char name[NAMEBUF];
+	u32 dfid = in32(r->in);
+	size_t nlen = in_str(r->in, name, sizeof(name));
+	u32 flags = in32(r->in);
+	int dfd, e;
+
+	if (r->in->bad || p9_name_ok(name, nlen) || (flags & ~(u32)AT_REMOVEDIR))
+		return -EINVAL;
+	if ((dfd = dir_fd(r->s, dfid, NULL)) < 0)
+		return dfd;
+	e = r->s->ro ? -EROFS : unlinkat(dfd, name, (int)flags) < 0 ? -errno : 0;
+	close(dfd);
+	return e;
+}
+
+static int h_remove(struct p9_req *r)
+{
+	u32 fid = in32(r->in);
+	struct p9_fid *f;
+	struct stat st;
+	const char *base;
+	int pfd, e;
+
+	if (r->in->bad)
+		return -EINVAL;
+	if (!(f = fid_get(r->s, fid)))
+		return -EBADF;
+	if (r->s->ro)
+		e = -EROFS;
+	else if ((e = fstat_fd(f->fd, &st)) == 0 && (pfd = p9_open_parent(r->s, f->path, &base)) >= 0) {
+		e = unlinkat(pfd, base, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0 ? -errno : 0;
+		close(pfd);
+	} else if (!e) {
+		e = -EBUSY;
+	}
+	fid_drop(r->s, fid); /* Tremove clunks the fid whatever happened */
+	return e;
+}
+
+static int h_clunk(struct p9_req *r)
+{
+	u32 fid = in32(r->in);
+
+	if (r->in->bad)
+		return -EINVAL;
+	if (!fid_get(r->s, fid))
+		return -EBADF;
+	fid_drop(r->s, fid);
+	return 0;
+}
+
+static int h_flush(struct p9_req *r)
+{
+	in16(r->in); /* every request is answered before the next is read: nothing is ever in flight */
+	return r->in->bad ? -EINVAL : 0;
+}
+
+static int h_xattrwalk(struct p9_req *r)
+{
+	u32 fid = in32(r->in);
+
+	in32(r->in);
+	if (r->in->bad)
+		return -EINVAL;
+	return fid_get(r->s, fid) ? -EOPNOTSUPP : -EBADF;
+}
+
+/* ---- the entry point ---- */
+
+static int dispatch(struct p9_req *r, u8 type)
+{
+	if (type != P9_TVERSION && !r->s->msize)
+		return -EPROTO; /* nothing but Tversion until a version is agreed */
+	switch (type) {
+	case P9_TVERSION: return h_version(r);
+	case P9_TATTACH: return h_attach(r);
+	case P9_TWALK: return h_walk(r);
+	case P9_TLOPEN: return h_lopen(r);
+	case P9_TLCREATE: return h_lcreate(r);
+	case P9_TREAD: return h_read(r);
+	case P9_TWRITE: return h_write(r);
+	case P9_TREADDIR: return h_readdir(r);
+	case P9_TGETATTR: return h_getattr(r);
+	case P9_TSETATTR: return h_setattr(r);
+	case P9_TMKDIR: return h_mkdir(r);
+	case P9_TSYMLINK: return h_symlink(r);
+	case P9_TMKNOD: return h_mknod(r);
+	case P9_TREADLINK: return h_readlink(r);
+	case P9_TLINK: return h_link(r);
+	case P9_TRENAME: return h_rename(r);
+	case P9_TRENAMEAT: return h_renameat(r);
+	case P9_TUNLINKAT: return h_unlinkat(r);
+	case P9_TREMOVE: return h_remove(r);
+	case P9_TCLUNK: return h_clunk(r);
+	case P9_TSTATFS: return h_statfs(r);
+	case P9_TFSYNC: return h_fsync(r);
+	case P9_TLOCK: return h_lock(r, false);
+	case P9_TGETLOCK: return h_lock(r, true);
+	case P9_TFLUSH: return h_flush(r);
+	case P9_TXATTRWALK: return h_xattrwalk(r);
+	case P9_TXATTRCREATE: return r->s->ro ? -EROFS : -EOPNOTSUPP;
+	default: return -EOPNOTSUPP;
+	}
+}
+
+static void put_hdr(u8 *p, u32 size, u8 type, u16 tag)
+{
+	p[0] = (u8)size;
+	p[1] = (u8)(size >> 8);
+	p[2] = (u8)(size >> 16);
+	p[3] = (u8)(size >> 24);
+	p[4] = type;
+	p[5] = (u8)tag;
+	p[6] = (u8)(tag >> 8);
+}
+
+size_t p9_handle(struct p9_server *s, const void *req, size_t len, void *reply, size_t cap)
+{
+	struct p9_in in = { .p = req, .len = len };
+	struct p9_out out = { .p = reply };
+	struct p9_req r = { .s = s, .in = &in, .out = &out };
+	u32 size = in32(&in);
+	u8 type = in8(&in);
+	u16 tag = in16(&in);
+	int e;
+
+	if (cap < P9_HDR + 4)
+		return 0;
+	if (s->msize && cap > s->msize)
+		cap = s->msize;
+	out.cap = cap;
+	out.off = P9_HDR;
+	if (in.bad) {
+		tag = 0xffff;
+		e = -EPROTO;
+	} else if (size < P9_HDR || size > len || (s->msize && size > s->msize)) {
+		e = -EPROTO;
+	} else {
+		in.len = size; /* bytes past the message are not ours to read */
+		e = dispatch(&r, type);
+		if (!e && out.full)
+			e = -ENOBUFS; /* cannot happen with cap >= msize, but a reply never overruns */
+	}
+	if (e) {
+		out.off = P9_HDR;
+		out.full = false;
+		out32(&out, (u32)-e);
+		type = P9_TLERROR; /* +1 below: Rlerror */
+	}
+	put_hdr(out.p, (u32)out.off, (u8)(type + 1), tag);
+	return out.off;
+}
+
+int p9_server_init(struct p9_server *s, const char *dir, bool ro, char *err, size_t errlen)
+{
+	struct stat st;
+
+	memset(s, 0, sizeof(*s));
+	s->ro = ro;
+	s->root_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (s->root_fd < 0) {
+		int e = errno;
+		snprintf(err, errlen, "9p share %s: %s", dir,
+			 e == ENOTDIR ? "not a directory; give a directory to share" : strerror(e));
+		return -1;
+	}
+	if (fstat(s->root_fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "9p share %s: not a directory; give a directory to share", dir);
+		close(s->root_fd);
+		return -1;
+	}
+	s->buckets = calloc(P9_FID_BUCKETS, sizeof(*s->buckets));
+	if (!s->buckets) {
+		snprintf(err, errlen, "9p share %s: out of memory", dir);
+		close(s->root_fd);
+		return -1;
+	}
+	return 0;
+}
+
+void p9_server_destroy(struct p9_server *s)
+{
+	if (s->buckets)
+		fid_clear_all(s);
+	free(s->buckets);
+	s->buckets = NULL;
+	if (s->root_fd >= 0)
+		close(s->root_fd);
+	s->root_fd = -1;
+}
