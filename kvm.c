@@ -13,6 +13,7 @@
 
 #include "kvm/arm.h"
 #include "kvm/fdt.h"
+#include "kvm/host-kernel.h"
 #include "kvm/kvm-cpu.h"
 #include "kvm/kvm.h"
 #include "kvm/ram.h"
@@ -70,6 +71,9 @@ void kvm_validate_payload(struct kvm *kvm)
 	if (!cfg->kernel)
 		die("no kernel given; use -k/--kernel FILE (an arm64 Image or a raw binary)");
 	kfd = open_input("kernel", cfg->kernel, &ksize);
+	kfd = gunzip_to_memfd(kfd, 256 * SZ_1M, &ksize, err, sizeof(err)); /* e.g. a distribution's vmlinuz */
+	if (kfd < 0)
+		die("kernel %s %s", cfg->kernel, err);
 	head = calloc(1, SZ_64K);
 	if (!head)
 		die("out of memory");

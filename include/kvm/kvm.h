@@ -111,6 +111,8 @@ struct kvm *kvm_alloc(const char *name);
 int kvm_run_vm(struct kvm *kvm);
 
 /* Setup, in order; each returns 0 or dies with one line (setup errors happen before the guest runs). */
+/* 'lkvm run' with no -k (host-shell.c): pick the host's kernel, build the initramfs, share / and ~/.lkvm/NAME. */
+void host_shell_setup(struct kvm *kvm);
 void kvm_validate_payload(struct kvm *kvm); /* files, sizes and layout; no KVM needed */
 void kvm_open(struct kvm *kvm);
 void kvm_create_vm(struct kvm *kvm);

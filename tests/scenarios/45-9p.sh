@@ -1,0 +1,116 @@
+# 45-9p.sh - virtio-9p: files both ways, 64 MiB with a matching checksum, a ro share that refuses writes, symlinks
+# (host-planted and guest-made) that never reach outside the share, '..' that stays inside, -d DIR as /dev/root,
+# saves refused with the VM running, and 'lkvm run' with no kernel on a host without one under /boot.
+# timeout: 600
+. "$(dirname "$0")/lib.sh"
+
+B=$WORK/9p
+rm -rf "$B"
+mkdir -p "$B/share" "$B/ro" "$B/outside" "$B/root"
+S=$B/share
+echo TOPSECRET-OUTSIDE >"$B/outside/secret"
+echo "hello from the host" >"$S/from-host"
+echo bye >"$S/delete-me"
+echo "$B/outside" >"$S/outside-path"
+ln -s ../outside/secret "$S/out-rel"
+ln -s "$B/outside/secret" "$S/out-abs"
+ln -s ../outside "$S/out-dir"
+dd if=/dev/urandom of="$S/big" bs=1048576 count=64 2>/dev/null
+big_md5=$(md5sum <"$S/big" | cut -d' ' -f1)
+echo "read-only content" >"$B/ro/ro-file"
+ro_before=$(cd "$B/ro" && ls -la --full-time 2>/dev/null || ls -la; md5sum ro-file)
+
+for t in pci mmio; do
+	case $t in
+	pci) args="" ;;
+	mmio) args="--virtio-transport mmio" ;;
+	esac
+	rm -f "$S/from-guest" "$S/big-copy" "$S/g-abs" "$S/g-rel"
+	rm -rf "$S/gdir"
+	echo bye >"$S/delete-me"
+	# shellcheck disable=SC2086
+	lkvm_run "9p-$t" 300 run -c 1 -m 256 $args -k "$L2_KERNEL" -i "$L2_INITRD" --9p "$S,share" --9p "$B/ro,rosh,ro" \
+		-p "quiet l2.run=9p"
+	check "$t: guest ran with two shares, exit 0 ($(rc_text "$RC"))" [ "$RC" = 0 ]
+	check "$t: both shares mounted" sh -c "grep -q MOUNT-S-OK '$OUT' && grep -q MOUNT-R-OK '$OUT'"
+	check "$t: the guest sees the tags share and rosh" sh -c "grep 'TAGS=' '$OUT' | grep -q share && grep 'TAGS=' '$OUT' | grep -q rosh"
+	check "$t: host -> guest: the guest read the host's file" has "$OUT" "FROM-HOST=hello from the host"
+	check "$t: guest -> host: the host reads the guest's file" sh -c "[ \"\$(cat '$S/from-guest')\" = 'written by the guest' ]"
+	check "$t: guest mkdir + rename visible on the host" sh -c "[ \"\$(cat '$S/gdir/g')\" = inside ] && [ ! -e '$S/gdir/f' ]"
+	check "$t: guest rm removed the host file" [ ! -e "$S/delete-me" ]
+	check "$t: 64 MiB read by the guest: md5 matches the host's" has "$OUT" "BIG-MD5=$big_md5"
+	check "$t: 64 MiB copied by the guest: host md5 matches" [ "$(md5sum <"$S/big-copy" | cut -d' ' -f1)" = "$big_md5" ]
+	check "$t: ro share readable" has "$OUT" "RO-READ=read-only content"
+	for op in CREATE APPEND RM MKDIR; do
+		check "$t: ro share refuses $op" has "$OUT" "RO-$op-REFUSED"
+	done
+	ro_after=$(cd "$B/ro" && ls -la --full-time 2>/dev/null || ls -la; md5sum ro-file)
+	check "$t: ro share: the host directory is unchanged" [ "$ro_before" = "$ro_after" ]
+	check "$t: host-planted symlinks are text to the guest (readlink)" has "$OUT" "PLANTED-LINK=../outside/secret"
+	check "$t: guest-made symlinks exist on the host as symlinks" sh -c "[ -L '$S/g-abs' ] && [ -L '$S/g-rel' ]"
+	check "$t: nothing outside the share ever reached the guest" sh -c "! grep -q TOPSECRET '$OUT'"
+	for k in PLANTED-REL PLANTED-ABS PLANTED-DIR GUEST-ABS GUEST-REL DOTDOT-SECRET; do
+		check "$t: $k yields nothing ($(grep -m1 "^$k=" "$OUT" | cut -c1-70))" sh -c "grep -q '^$k=' '$OUT' && ! grep '^$k=' '$OUT' | grep -q TOPSECRET"
+	done
+	check "$t: '..' above the share's root lists the share itself" sh -c "grep '^DOTDOT=' '$OUT' | grep -q from-host && ! grep '^DOTDOT=' '$OUT' | grep -q outside"
+	check "$t: unmounted cleanly" has "$OUT" "UMOUNT-OK"
+	check "$t: lkvm logged no errors" sh -c "! grep -qi 'error\|needs reset' '$ERR'"
+done
+
+# -d DIR: the directory is the root share, tag /dev/root, and the root arguments are on the command line
+echo root-marker >"$B/root/marker"
+lkvm_run 9p-root 120 run -c 1 -m 256 -k "$L2_KERNEL" -i "$L2_INITRD" -d "$B/root" -p "quiet l2.run=9proot"
+check "-d DIR: guest ran, exit 0 ($(rc_text "$RC"))" [ "$RC" = 0 ]
+check "-d DIR: the share's tag is /dev/root" sh -c "grep '^TAGS=' '$OUT' | grep -q /dev/root"
+check "-d DIR: root=/dev/root rw rootfstype=9p rootflags=trans=virtio,version=9p2000.L appended" has "$OUT" ROOT-ARGS-OK
+check "-d DIR: /dev/root mounts and shows the directory" has "$OUT" "ROOT-MARKER=root-marker"
+check "-d DIR: the guest's write reached the host" sh -c "[ \"\$(cat '$B/root/guest-file')\" = 'guest was here' ]"
+
+# saving a VM with shares: refused in one line, the guest keeps running
+guest_start 9p-save 120 run -c 1 -m 256 --name p9save -k "$L2_KERNEL" -i "$L2_INITRD" --9p "$S,share" -p quiet
+if wait_for "$OUT" "l2# " 100; then
+	"$LKVM" save --name p9save "$WORK/p9.snap" >"$WORK/p9save.out" 2>&1
+	src=$?
+	cat "$WORK/p9save.out" >>"$LOG"
+	check "save with a share: refused ($(head -n 1 "$WORK/p9save.out"))" \
+		sh -c "[ $src != 0 ] && [ \$(grep -c . '$WORK/p9save.out') = 1 ] && grep -q 9p '$WORK/p9save.out'"
+	check "save with a share: no snapshot file left" [ ! -s "$WORK/p9.snap" ]
+	guest_send 'echo STILL-$((40+2))'
+	check "save with a share: the guest still runs" wait_for "$OUT" "STILL-42" 30
+	guest_send 'poweroff -f'
+	guest_wait
+	check "save with a share: guest exits 0 afterwards ($(rc_text "$RC"))" [ "$RC" = 0 ]
+else
+	guest_kill
+	not_ok "save with a share: no shell prompt"
+fi
+
+# bad input: one line, non-zero, no guest
+for case in missing file tag; do
+	case $case in
+	missing) spec=/nonexistent/dir,t ;;
+	file) spec=$S/from-host,t ;;
+	tag) spec="$S,$(printf '%070d' 0)" ;;
+	esac
+	lkvm_run "9p-bad-$case" 60 run -c 1 -m 256 -k "$L2_KERNEL" -i "$L2_INITRD" --9p "$spec"
+	lines=$(grep -c '[^[:space:]]' "$ERR")
+	if [ "$RC" != 0 ] && [ "$RC" -lt 124 ] && [ "$lines" = 1 ] && ! booted "$OUT"; then
+		ok "--9p $case: one-line error: $(cat "$ERR" | tr -s ' ')"
+	else
+		not_ok "--9p $case: exit $RC, $lines lines, booted: $(booted "$OUT" && echo yes || echo no)"
+	fi
+done
+
+# 'lkvm run' with no kernel, on a host with no kernel Image under /boot (this test bed has no /boot)
+if ls /boot/Image* /boot/vmlinuz* >/dev/null 2>&1; then
+	diag "this host has a kernel under /boot; the no-kernel error is not checked here"
+else
+	lkvm_run 9p-nokernel 60 run
+	lines=$(grep -c '[^[:space:]]' "$ERR")
+	if [ "$RC" != 0 ] && [ "$RC" -lt 124 ] && [ "$lines" = 1 ] && grep -q /boot "$ERR"; then
+		ok "lkvm run with no kernel: one line naming where it looked: $(cat "$ERR")"
+	else
+		not_ok "lkvm run with no kernel: exit $RC, $lines lines: $(head -c 300 "$ERR")"
+	fi
+fi
+finish
