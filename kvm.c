@@ -88,6 +88,12 @@ void kvm_validate_payload(struct kvm *kvm)
 		ifd = open_input("initrd", cfg->initrd, &isize);
 		if (isize == 0)
 			die("initrd %s is empty", cfg->initrd);
+	} else if (kvm->initrd_fd >= 0) {
+		struct stat st; /* lkvm's own initramfs (host-shell.c), already in memory */
+		if (fstat(kvm->initrd_fd, &st) < 0)
+			die("internal error: the initramfs vanished: %s", strerror(errno));
+		ifd = kvm->initrd_fd;
+		isize = (u64)st.st_size;
 	}
 	if (cfg->pvtime != PVTIME_OFF)
 		pvsize = pvtime_region_size(cfg->nr_cpus);
@@ -102,7 +108,7 @@ void kvm_validate_payload(struct kvm *kvm)
 		    (unsigned long long)mib(kvm->kinfo.text_offset + kvm->kinfo.image_size + FDT_MAX_SIZE + pvsize));
 	case LAYOUT_INITRD_TOO_BIG:
 		die("initrd %s (%llu MiB) does not fit in guest memory (%llu MiB) beside the kernel; raise -m/--mem",
-		    cfg->initrd, (unsigned long long)mib(isize), (unsigned long long)cfg->ram_mib);
+		    cfg->initrd ? cfg->initrd : "(lkvm's own)", (unsigned long long)mib(isize), (unsigned long long)cfg->ram_mib);
 	case LAYOUT_RAM_TOO_SMALL:
 		die("guest memory (%llu MiB) is too small; raise -m/--mem", (unsigned long long)cfg->ram_mib);
 	}
@@ -196,7 +202,8 @@ void kvm_load_payload(struct kvm *kvm)
 	load_file(kvm, kvm->kernel_fd, "kernel", kvm->cfg.kernel, kvm->layout.kernel_load, kvm->kinfo.file_size);
 	kvm->kernel_fd = -1;
 	if (kvm->initrd_fd >= 0) {
-		load_file(kvm, kvm->initrd_fd, "initrd", kvm->cfg.initrd, kvm->layout.initrd_addr,
+		load_file(kvm, kvm->initrd_fd, "initrd", kvm->cfg.initrd ? kvm->cfg.initrd : "(lkvm's own)",
+			  kvm->layout.initrd_addr,
 			  kvm->layout.initrd_size);
 		kvm->initrd_fd = -1;
 	}

@@ -113,4 +113,37 @@ else
 		not_ok "lkvm run with no kernel: exit $RC, $lines lines: $(head -c 300 "$ERR")"
 	fi
 fi
+
+# 'lkvm run' alone: the host's kernel (here L1's own, gzip-compressed as Debian ships it) from /boot, lkvm's own
+# initramfs with the 9p modules from /lib/modules, the host's / read-only and ~/.lkvm/NAME as the writable /root
+rel=$(uname -r)
+if [ -d "/lib/modules/$rel" ] && [ ! -e /boot ]; then
+	mkdir -p /boot "$WORK/home"
+	gzip -1 -c "$L2_KERNEL" >"/boot/vmlinuz-$rel" 2>/dev/null || gzip -c "$L2_KERNEL" >"/boot/vmlinuz-$rel"
+	HOME=$WORK/home
+	export HOME
+	guest_start 9p-shell 200 run -m 256 --name shelltest -p quiet
+	if wait_for "$OUT" "the host's / is mounted read-only" 150; then
+		guest_send 'echo $((6*7))-SHELL-OK'
+		check "shell: 'lkvm run' gives an answering shell" wait_for "$OUT" "42-SHELL-OK" 30
+		guest_send 'ls /scenarios | grep -c 45-9p | sed s/^/HOSTROOT=/'
+		check "shell: the host's / is the guest's /" wait_for "$OUT" "HOSTROOT=1" 30
+		guest_send 'touch /lkvm-ro-test 2>/dev/null && echo ROOT-WRITABLE || echo ROOT-RO-OK'
+		check "shell: the host's / is read-only" wait_for "$OUT" "ROOT-RO-OK" 30
+		guest_send 'echo kept >/root/kept && echo HOME-WRITE-OK'
+		check "shell: /root is writable" wait_for "$OUT" "HOME-WRITE-OK" 30
+		guest_send 'exit'
+		guest_wait
+		check "shell: exit powers the guest off, lkvm exits 0 ($(rc_text "$RC"))" [ "$RC" = 0 ]
+		check "shell: what the guest wrote to /root is in ~/.lkvm/shelltest" \
+			sh -c "[ \"\$(cat '$HOME/.lkvm/shelltest/kept')\" = kept ]"
+		check "shell: nothing was written to the host's /" [ ! -e /lkvm-ro-test ]
+	else
+		guest_kill
+		not_ok "shell: no shell banner from 'lkvm run' ($(head -c 300 "$ERR"))"
+	fi
+	rm -rf /boot
+else
+	diag "no /lib/modules/$rel here (or a real /boot): the shell is not checked"
+fi
 finish
