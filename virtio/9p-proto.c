@@ -15,19 +15,8 @@
 
 /* ---- message buffers: every read and write is bounds-checked; a short message sets bad ---- */
 
-struct p9_in {
-	const u8 *p;
-	size_t len, off;
-	bool bad;
-};
 
-struct p9_out {
-	u8 *p;
-	size_t cap, off;
-	bool full;
-};
-
-static const u8 *in_take(struct p9_in *in, size_t n)
+const u8 *p9_in_take(struct p9_in *in, size_t n)
 {
 	const u8 *r;
 
@@ -42,7 +31,7 @@ static const u8 *in_take(struct p9_in *in, size_t n)
 
 static u64 in_le(struct p9_in *in, unsigned int n)
 {
-	const u8 *b = in_take(in, n);
+	const u8 *b = p9_in_take(in, n);
 	u64 v = 0;
 
 	for (unsigned int i = 0; b && i < n; i++)
@@ -50,28 +39,28 @@ static u64 in_le(struct p9_in *in, unsigned int n)
 	return v;
 }
 
-static u8 in8(struct p9_in *in)
+u8 p9_in8(struct p9_in *in)
 {
 	return (u8)in_le(in, 1);
 }
-static u16 in16(struct p9_in *in)
+u16 p9_in16(struct p9_in *in)
 {
 	return (u16)in_le(in, 2);
 }
-static u32 in32(struct p9_in *in)
+u32 p9_in32(struct p9_in *in)
 {
 	return (u32)in_le(in, 4);
 }
-static u64 in64(struct p9_in *in)
+u64 p9_in64(struct p9_in *in)
 {
 	return in_le(in, 8);
 }
 
 /* A string: a NUL-terminated copy in buf (bufsz includes the NUL); embedded NULs or overlong strings are bad. */
-static size_t in_str(struct p9_in *in, char *buf, size_t bufsz)
+size_t p9_in_str(struct p9_in *in, char *buf, size_t bufsz)
 {
-	u16 n = in16(in);
-	const u8 *b = in_take(in, n);
+	u16 n = p9_in16(in);
+	const u8 *b = p9_in_take(in, n);
 
 	buf[0] = '\0';
 	if (!b)
@@ -85,7 +74,7 @@ static size_t in_str(struct p9_in *in, char *buf, size_t bufsz)
 	return n;
 }
 
-static u8 *out_take(struct p9_out *o, size_t n)
+u8 *p9_out_take(struct p9_out *o, size_t n)
 {
 	u8 *r;
 
@@ -98,25 +87,21 @@ static u8 *out_take(struct p9_out *o, size_t n)
 	return r;
 }
 
-static void out_le(struct p9_out *o, u64 v, unsigned int n)
+void p9_out_le(struct p9_out *o, u64 v, unsigned int n)
 {
-	u8 *b = out_take(o, n);
+	u8 *b = p9_out_take(o, n);
 
 	for (unsigned int i = 0; b && i < n; i++)
 		b[i] = (u8)(v >> (8 * i));
 }
 
-#define out8(o, v) out_le(o, v, 1)
-#define out16(o, v) out_le(o, v, 2)
-#define out32(o, v) out_le(o, v, 4)
-#define out64(o, v) out_le(o, v, 8)
 
-static void out_str(struct p9_out *o, const char *s, size_t n)
+void p9_out_str(struct p9_out *o, const char *s, size_t n)
 {
 	u8 *b;
 
 	out16(o, n);
-	b = out_take(o, n);
+	b = p9_out_take(o, n);
 	if (b)
 		memcpy(b, s, n);
 }
@@ -131,7 +116,7 @@ static u8 qid_type(mode_t m)
 	return S_ISDIR(m) ? P9_QTDIR : S_ISLNK(m) ? P9_QTSYMLINK : P9_QTFILE;
 }
 
-static void out_qid(struct p9_out *o, const struct stat *st)
+void p9_out_qid(struct p9_out *o, const struct stat *st)
 {
 	out8(o, qid_type(st->st_mode));
 	out32(o, 0);
@@ -149,7 +134,7 @@ static struct p9_fid **fid_slot(struct p9_server *s, u32 id)
 	return pp;
 }
 
-static struct p9_fid *fid_get(struct p9_server *s, u32 id)
+struct p9_fid *p9_fid_get(struct p9_server *s, u32 id)
 {
 	return *fid_slot(s, id);
 }
@@ -162,7 +147,7 @@ static void fid_free(struct p9_fid *f)
 	free(f);
 }
 
-static void fid_drop(struct p9_server *s, u32 id)
+void p9_fid_drop(struct p9_server *s, u32 id)
 {
 	struct p9_fid **pp = fid_slot(s, id), *f = *pp;
 
@@ -216,7 +201,7 @@ static void fid_clear_all(struct p9_server *s)
 }
 
 /* After a rename, fids naming old (or something beneath it) name the new place. */
-static void fid_rename(struct p9_server *s, const char *old, const char *new)
+void p9_fid_rename(struct p9_server *s, const char *old, const char *new)
 {
 	size_t ol = strlen(old), nl = strlen(new);
 
@@ -238,24 +223,17 @@ static void fid_rename(struct p9_server *s, const char *old, const char *new)
 
 /* ---- request handlers: return 0 with the reply body in out, or -errno (sent as Rlerror) ---- */
 
-struct p9_req {
-	struct p9_server *s;
-	struct p9_in *in;
-	struct p9_out *out;
-};
 
-#define NAMEBUF (P9_MAX_NAME + 1)
-
-static int fstat_fd(int fd, struct stat *st)
+int p9_fstat_fd(int fd, struct stat *st)
 {
 	return fstat(fd, st) < 0 ? -errno : 0;
 }
 
 static int h_version(struct p9_req *r)
 {
-	u32 msize = in32(r->in);
-	u16 vlen = in16(r->in);
-	const u8 *ver = in_take(r->in, vlen);
+	u32 msize = p9_in32(r->in);
+	u16 vlen = p9_in16(r->in);
+	const u8 *ver = p9_in_take(r->in, vlen);
 	static const char mine[] = "9P2000.L";
 
 	if (r->in->bad)
@@ -268,36 +246,36 @@ static int h_version(struct p9_req *r)
 	if (vlen != sizeof(mine) - 1 || memcmp(ver, mine, vlen) || msize < P9_MIN_MSIZE) {
 		r->s->msize = 0;
 		out32(r->out, msize);
-		out_str(r->out, "unknown", 7);
+		p9_out_str(r->out, "unknown", 7);
 		return 0;
 	}
 	r->s->msize = msize;
 	out32(r->out, msize);
-	out_str(r->out, mine, sizeof(mine) - 1);
+	p9_out_str(r->out, mine, sizeof(mine) - 1);
 	return 0;
 }
 
 static int h_attach(struct p9_req *r)
 {
 	char uname[NAMEBUF], aname[P9_MAX_PATH + 1];
-	u32 fid = in32(r->in), afid = in32(r->in);
+	u32 fid = p9_in32(r->in), afid = p9_in32(r->in);
 	struct stat st;
 	char *path;
 	int fd, e;
 
-	in_str(r->in, uname, sizeof(uname));
-	in_str(r->in, aname, sizeof(aname));
-	in32(r->in); /* n_uname: no uid mapping, everything is done as the user running lkvm */
+	p9_in_str(r->in, uname, sizeof(uname));
+	p9_in_str(r->in, aname, sizeof(aname));
+	p9_in32(r->in); /* n_uname: no uid mapping, everything is done as the user running lkvm */
 	if (r->in->bad)
 		return -EINVAL;
 	if (afid != P9_NOFID)
 		return -EOPNOTSUPP;
-	if (fid_get(r->s, fid))
+	if (p9_fid_get(r->s, fid))
 		return -EBADF;
 	fd = p9_open_beneath(r->s, -1, "", O_PATH | O_DIRECTORY, 0);
 	if (fd < 0)
 		return fd;
-	if ((e = fstat_fd(fd, &st))) {
+	if ((e = p9_fstat_fd(fd, &st))) {
 		close(fd);
 		return e;
 	}
@@ -307,14 +285,14 @@ static int h_attach(struct p9_req *r)
 	}
 	if ((e = fid_set(r->s, fid, fd, path, false)))
 		return e;
-	out_qid(r->out, &st);
+	p9_out_qid(r->out, &st);
 	return 0;
 }
 
 static int h_walk(struct p9_req *r)
 {
-	u32 fid = in32(r->in), newfid = in32(r->in);
-	u16 n = in16(r->in);
+	u32 fid = p9_in32(r->in), newfid = p9_in32(r->in);
+	u16 n = p9_in16(r->in);
 	char names[P9_MAX_WELEM][NAMEBUF];
 	size_t lens[P9_MAX_WELEM];
 	struct p9_fid *f;
@@ -328,16 +306,16 @@ static int h_walk(struct p9_req *r)
 	if (n > P9_MAX_WELEM)
 		return -EINVAL;
 	for (u16 i = 0; i < n; i++)
-		lens[i] = in_str(r->in, names[i], sizeof(names[i]));
+		lens[i] = p9_in_str(r->in, names[i], sizeof(names[i]));
 	if (r->in->bad)
 		return -EINVAL;
 	for (u16 i = 0; i < n; i++) {
 		if (lens[i] == 0 || strchr(names[i], '/'))
 			return -EINVAL;
 	}
-	if (!(f = fid_get(r->s, fid)))
+	if (!(f = p9_fid_get(r->s, fid)))
 		return -EBADF;
-	if (newfid != fid && fid_get(r->s, newfid))
+	if (newfid != fid && p9_fid_get(r->s, newfid))
 		return -EBADF;
 	if (!(path = strdup(f->path)))
 		return -ENOMEM;
@@ -358,9 +336,9 @@ static int h_walk(struct p9_req *r)
 			e = fd;
 			break;
 		}
-		if ((e = fstat_fd(fd, &st)))
+		if ((e = p9_fstat_fd(fd, &st)))
 			break;
-		out_qid(r->out, &st);
+		p9_out_qid(r->out, &st);
 	}
 	if (done < n) {
 		if (fd >= 0)
@@ -416,7 +394,7 @@ static int open_checked(struct p9_server *s, int dirfd, const char *path, int of
 
 	if (fd < 0)
 		return fd;
-	if ((e = fstat_fd(fd, st))) {
+	if ((e = p9_fstat_fd(fd, st))) {
 		close(fd);
 		return e;
 	}
@@ -439,14 +417,14 @@ static u32 iounit(struct p9_server *s)
 
 static int h_lopen(struct p9_req *r)
 {
-	u32 fid = in32(r->in), fl = in32(r->in);
+	u32 fid = p9_in32(r->in), fl = p9_in32(r->in);
 	struct p9_fid *f;
 	struct stat st;
 	int oflags = open_flags(fl), fd;
 
 	if (r->in->bad)
 		return -EINVAL;
-	if (!(f = fid_get(r->s, fid)))
+	if (!(f = p9_fid_get(r->s, fid)))
 		return -EBADF;
 	if (f->opened)
 		return -EBUSY;
@@ -458,21 +436,21 @@ static int h_lopen(struct p9_req *r)
 	close(f->fd);
 	f->fd = fd;
 	f->opened = true;
-	out_qid(r->out, &st);
+	p9_out_qid(r->out, &st);
 	out32(r->out, iounit(r->s));
 	return 0;
 }
 
 /* Guest mode bits, without set-user/group-ID: the file belongs to the host user running lkvm. */
-static mode_t guest_mode(u32 mode)
+mode_t p9_guest_mode(u32 mode)
 {
 	return (mode_t)(mode & 01777);
 }
 
 /* A fid that is a directory, as an O_PATH fd resolved again beneath the share. */
-static int dir_fd(struct p9_server *s, u32 dfid, struct p9_fid **out)
+int p9_dir_fd(struct p9_server *s, u32 dfid, struct p9_fid **out)
 {
-	struct p9_fid *d = fid_get(s, dfid);
+	struct p9_fid *d = p9_fid_get(s, dfid);
 
 	if (!d)
 		return -EBADF;
@@ -484,18 +462,18 @@ static int dir_fd(struct p9_server *s, u32 dfid, struct p9_fid **out)
 static int h_lcreate(struct p9_req *r)
 {
 	char name[NAMEBUF];
-	u32 fid = in32(r->in);
-	size_t nlen = in_str(r->in, name, sizeof(name));
-	u32 fl = in32(r->in), mode = in32(r->in);
+	u32 fid = p9_in32(r->in);
+	size_t nlen = p9_in_str(r->in, name, sizeof(name));
+	u32 fl = p9_in32(r->in), mode = p9_in32(r->in);
 	struct p9_fid *d;
 	struct stat st;
 	char *path;
 	int dfd, fd, e, oflags = open_flags(fl) | O_CREAT;
 
-	in32(r->in); /* gid: ignored, no uid mapping */
+	p9_in32(r->in); /* gid: ignored, no uid mapping */
 	if (r->in->bad || p9_name_ok(name, nlen))
 		return -EINVAL;
-	if ((dfd = dir_fd(r->s, fid, &d)) < 0)
+	if ((dfd = p9_dir_fd(r->s, fid, &d)) < 0)
 		return dfd;
 	if (d->opened) {
 		close(dfd);
@@ -505,9 +483,9 @@ static int h_lcreate(struct p9_req *r)
 		close(dfd);
 		return -EROFS;
 	}
-	fd = open_checked(r->s, dfd, name, oflags | O_EXCL, guest_mode(mode), &st);
-	if (fd >= 0 && fchmod(fd, guest_mode(mode)) == 0) /* the guest applied its umask already; undo ours */
-		fstat_fd(fd, &st);
+	fd = open_checked(r->s, dfd, name, oflags | O_EXCL, p9_guest_mode(mode), &st);
+	if (fd >= 0 && fchmod(fd, p9_guest_mode(mode)) == 0) /* the guest applied its umask already; undo ours */
+		p9_fstat_fd(fd, &st);
 	if (fd == -EEXIST && !(fl & P9_DOTL_EXCL))
 		fd = open_checked(r->s, dfd, name, oflags & ~O_CREAT, 0, &st);
 	close(dfd);
@@ -522,143 +500,53 @@ static int h_lcreate(struct p9_req *r)
 	d->fd = fd;
 	d->path = path;
 	d->opened = true;
-	out_qid(r->out, &st);
+	p9_out_qid(r->out, &st);
 	out32(r->out, iounit(r->s));
 	return 0;
 }
 
 /* stat of name in dirfd without following it, for the qid of something just made. */
-static int stat_name(int dirfd, const char *name, struct stat *st)
+int p9_stat_name(int dirfd, const char *name, struct stat *st)
 {
 	return fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 }
 
-static int h_mkdir(struct p9_req *r)
-{
-	char name[NAMEBUF];
-	u32 dfid = in32(r->in);
-	size_t nlen = in_str(r->in, name, sizeof(name));
-	u32 mode = in32(r->in);
-	struct stat st;
-	int dfd, e, fd;
-
-	in32(r->in);
-	if (r->in->bad || p9_name_ok(name, nlen))
-		return -EINVAL;
-	if ((dfd = dir_fd(r->s, dfid, NULL)) < 0)
-		return dfd;
-	if (r->s->ro) {
-		close(dfd);
-		return -EROFS;
-	}
-	if (mkdirat(dfd, name, guest_mode(mode)) < 0) {
-		e = -errno;
-		close(dfd);
-		return e;
-	}
-	fd = p9_open_beneath(r->s, dfd, name, O_RDONLY | O_DIRECTORY, 0);
-	if (fd >= 0) {
-		(void)!fchmod(fd, guest_mode(mode)); /* undo lkvm's umask; on failure keep what mkdir made */
-		close(fd);
-	}
-	e = stat_name(dfd, name, &st);
-	close(dfd);
-	if (e)
-		return e;
-	out_qid(r->out, &st);
-	return 0;
-}
-
-static int h_symlink(struct p9_req *r)
-{
-	char name[NAMEBUF], target[P9_MAX_PATH + 1];
-	u32 dfid = in32(r->in);
-	size_t nlen = in_str(r->in, name, sizeof(name)), tlen = in_str(r->in, target, sizeof(target));
-	struct stat st;
-	int dfd, e;
-
-	in32(r->in);
-	if (r->in->bad || p9_name_ok(name, nlen) || tlen == 0)
-		return -EINVAL;
-	if ((dfd = dir_fd(r->s, dfid, NULL)) < 0)
-		return dfd;
-	/* The target is only text: lkvm never follows it; the guest resolves it in its own namespace. */
-	if (r->s->ro)
-		e = -EROFS;
-	else
-		e = symlinkat(target, dfd, name) < 0 ? -errno : stat_name(dfd, name, &st);
-	close(dfd);
-	if (e)
-		return e;
-	out_qid(r->out, &st);
-	return 0;
-}
-
-static int h_mknod(struct p9_req *r)
-{
-	char name[NAMEBUF];
-	u32 dfid = in32(r->in);
-	size_t nlen = in_str(r->in, name, sizeof(name));
-	u32 mode = in32(r->in), major = in32(r->in), minor = in32(r->in);
-	struct stat st;
-	int dfd, e;
-
-	in32(r->in);
-	if (r->in->bad || p9_name_ok(name, nlen))
-		return -EINVAL;
-	if ((dfd = dir_fd(r->s, dfid, NULL)) < 0)
-		return dfd;
-	if (r->s->ro)
-		e = -EROFS;
-	else if (!S_ISFIFO(mode) && !S_ISSOCK(mode) && !S_ISREG(mode))
-		e = -EPERM; /* no device nodes in a share: they would be the host's devices */
-	else if (mknodat(dfd, name, (mode & S_IFMT) | guest_mode(mode), makedev(major, minor)) < 0)
-		e = -errno;
-	else
-		e = stat_name(dfd, name, &st);
-	close(dfd);
-	if (e)
-		return e;
-	out_qid(r->out, &st);
-	return 0;
-}
-
 static int h_readlink(struct p9_req *r)
 {
-	u32 fid = in32(r->in);
+	u32 fid = p9_in32(r->in);
 	struct p9_fid *f;
 	char buf[P9_MAX_PATH + 1];
 	ssize_t n;
 
 	if (r->in->bad)
 		return -EINVAL;
-	if (!(f = fid_get(r->s, fid)))
+	if (!(f = p9_fid_get(r->s, fid)))
 		return -EBADF;
 	n = readlinkat(f->fd, "", buf, sizeof(buf));
 	if (n < 0)
 		return -errno;
 	if ((size_t)n >= sizeof(buf))
 		return -ENAMETOOLONG;
-	out_str(r->out, buf, (size_t)n);
+	p9_out_str(r->out, buf, (size_t)n);
 	return 0;
 }
 
 static int h_getattr(struct p9_req *r)
 {
-	u32 fid = in32(r->in);
+	u32 fid = p9_in32(r->in);
 	struct p9_fid *f;
 	struct stat st;
 	int e;
 
-	in64(r->in); /* request_mask: we always answer the basic set */
+	p9_in64(r->in); /* request_mask: we always answer the basic set */
 	if (r->in->bad)
 		return -EINVAL;
-	if (!(f = fid_get(r->s, fid)))
+	if (!(f = p9_fid_get(r->s, fid)))
 		return -EBADF;
-	if ((e = fstat_fd(f->fd, &st)))
+	if ((e = p9_fstat_fd(f->fd, &st)))
 		return e;
 	out64(r->out, 0x7ff); /* P9_GETATTR_BASIC */
-	out_qid(r->out, &st);
+	p9_out_qid(r->out, &st);
 	out32(r->out, st.st_mode);
 	out32(r->out, st.st_uid);
 	out32(r->out, st.st_gid);
@@ -678,79 +566,15 @@ static int h_getattr(struct p9_req *r)
 	return 0;
 }
 
-/*
- * Attribute changes on a fid that is only an O_PATH fd go through /proc/self/fd/N: the inode the walk found, not a
- * name that could have been swapped since.
- */
-static int h_setattr(struct p9_req *r)
-{
-	u32 fid = in32(r->in), valid = in32(r->in), mode = in32(r->in), uid = in32(r->in), gid = in32(r->in);
-	u64 size = in64(r->in), as = in64(r->in), ans = in64(r->in), ms = in64(r->in), mns = in64(r->in);
-	struct p9_fid *f;
-	char proc[40];
-
-	if (r->in->bad)
-		return -EINVAL;
-	if (!(f = fid_get(r->s, fid)))
-		return -EBADF;
-	if (r->s->ro)
-		return -EROFS;
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", f->fd);
-	if (valid & P9_SETATTR_MODE) {
-		if ((f->opened ? fchmod(f->fd, guest_mode(mode)) : chmod(proc, guest_mode(mode))) < 0)
-			return -errno;
-	}
-	if (valid & (P9_SETATTR_UID | P9_SETATTR_GID)) {
-		uid_t u = (valid & P9_SETATTR_UID) ? (uid_t)uid : (uid_t)-1;
-		gid_t g = (valid & P9_SETATTR_GID) ? (gid_t)gid : (gid_t)-1;
-		if (fchownat(f->fd, "", u, g, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
-			return -errno;
-	}
-	if (valid & P9_SETATTR_SIZE) {
-		struct stat st;
-		int e;
-		if (size > (u64)INT64_MAX)
-			return -EINVAL;
-		if ((e = fstat_fd(f->fd, &st)))
-			return e;
-		if (!S_ISREG(st.st_mode))
-			return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-		if (!(f->opened && ftruncate(f->fd, (off_t)size) == 0) && truncate(proc, (off_t)size) < 0)
-			return -errno;
-	}
-	if (valid & (P9_SETATTR_ATIME | P9_SETATTR_MTIME)) {
-		struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_nsec = UTIME_OMIT } };
-		if (valid & P9_SETATTR_ATIME) {
-			ts[0].tv_nsec = UTIME_NOW;
-			if (valid & P9_SETATTR_ATIME_SET) {
-				if (ans >= 1000000000ULL)
-					return -EINVAL;
-				ts[0] = (struct timespec){ .tv_sec = (time_t)as, .tv_nsec = (long)ans };
-			}
-		}
-		if (valid & P9_SETATTR_MTIME) {
-			ts[1].tv_nsec = UTIME_NOW;
-			if (valid & P9_SETATTR_MTIME_SET) {
-				if (mns >= 1000000000ULL)
-					return -EINVAL;
-				ts[1] = (struct timespec){ .tv_sec = (time_t)ms, .tv_nsec = (long)mns };
-			}
-		}
-		if (utimensat(AT_FDCWD, proc, ts, 0) < 0)
-			return -errno;
-	}
-	return 0;
-}
-
 static int h_statfs(struct p9_req *r)
 {
-	u32 fid = in32(r->in);
+	u32 fid = p9_in32(r->in);
 	struct p9_fid *f;
 	struct statfs sf;
 
 	if (r->in->bad)
 		return -EINVAL;
-	if (!(f = fid_get(r->s, fid)))
+	if (!(f = p9_fid_get(r->s, fid)))
 		return -EBADF;
 	if (fstatfs(f->fd, &sf) < 0)
 		return -errno;
@@ -766,9 +590,9 @@ static int h_statfs(struct p9_req *r)
 	return 0;
 }
 
-static struct p9_fid *open_fid(struct p9_req *r, u32 fid, int *e)
+struct p9_fid *p9_open_fid(struct p9_req *r, u32 fid, int *e)
 {
-	struct p9_fid *f = fid_get(r->s, fid);
+	struct p9_fid *f = p9_fid_get(r->s, fid);
 
 	*e = !f ? -EBADF : !f->opened ? -EBADF : 0;
 	return *e ? NULL : f;
@@ -776,9 +600,9 @@ static struct p9_fid *open_fid(struct p9_req *r, u32 fid, int *e)
 
 static int h_read(struct p9_req *r)
 {
-	u32 fid = in32(r->in);
-	u64 off = in64(r->in);
-	u32 count = in32(r->in);
+	u32 fid = p9_in32(r->in);
+	u64 off = p9_in64(r->in);
+	u32 count = p9_in32(r->in);
 	struct p9_fid *f;
 	u8 *data;
 	ssize_t n;
@@ -786,7 +610,7 @@ static int h_read(struct p9_req *r)
 
 	if (r->in->bad || off > (u64)INT64_MAX)
 		return -EINVAL;
-	if (!(f = open_fid(r, fid, &e)))
+	if (!(f = p9_open_fid(r, fid, &e)))
 		return e;
 	if (count > r->out->cap - r->out->off - 4)
 		count = (u32)(r->out->cap - r->out->off - 4);
@@ -797,23 +621,23 @@ static int h_read(struct p9_req *r)
 	if (n < 0)
 		return -errno;
 	out32(r->out, (u32)n);
-	out_take(r->out, (size_t)n);
+	p9_out_take(r->out, (size_t)n);
 	return 0;
 }
 
 static int h_write(struct p9_req *r)
 {
-	u32 fid = in32(r->in);
-	u64 off = in64(r->in);
-	u32 count = in32(r->in);
-	const u8 *data = in_take(r->in, count);
+	u32 fid = p9_in32(r->in);
+	u64 off = p9_in64(r->in);
+	u32 count = p9_in32(r->in);
+	const u8 *data = p9_in_take(r->in, count);
 	struct p9_fid *f;
 	ssize_t n;
 	int e;
 
 	if (r->in->bad || off > (u64)INT64_MAX)
 		return -EINVAL;
-	if (!(f = open_fid(r, fid, &e)))
+	if (!(f = p9_open_fid(r, fid, &e)))
 		return e;
 	if (r->s->ro)
 		return -EROFS;
@@ -836,9 +660,9 @@ struct linux_dirent64 {
 
 static int h_readdir(struct p9_req *r)
 {
-	u32 fid = in32(r->in);
-	u64 off = in64(r->in);
-	u32 count = in32(r->in);
+	u32 fid = p9_in32(r->in);
+	u64 off = p9_in64(r->in);
+	u32 count = p9_in32(r->in);
 	struct p9_fid *f;
 	struct stat st;
 	size_t start, used = 0;
@@ -848,9 +672,9 @@ static int h_readdir(struct p9_req *r)
 
 	if (r->in->bad || off > (u64)INT64_MAX)
 		return -EINVAL;
-	if (!(f = open_fid(r, fid, &e)))
+	if (!(f = p9_open_fid(r, fid, &e)))
 		return e;
-	if ((e = fstat_fd(f->fd, &st)))
+	if ((e = p9_fstat_fd(f->fd, &st)))
 		return e;
 	if (!S_ISDIR(st.st_mode))
 		return -ENOTDIR;
@@ -876,10 +700,10 @@ static int h_readdir(struct p9_req *r)
 		if (used + need > count)
 			break;
 		es.st_mode = d->d_type == DT_DIR ? S_IFDIR : d->d_type == DT_LNK ? S_IFLNK : S_IFREG;
-		out_qid(r->out, &es);
+		p9_out_qid(r->out, &es);
 		out64(r->out, (u64)d->d_off);
 		out8(r->out, d->d_type);
-		out_str(r->out, d->d_name, nl);
+		p9_out_str(r->out, d->d_name, nl);
 		used += need;
 		pos += d->d_reclen;
 	}
@@ -893,231 +717,43 @@ static int h_readdir(struct p9_req *r)
 
 static int h_fsync(struct p9_req *r)
 {
-	u32 fid = in32(r->in);
+	u32 fid = p9_in32(r->in);
 	struct p9_fid *f;
 	int e;
 
 	if (r->in->bad)
 		return -EINVAL;
-	if (!(f = open_fid(r, fid, &e)))
+	if (!(f = p9_open_fid(r, fid, &e)))
 		return e;
 	return fsync(f->fd) < 0 ? -errno : 0;
 }
 
-static int h_lock(struct p9_req *r, bool get)
-{
-	char client[NAMEBUF];
-	u32 fid = in32(r->in);
-	u8 type = in8(r->in);
-	u32 flags = get ? 0 : in32(r->in);
-	u64 start = in64(r->in), length = in64(r->in);
-	u32 proc_id = in32(r->in);
-	size_t clen = in_str(r->in, client, sizeof(client));
-	struct flock fl = { 0 };
-	struct p9_fid *f;
-	int e;
-
-	(void)flags; /* a blocking request is answered "blocked"; the client polls */
-	if (r->in->bad || type > 2 || start > (u64)INT64_MAX || length > (u64)INT64_MAX)
-		return -EINVAL;
-	if (!(f = open_fid(r, fid, &e)))
-		return e;
-	fl.l_type = type == 0 ? F_RDLCK : type == 1 ? F_WRLCK : F_UNLCK;
-	fl.l_whence = SEEK_SET;
-	fl.l_start = (off_t)start;
-	fl.l_len = (off_t)length;
-	if (get) {
-		if (fcntl(f->fd, F_OFD_GETLK, &fl) < 0)
-			return -errno;
-		out8(r->out, fl.l_type == F_RDLCK ? 0 : fl.l_type == F_WRLCK ? 1 : 2);
-		out64(r->out, (u64)fl.l_start);
-		out64(r->out, (u64)fl.l_len);
-		out32(r->out, proc_id);
-		out_str(r->out, client, clen);
-		return 0;
-	}
-	if (fcntl(f->fd, F_OFD_SETLK, &fl) == 0)
-		out8(r->out, 0); /* P9_LOCK_SUCCESS */
-	else if (errno == EAGAIN || errno == EACCES)
-		out8(r->out, 1); /* P9_LOCK_BLOCKED */
-	else
-		out8(r->out, 2); /* P9_LOCK_ERROR */
-	return 0;
-}
-
-static int h_link(struct p9_req *r)
-{
-	char name[NAMEBUF];
-	u32 dfid = in32(r->in), fid = in32(r->in);
-	size_t nlen = in_str(r->in, name, sizeof(name));
-	struct p9_fid *f;
-	const char *base;
-	int dfd, pfd, e;
-
-	if (r->in->bad || p9_name_ok(name, nlen))
-		return -EINVAL;
-	if (!(f = fid_get(r->s, fid)))
-		return -EBADF;
-	if ((dfd = dir_fd(r->s, dfid, NULL)) < 0)
-		return dfd;
-	if (r->s->ro) {
-		close(dfd);
-		return -EROFS;
-	}
-	if ((pfd = p9_open_parent(r->s, f->path, &base)) < 0) {
-		close(dfd);
-		return pfd;
-	}
-	e = linkat(pfd, base, dfd, name, 0) < 0 ? -errno : 0; /* flags 0: a symlink is linked, not followed */
-	close(pfd);
-	close(dfd);
-	return e;
-}
-
-static int do_rename(struct p9_server *s, int odfd, const char *opath, const char *oname, int ndfd, const char *npath,
-		     const char *nname, size_t nlen)
-{
-	char *newpath;
-	int e;
-
-	if (renameat(odfd, oname, ndfd, nname) < 0)
-		return -errno;
-	if (!p9_path_step(npath, nname, nlen, &newpath)) {
-		fid_rename(s, opath, newpath);
-		free(newpath);
-	}
-	e = 0;
-	return e;
-}
-
-static int h_rename(struct p9_req *r)
-{
-	char name[NAMEBUF];
-	u32 fid = in32(r->in), dfid = in32(r->in);
-	size_t nlen = in_str(r->in, name, sizeof(name));
-	struct p9_fid *f, *d;
-	const char *base;
-	char *opath;
-	int pfd, dfd, e;
-
-	if (r->in->bad || p9_name_ok(name, nlen))
-		return -EINVAL;
-	if (!(f = fid_get(r->s, fid)))
-		return -EBADF;
-	if ((dfd = dir_fd(r->s, dfid, &d)) < 0)
-		return dfd;
-	if (r->s->ro) {
-		close(dfd);
-		return -EROFS;
-	}
-	if ((pfd = p9_open_parent(r->s, f->path, &base)) < 0) {
-		close(dfd);
-		return pfd;
-	}
-	opath = strdup(f->path);
-	e = opath ? do_rename(r->s, pfd, opath, base, dfd, d->path, name, nlen) : -ENOMEM;
-	free(opath);
-	close(pfd);
-	close(dfd);
-	return e;
-}
-
-static int h_renameat(struct p9_req *r)
-{
-	char oname[NAMEBUF], nname[NAMEBUF];
-	u32 ofid = in32(r->in);
-	size_t olen = in_str(r->in, oname, sizeof(oname));
-	u32 nfid = in32(r->in);
-	size_t nlen = in_str(r->in, nname, sizeof(nname));
-	struct p9_fid *od, *nd;
-	char *opath = NULL;
-	int odfd, ndfd, e;
-
-	if (r->in->bad || p9_name_ok(oname, olen) || p9_name_ok(nname, nlen))
-		return -EINVAL;
-	if ((odfd = dir_fd(r->s, ofid, &od)) < 0)
-		return odfd;
-	if ((ndfd = dir_fd(r->s, nfid, &nd)) < 0) {
-		close(odfd);
-		return ndfd;
-	}
-	if (r->s->ro)
-		e = -EROFS;
-	else if ((e = p9_path_step(od->path, oname, olen, &opath)) == 0)
-		e = do_rename(r->s, odfd, opath, oname, ndfd, nd->path, nname, nlen);
-	free(opath);
-	close(odfd);
-	close(ndfd);
-	return e;
-}
-
-static int h_unlinkat(struct p9_req *r)
-{
-	char name[NAMEBUF];
-	u32 dfid = in32(r->in);
-	size_t nlen = in_str(r->in, name, sizeof(name));
-	u32 flags = in32(r->in);
-	int dfd, e;
-
-	if (r->in->bad || p9_name_ok(name, nlen) || (flags & ~(u32)AT_REMOVEDIR))
-		return -EINVAL;
-	if ((dfd = dir_fd(r->s, dfid, NULL)) < 0)
-		return dfd;
-	e = r->s->ro ? -EROFS : unlinkat(dfd, name, (int)flags) < 0 ? -errno : 0;
-	close(dfd);
-	return e;
-}
-
-static int h_remove(struct p9_req *r)
-{
-	u32 fid = in32(r->in);
-	struct p9_fid *f;
-	struct stat st;
-	const char *base;
-	int pfd, e;
-
-	if (r->in->bad)
-		return -EINVAL;
-	if (!(f = fid_get(r->s, fid)))
-		return -EBADF;
-	if (r->s->ro)
-		e = -EROFS;
-	else if ((e = fstat_fd(f->fd, &st)) == 0 && (pfd = p9_open_parent(r->s, f->path, &base)) >= 0) {
-		e = unlinkat(pfd, base, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0 ? -errno : 0;
-		close(pfd);
-	} else if (!e) {
-		e = -EBUSY;
-	}
-	fid_drop(r->s, fid); /* Tremove clunks the fid whatever happened */
-	return e;
-}
-
 static int h_clunk(struct p9_req *r)
 {
-	u32 fid = in32(r->in);
+	u32 fid = p9_in32(r->in);
 
 	if (r->in->bad)
 		return -EINVAL;
-	if (!fid_get(r->s, fid))
+	if (!p9_fid_get(r->s, fid))
 		return -EBADF;
-	fid_drop(r->s, fid);
+	p9_fid_drop(r->s, fid);
 	return 0;
 }
 
 static int h_flush(struct p9_req *r)
 {
-	in16(r->in); /* every request is answered before the next is read: nothing is ever in flight */
+	p9_in16(r->in); /* every request is answered before the next is read: nothing is ever in flight */
 	return r->in->bad ? -EINVAL : 0;
 }
 
 static int h_xattrwalk(struct p9_req *r)
 {
-	u32 fid = in32(r->in);
+	u32 fid = p9_in32(r->in);
 
-	in32(r->in);
+	p9_in32(r->in);
 	if (r->in->bad)
 		return -EINVAL;
-	return fid_get(r->s, fid) ? -EOPNOTSUPP : -EBADF;
+	return p9_fid_get(r->s, fid) ? -EOPNOTSUPP : -EBADF;
 }
 
 /* ---- the entry point ---- */
@@ -1136,21 +772,21 @@ static int dispatch(struct p9_req *r, u8 type)
 	case P9_TWRITE: return h_write(r);
 	case P9_TREADDIR: return h_readdir(r);
 	case P9_TGETATTR: return h_getattr(r);
-	case P9_TSETATTR: return h_setattr(r);
-	case P9_TMKDIR: return h_mkdir(r);
-	case P9_TSYMLINK: return h_symlink(r);
-	case P9_TMKNOD: return h_mknod(r);
+	case P9_TSETATTR: return p9_h_setattr(r);
+	case P9_TMKDIR: return p9_h_mkdir(r);
+	case P9_TSYMLINK: return p9_h_symlink(r);
+	case P9_TMKNOD: return p9_h_mknod(r);
 	case P9_TREADLINK: return h_readlink(r);
-	case P9_TLINK: return h_link(r);
-	case P9_TRENAME: return h_rename(r);
-	case P9_TRENAMEAT: return h_renameat(r);
-	case P9_TUNLINKAT: return h_unlinkat(r);
-	case P9_TREMOVE: return h_remove(r);
+	case P9_TLINK: return p9_h_link(r);
+	case P9_TRENAME: return p9_h_rename(r);
+	case P9_TRENAMEAT: return p9_h_renameat(r);
+	case P9_TUNLINKAT: return p9_h_unlinkat(r);
+	case P9_TREMOVE: return p9_h_remove(r);
 	case P9_TCLUNK: return h_clunk(r);
 	case P9_TSTATFS: return h_statfs(r);
 	case P9_TFSYNC: return h_fsync(r);
-	case P9_TLOCK: return h_lock(r, false);
-	case P9_TGETLOCK: return h_lock(r, true);
+	case P9_TLOCK: return p9_h_lock(r, false);
+	case P9_TGETLOCK: return p9_h_lock(r, true);
 	case P9_TFLUSH: return h_flush(r);
 	case P9_TXATTRWALK: return h_xattrwalk(r);
 	case P9_TXATTRCREATE: return r->s->ro ? -EROFS : -EOPNOTSUPP;
@@ -1174,9 +810,9 @@ size_t p9_handle(struct p9_server *s, const void *req, size_t len, void *reply, 
 	struct p9_in in = { .p = req, .len = len };
 	struct p9_out out = { .p = reply };
 	struct p9_req r = { .s = s, .in = &in, .out = &out };
-	u32 size = in32(&in);
-	u8 type = in8(&in);
-	u16 tag = in16(&in);
+	u32 size = p9_in32(&in);
+	u8 type = p9_in8(&in);
+	u16 tag = p9_in16(&in);
 	int e;
 
 	if (cap < P9_HDR + 4)
