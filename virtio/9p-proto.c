@@ -239,10 +239,13 @@ static int h_version(struct p9_req *r)
 	if (r->in->bad)
 		return -EPROTO;
 	fid_clear_all(r->s); /* a new session: every fid of the old one is gone */
+	/*
+	 * Not capped by this reply's buffer: Linux sizes each request's reply buffer to what that reply can need (a
+	 * few bytes for Rversion). Every reply is bounded by its own request's buffer instead (reads and readdirs
+	 * return less).
+	 */
 	if (msize > P9_MAX_MSIZE)
 		msize = P9_MAX_MSIZE;
-	if (msize > r->out->cap)
-		msize = (u32)r->out->cap;
 	if (vlen != sizeof(mine) - 1 || memcmp(ver, mine, vlen) || msize < P9_MIN_MSIZE) {
 		r->s->msize = 0;
 		out32(r->out, msize);

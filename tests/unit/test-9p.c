@@ -307,12 +307,23 @@ static void test_version(void)
 	char err[256];
 	CHECK(&uc, p9_server_init(&s, share, false, err, sizeof(err)) == 0, "server on %s", share);
 	CHECK(&uc, attach(&s, 1) == EPROTO, "attach before Tversion: Rlerror EPROTO");
-	CHECK(&uc, version(&s, 1u << 24, "9P2000.L") == 0 && get(7, 4) == sizeof(rep),
-	      "msize capped by the reply buffer (%zu)", sizeof(rep));
+	CHECK(&uc, version(&s, 1u << 24, "9P2000.L") == 0 && get(7, 4) == P9_MAX_MSIZE,
+	      "msize capped at %u", P9_MAX_MSIZE);
 	CHECK(&uc, version(&s, 8192, "9P2000.L") == 0 && get(7, 4) == 8192, "msize 8192 accepted as proposed");
 	CHECK(&uc, version(&s, 8192, "9P2000.u") == 0 && get(11, 2) == 7 && !memcmp(rep + 13, "unknown", 7),
 	      "9P2000.u: version 'unknown'");
 	CHECK(&uc, version(&s, 100, "9P2000.L") == 0 && !memcmp(rep + 13, "unknown", 7), "msize 100: 'unknown'");
+	{
+		/* a Tversion whose reply buffer is tiny still negotiates the large msize */
+		struct msg *m = malloc(sizeof(*m));
+		start(m, P9_TVERSION);
+		put(m, 1u << 19, 4);
+		puts9(m, "9P2000.L");
+		finish(m);
+		rlen = p9_handle(&s, m->b, m->n, rep, 40);
+		CHECK(&uc, rlen == 21 && get(7, 4) == 1u << 19, "msize 512 KiB negotiated through a 40-byte reply buffer");
+		free(m);
+	}
 	p9_server_destroy(&s);
 }
 
