@@ -855,7 +855,9 @@ int p9_server_init(struct p9_server *s, const char *dir, bool ro, char *err, siz
 	if (s->root_fd < 0) {
 		int e = errno;
 		snprintf(err, errlen, "9p share %s: %s", dir,
-			 e == ENOTDIR ? "not a directory; give a directory to share" : strerror(e));
+			 e == ENOTDIR ? "not a directory; give a directory to share"
+			 : e == ENOENT ? "no such directory; give an existing directory to share"
+				       : strerror(e));
 		return -1;
 	}
 	if (fstat(s->root_fd, &st) < 0 || !S_ISDIR(st.st_mode)) {

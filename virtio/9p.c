@@ -112,3 +112,12 @@ struct virtio_9p *virtio_9p_create(const struct guest_ram *ram, const char *dir,
 		virtio_config_put(&p->vdev, (u32)(2 + i), (u8)tag[i], 1);
 	return p;
 }
+
+void virtio_9p_destroy(struct virtio_9p *p)
+{
+	virtio_dev_destroy(&p->vdev);
+	p9_server_destroy(&p->srv);
+	free(p->req);
+	free(p->reply);
+	free(p);
+}

@@ -31,5 +31,7 @@ int virtio_9p_parse_spec(const char *spec, struct virtio_9p_spec *sp, char *err,
 /* A virtio-9p device sharing dir as tag (not yet registered or started). NULL with err set on failure. */
 struct virtio_9p *virtio_9p_create(const struct guest_ram *ram, const char *dir, const char *tag, bool ro, char *err,
 				   size_t errlen);
+/* Stop the worker and free everything (tests; lkvm just exits). */
+void virtio_9p_destroy(struct virtio_9p *p);
 
 #endif
