@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -253,6 +254,13 @@ static void setup_share(struct kvm *kvm, const char *dir, const char *tag, bool 
 {
 	char err[512];
 	struct virtio_9p *p = virtio_9p_create(&kvm->ram, dir, tag, ro, err, sizeof(err));
+	struct rlimit rl;
+
+	/* Every fid the guest holds is a host fd (Linux keeps one per cached dentry): allow as many as we may. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 
 	if (!p)
 		die("%s", err);
