@@ -28,7 +28,8 @@ ln -s "$out/secret" /mnt/s/g-abs && ln -s ../outside/secret /mnt/s/g-rel && echo
 echo "GUEST-ABS=$(cat /mnt/s/g-abs 2>&1 | head -c 80)"
 echo "GUEST-REL=$(cat /mnt/s/g-rel 2>&1 | head -c 80)"
 # '..' from the share's root and from below stays inside
-echo "DOTDOT=$(ls /mnt/s/gdir/../.. | head -c 200 | tr '\n' ' ')"
+echo "DOTDOT-IN=$(ls /mnt/s/gdir/.. | tr '\n' ' ' | head -c 300)"
+echo "DOTDOT-UP=$(ls /mnt/s/.. /mnt/s/gdir/../.. | tr '\n' ' ' | head -c 300)"
 echo "DOTDOT-SECRET=$(cat /mnt/s/../outside/secret /mnt/s/gdir/../../outside/secret 2>&1 | head -c 80)"
 # the big file last (slow under nested emulation): checksum what the host wrote, copy it back through the share
 t() { echo "T-$1=$(cut -d' ' -f1 /proc/uptime)"; }

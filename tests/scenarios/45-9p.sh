@@ -52,7 +52,9 @@ for t in pci mmio; do
 	for k in PLANTED-REL PLANTED-ABS PLANTED-DIR GUEST-ABS GUEST-REL DOTDOT-SECRET; do
 		check "$t: $k yields nothing ($(grep -m1 "^$k=" "$OUT" | cut -c1-70))" sh -c "grep -q '^$k=' '$OUT' && ! grep '^$k=' '$OUT' | grep -q TOPSECRET"
 	done
-	check "$t: '..' above the share's root lists the share itself" sh -c "grep '^DOTDOT=' '$OUT' | grep -q from-host && ! grep '^DOTDOT=' '$OUT' | grep -q outside"
+	check "$t: '..' inside the share is the share" sh -c "grep '^DOTDOT-IN=' '$OUT' | grep -q from-host"
+	check "$t: '..' above the share is the guest's own /mnt, not the host's parent ($(grep -m1 '^DOTDOT-UP=' "$OUT" | cut -c1-60))" \
+		sh -c "grep -q '^DOTDOT-UP=' '$OUT' && ! grep '^DOTDOT-UP=' '$OUT' | grep -q outside"
 	check "$t: $mb MiB read by the guest: md5 matches the host's" has "$OUT" "BIG-MD5=$big_md5"
 	check "$t: $mb MiB copied by the guest: host md5 matches" [ "$(md5sum <"$S/big-copy" 2>/dev/null | cut -d' ' -f1)" = "$big_md5" ]
 	tr -d '\r' <"$OUT" | awk -F= -v mb=$mb '/^T-big-start=/ { s = $2 } /^T-big-read=/ { r = $2 } /^T-big-copied=/ { c = $2 }
