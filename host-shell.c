@@ -221,7 +221,7 @@ static char *vm_dir(const char *name)
 		    "give -k/--kernel FILE");
 	if (asprintf(&p, "%s/.lkvm", home) < 0)
 		die("out of memory");
-	if (mkdir(p, 0755) < 0 && errno != EEXIST)
+	if (mkdir(p, 0700) < 0 && errno != EEXIST) /* 0700: the control sockets live here too (control-path.c) */
 		die("cannot create %s: %s", p, strerror(errno));
 	free(p);
 	if (asprintf(&p, "%s/.lkvm/%s", home, name) < 0)

@@ -115,7 +115,7 @@ int snapshot_supported(struct kvm *kvm, char *err, size_t errlen)
 	}
 	if (kvm->cfg.nr_shares || kvm->cfg.rootdir) {
 		snprintf(err, errlen, "VMs with 9p shares (--9p, -d DIR) cannot be saved or migrated: the guest's open "
-			 "files on the host would not follow; the VM keeps running");
+			 "files on the host would not follow");
 		return -1;
 	}
 	/* Every device on the bus carries guest-visible state: refuse rather than lose it. */
