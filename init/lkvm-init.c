@@ -1,4 +1,4 @@
-/* lkvm-init: PID 1 of the initramfs 'lkvm run' builds: load the 9p modules, mount the host's / read-only, run a shell. */
+/* lkvm-init: PID 1 of the initramfs of a bare lkvm run: load the 9p modules, mount the host / read-only, a shell. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* Internals shared by the 9p server's files (9p-proto.c: messages and fids, 9p-path.c: confinement). */
+/* Internals of the 9p server: 9p-wire.c (messages, fids), 9p-proto.c + 9p-ops.c (requests), 9p-path.c (jail). */
 #ifndef LKVM_9P_INT_H
 #define LKVM_9P_INT_H
 
@@ -38,7 +38,7 @@ struct p9_req {
 
 #define NAMEBUF (P9_MAX_NAME + 1)
 
-/* Wire helpers (9p-proto.c). Strings: a NUL-terminated copy, bad if longer than bufsz - 1 or holding a NUL. */
+/* Wire helpers (9p-wire.c). Strings: a NUL-terminated copy, bad if longer than bufsz - 1 or holding a NUL. */
 const u8 *p9_in_take(struct p9_in *in, size_t n);
 u8 p9_in8(struct p9_in *in);
 u16 p9_in16(struct p9_in *in);
@@ -54,10 +54,15 @@ void p9_out_le(struct p9_out *o, u64 v, unsigned int n);
 void p9_out_str(struct p9_out *o, const char *s, size_t n);
 void p9_out_qid(struct p9_out *o, const struct stat *st);
 
-/* Fids and host helpers (9p-proto.c). */
+/* The fid table (9p-wire.c). p9_fid_set installs (fd, path) as fid id, replacing one; it owns both either way. */
 struct p9_fid *p9_fid_get(struct p9_server *s, u32 id);
+int p9_fid_set(struct p9_server *s, u32 id, int fd, char *path, bool opened);
 void p9_fid_drop(struct p9_server *s, u32 id);
+void p9_fid_clear_all(struct p9_server *s);
+/* After a rename, fids naming old (or something beneath it) name new. */
 void p9_fid_rename(struct p9_server *s, const char *old, const char *new);
+
+/* Host helpers (9p-proto.c). */
 struct p9_fid *p9_open_fid(struct p9_req *r, u32 fid, int *e);
 int p9_fstat_fd(int fd, struct stat *st);
 int p9_dir_fd(struct p9_server *s, u32 dfid, struct p9_fid **out);
