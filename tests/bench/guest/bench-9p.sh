@@ -6,8 +6,10 @@ for w in $(cat /proc/cmdline); do
 done
 mkdir -p /mnt/s
 if ! mount -t 9p share /mnt/s -o trans=virtio,version=9p2000.L,msize=524288; then
-	echo B9P-NOMOUNT
-	exit 1
+	echo "B9P-NOMOUNT fs=$(grep -c 9p /proc/filesystems) modules=$(ls /sys/module | grep -c 9p)" \
+		"tags=$(cat /sys/bus/virtio/drivers/9pnet_virtio/virtio*/mount_tag 2>/dev/null | tr '\0' ' ')"
+	dmesg | tail -n 15
+	runs=0
 fi
 bytes=$(stat -c %s /mnt/s/big)
 i=1
@@ -18,4 +20,4 @@ while [ "$i" -le "$runs" ]; do
 	echo "B9P read run=$i bytes=$bytes secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')"
 	i=$((i + 1))
 done
-umount /mnt/s
+[ "$runs" -gt 0 ] && umount /mnt/s
