@@ -36,17 +36,17 @@ ifeq ($(STATIC),1)
 endif
 
 # Generic code (builds for the host too, for unit tests) and everything else.
-GENERIC_SRC := console-buf.c control-client.c control-path.c disk-lock.c io.c sandbox.c snapshot/format.c snapshot/ram-image.c snapshot/ram-pages.c snapshot/migrate-net.c options.c run-options.c guest-mem.c ram.c log.c devices.c arm/fdt.c arm/image.c arm/pvtime-policy.c hw/pci.c
+GENERIC_SRC := console-buf.c cpio.c host-kernel.c control-client.c control-path.c disk-lock.c io.c sandbox.c snapshot/format.c snapshot/ram-image.c snapshot/ram-pages.c snapshot/migrate-net.c options.c run-options.c guest-mem.c ram.c log.c devices.c arm/fdt.c arm/image.c arm/pvtime-policy.c hw/pci.c
 GENERIC_SRC += control-request.c
 # virtio/ sources: VIRTIO_GENERIC_SRC also builds for the host unit tests (no KVM calls)
-VIRTIO_GENERIC_SRC := virtio/queue.c virtio/core.c virtio/mmio.c virtio/pci.c virtio/blk.c virtio/console.c virtio/rng.c virtio/net.c virtio/snapshot.c
+VIRTIO_GENERIC_SRC := virtio/queue.c virtio/core.c virtio/mmio.c virtio/pci.c virtio/blk.c virtio/console.c virtio/rng.c virtio/net.c virtio/snapshot.c virtio/9p.c virtio/9p-wire.c virtio/9p-proto.c virtio/9p-ops.c virtio/9p-path.c
 VIRTIO_SRC := $(VIRTIO_GENERIC_SRC) virtio/setup.c
-LKVM_SRC := main.c builtin-run.c builtin-ctl.c kvm.c kvm-cpu.c term.c control.c \
+LKVM_SRC := main.c builtin-run.c host-shell.c builtin-ctl.c kvm.c kvm-cpu.c term.c control.c \
             hw/serial8250.c \
             arm/kvm-arch.c arm/kvm-cpu-arch.c arm/gic.c arm/pvtime.c arm/snapshot.c \
             snapshot/save.c snapshot/restore.c snapshot/migrate.c builtin-save.c builtin-migrate.c \
             $(VIRTIO_SRC) $(GENERIC_SRC)
-LKVM_OBJ := $(patsubst %.c,$(B)/arm64/%.o,$(LKVM_SRC))
+LKVM_OBJ := $(patsubst %.c,$(B)/arm64/%.o,$(LKVM_SRC)) $(B)/arm64/init/blob.o
 
 all: lkvm tools guest
 
@@ -58,6 +58,16 @@ $(B)/arm64/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+# lkvm-init: the static PID 1 of the initramfs 'lkvm run' (no -k) builds; linked into lkvm as bytes (init/blob.S)
+$(B)/init/lkvm-init: init/lkvm-init.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(CC) -std=gnu11 $(WARN) -D_GNU_SOURCE -Os -static -o $@ $<
+$(B)/arm64/init/blob.o: init/blob.S $(B)/init/lkvm-init
+	@mkdir -p $(dir $@)
+	$(call say,AS,$<)
+	$(Q)$(CC) -DLKVM_INIT_BIN='"$(B)/init/lkvm-init"' -c -o $@ $<
 
 # ---- test tools (static aarch64 helpers run inside the test bed) ----
 TOOLS := $(B)/tools/fdtls $(B)/tools/bench-io $(B)/tools/ptyrun $(B)/tools/tstamp $(B)/tools/mignet

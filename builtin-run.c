@@ -186,6 +186,8 @@ int cmd_run(int argc, const char **argv)
 	 */
 	kvm_open(kvm);
 	gic_probe(kvm);
+	if (!kvm->cfg.kernel)
+		host_shell_setup(kvm); /* no -k: the host's own kernel, an initramfs of lkvm's, the host's / over 9p */
 	kvm_validate_payload(kvm);
 	kvm_create_vm(kvm);
 	kvm_load_payload(kvm);

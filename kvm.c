@@ -14,6 +14,7 @@
 #include "kvm/sandbox.h"
 #include "kvm/arm.h"
 #include "kvm/fdt.h"
+#include "kvm/host-kernel.h"
 #include "kvm/kvm-cpu.h"
 #include "kvm/kvm.h"
 #include "kvm/ram.h"
@@ -71,6 +72,9 @@ void kvm_validate_payload(struct kvm *kvm)
 	if (!cfg->kernel)
 		die("no kernel given; use -k/--kernel FILE (an arm64 Image or a raw binary)");
 	kfd = open_input("kernel", cfg->kernel, &ksize);
+	kfd = gunzip_to_memfd(kfd, 256 * SZ_1M, &ksize, err, sizeof(err)); /* e.g. a distribution's vmlinuz */
+	if (kfd < 0)
+		die("kernel %s %s", cfg->kernel, err);
 	head = calloc(1, SZ_64K);
 	if (!head)
 		die("out of memory");
@@ -85,6 +89,12 @@ void kvm_validate_payload(struct kvm *kvm)
 		ifd = open_input("initrd", cfg->initrd, &isize);
 		if (isize == 0)
 			die("initrd %s is empty", cfg->initrd);
+	} else if (kvm->initrd_fd >= 0) {
+		struct stat st; /* lkvm's own initramfs (host-shell.c), already in memory */
+		if (fstat(kvm->initrd_fd, &st) < 0)
+			die("internal error: the initramfs vanished: %s", strerror(errno));
+		ifd = kvm->initrd_fd;
+		isize = (u64)st.st_size;
 	}
 	if (cfg->pvtime != PVTIME_OFF)
 		pvsize = pvtime_region_size(cfg->nr_cpus);
@@ -99,7 +109,7 @@ void kvm_validate_payload(struct kvm *kvm)
 		    (unsigned long long)mib(kvm->kinfo.text_offset + kvm->kinfo.image_size + FDT_MAX_SIZE + pvsize));
 	case LAYOUT_INITRD_TOO_BIG:
 		die("initrd %s (%llu MiB) does not fit in guest memory (%llu MiB) beside the kernel; raise -m/--mem",
-		    cfg->initrd, (unsigned long long)mib(isize), (unsigned long long)cfg->ram_mib);
+		    cfg->initrd ? cfg->initrd : "(lkvm's own)", (unsigned long long)mib(isize), (unsigned long long)cfg->ram_mib);
 	case LAYOUT_RAM_TOO_SMALL:
 		die("guest memory (%llu MiB) is too small; raise -m/--mem", (unsigned long long)cfg->ram_mib);
 	}
@@ -193,7 +203,8 @@ void kvm_load_payload(struct kvm *kvm)
 	load_file(kvm, kvm->kernel_fd, "kernel", kvm->cfg.kernel, kvm->layout.kernel_load, kvm->kinfo.file_size);
 	kvm->kernel_fd = -1;
 	if (kvm->initrd_fd >= 0) {
-		load_file(kvm, kvm->initrd_fd, "initrd", kvm->cfg.initrd, kvm->layout.initrd_addr,
+		load_file(kvm, kvm->initrd_fd, "initrd", kvm->cfg.initrd ? kvm->cfg.initrd : "(lkvm's own)",
+			  kvm->layout.initrd_addr,
 			  kvm->layout.initrd_size);
 		kvm->initrd_fd = -1;
 	}
@@ -218,7 +229,9 @@ static char *make_bootargs(const struct kvm_config *cfg)
 	const char *extra = "";
 	char *s;
 
-	if (!cfg->nodefaults)
+	if (!cfg->nodefaults && cfg->rootdir)
+		extra = cfg->console == CONSOLE_VIRTIO ? "console=hvc0 " LKVM_9P_ROOT_ARGS : "console=ttyS0 " LKVM_9P_ROOT_ARGS;
+	else if (!cfg->nodefaults)
 		extra = cfg->console == CONSOLE_VIRTIO ? "console=hvc0" : "console=ttyS0";
 	if (asprintf(&s, "%s%s%s", extra, *extra && *user ? " " : "", user) < 0)
 		die("out of memory");

@@ -1,11 +1,14 @@
 /* The 'lkvm run' option table and its parser (host-testable: no KVM calls). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "kvm/builtin.h"
 #include "kvm/kvm.h"
 #include "kvm/options.h"
 #include "kvm/virtio-blk.h"
+#include "kvm/virtio-9p.h"
 #include "kvm/virtio-net.h"
 
 #define RUN_USAGE "lkvm run [<options>] [<kernel image>]"
@@ -84,13 +87,23 @@ static int opt_network(const struct option_desc *o, const char *arg, void *ctx, 
 	return 0;
 }
 
-/* -d/--disk FILE[,ro] (kvmtool's spelling); repeatable. */
+/* -d/--disk FILE[,ro] (kvmtool's spelling); repeatable. A directory is the root filesystem over 9p. */
 static int opt_disk(const struct option_desc *o, const char *arg, void *ctx, char *err, size_t errlen)
 {
 	struct kvm_config *cfg = ctx;
+	struct stat st;
 	size_t plen;
 	bool ro;
 	(void)o;
+	if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (cfg->rootdir) {
+			snprintf(err, errlen, "-d/--disk %s: only one directory can be the root filesystem (%s already is); "
+				 "share more with --9p DIR,TAG", arg, cfg->rootdir);
+			return -1;
+		}
+		cfg->rootdir = arg;
+		return 0;
+	}
 	if (virtio_blk_parse_spec(arg, &plen, &ro, NULL, err, errlen))
 		return -1;
 	if (cfg->nr_disks >= ARRAY_SIZE(cfg->disks)) {
@@ -98,6 +111,23 @@ static int opt_disk(const struct option_desc *o, const char *arg, void *ctx, cha
 		return -1;
 	}
 	cfg->disks[cfg->nr_disks++] = arg;
+	return 0;
+}
+
+/* --9p DIR,TAG[,ro] (kvmtool's spelling); repeatable. */
+static int opt_9p(const struct option_desc *o, const char *arg, void *ctx, char *err, size_t errlen)
+{
+	struct kvm_config *cfg = ctx;
+	struct virtio_9p_spec sp;
+	(void)o;
+	if (virtio_9p_parse_spec(arg, &sp, err, errlen))
+		return -1;
+	free(sp.dir);
+	if (cfg->nr_shares >= ARRAY_SIZE(cfg->shares)) {
+		snprintf(err, errlen, "--9p %s: at most %zu shares", arg, ARRAY_SIZE(cfg->shares));
+		return -1;
+	}
+	cfg->shares[cfg->nr_shares++] = arg;
 	return 0;
 }
 
@@ -155,8 +185,11 @@ static void run_options(struct option_desc *opts, struct kvm_config *cfg, bool *
 		{ 0, "dump-dtb", OPT_STRING, &cfg->dump_dtb, "file", "Write the device tree to file and exit", NULL, 0 },
 		{ 0, NULL, OPT_GROUP, NULL, NULL, "Devices", NULL, 0 },
 		{ 0, "console", OPT_CALLBACK, NULL, "serial|virtio", "Guest console device", opt_console, 0 },
-		{ 'd', "disk", OPT_CALLBACK, NULL, "image[,ro]", "Raw disk image as a virtio-blk device (up to 8)",
+		{ 'd', "disk", OPT_CALLBACK, NULL, "image[,ro]",
+		  "Raw disk image as a virtio-blk device (up to 8); a directory is the root filesystem over 9p",
 		  opt_disk, 0 },
+		{ 0, "9p", OPT_CALLBACK, NULL, "dir,tag[,ro]", "Share a host directory over virtio-9p (up to 8)", opt_9p,
+		  0 },
 		{ 'n', "network", OPT_CALLBACK, NULL, "params",
 		  "virtio-net: mode=tap[,tapif=NAME][,guest_mac=MAC], or mode=none", opt_network, 0 },
 		{ 0, "rng", OPT_BOOL, &cfg->rng, NULL, "A virtio-rng device (host getrandom())", NULL, 0 },

@@ -114,6 +114,11 @@ int snapshot_supported(struct kvm *kvm, char *err, size_t errlen)
 		snprintf(err, errlen, "VMs with --irqchip gicv2 cannot be saved yet (gicv3 and gicv3-its can)");
 		return -1;
 	}
+	if (kvm->cfg.nr_shares || kvm->cfg.rootdir) {
+		snprintf(err, errlen, "VMs with 9p shares (--9p, -d DIR) cannot be saved or migrated: the guest's open "
+			 "files on the host would not follow");
+		return -1;
+	}
 	/* Every device on the bus carries guest-visible state: refuse rather than lose it. */
 	for (struct device *d = kvm->devices.head; d; d = d->next) {
 		if (d->mmio_size && !d->save) {

@@ -267,7 +267,7 @@ int virtio_dev_poll(struct virtio_dev *vd, int timeout_ms)
 static void *worker(void *arg)
 {
 	struct virtio_dev *vd = arg;
-	int r = sandbox_enter(SANDBOX_WORKER, vd->sandbox);
+	int r = sandbox_enter(vd->file_worker ? SANDBOX_SHARE : SANDBOX_WORKER, vd->sandbox);
 
 	if (r)
 		die("%s: cannot install its seccomp filter: %s (--no-seccomp runs without)", vd->label, strerror(-r));

@@ -5,11 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "kvm/kvm.h"
 #include "kvm/disk-lock.h"
+#include "kvm/virtio-9p.h"
 #include "kvm/virtio-blk.h"
 #include "kvm/virtio-console.h"
 #include "kvm/virtio-net.h"
@@ -264,6 +266,25 @@ static void setup_net(struct kvm *kvm, unsigned int index, const char *spec)
 		p.mac[2], p.mac[3], p.mac[4], p.mac[5]);
 }
 
+static void setup_share(struct kvm *kvm, const char *dir, const char *tag, bool ro)
+{
+	char err[512];
+	struct virtio_9p *p = virtio_9p_create(&kvm->ram, dir, tag, ro, err, sizeof(err));
+	struct rlimit rl;
+
+	/* Every fid the guest holds is a host fd (Linux keeps one per cached dentry): allow as many as we may. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+
+	if (!p)
+		die("%s", err);
+	p->vdev.file_worker = true;
+	attach(kvm, &p->vdev, "virtio-9p");
+	pr_info("%s: sharing %s as '%s'%s", p->vdev.label, dir, tag, ro ? " (read-only)" : "");
+}
+
 void virtio_setup(struct kvm *kvm)
 {
 	const struct kvm_config *cfg = &kvm->cfg;
@@ -282,6 +303,16 @@ void virtio_setup(struct kvm *kvm)
 	}
 	for (unsigned int i = 0; i < cfg->nr_nets && i < ARRAY_SIZE(cfg->nets); i++)
 		setup_net(kvm, i, cfg->nets[i]);
+	if (cfg->rootdir)
+		setup_share(kvm, cfg->rootdir, "/dev/root", false);
+	for (unsigned int i = 0; i < cfg->nr_shares && i < ARRAY_SIZE(cfg->shares); i++) {
+		struct virtio_9p_spec sp;
+		char err[512];
+		if (virtio_9p_parse_spec(cfg->shares[i], &sp, err, sizeof(err)))
+			die("%s", err);
+		setup_share(kvm, sp.dir, sp.tag, sp.ro);
+		free(sp.dir);
+	}
 }
 
 /* The virtio-blk devices of the VM, one at a time (NULL at the end). */

@@ -8,13 +8,22 @@
 #define SC_getcwd 17
 #define SC_fcntl 25
 #define SC_ioctl 29
+#define SC_mknodat 33
+#define SC_mkdirat 34
 #define SC_unlinkat 35
+#define SC_symlinkat 36
+#define SC_linkat 37
 #define SC_statfs 43
 #define SC_fstatfs 44
+#define SC_truncate 45
 #define SC_ftruncate 46
 #define SC_fallocate 47
+#define SC_fchmod 52
+#define SC_fchmodat 53
+#define SC_fchownat 54
 #define SC_openat 56
 #define SC_close 57
+#define SC_getdents64 61
 #define SC_lseek 62
 #define SC_read 63
 #define SC_write 64
@@ -30,6 +39,7 @@
 #define SC_fstat 80
 #define SC_fsync 82
 #define SC_fdatasync 83
+#define SC_utimensat 88
 #define SC_exit 93
 #define SC_exit_group 94
 #define SC_futex 98
@@ -62,21 +72,32 @@
 #define SC_mprotect 226
 #define SC_madvise 233
 #define SC_accept4 242
+#define SC_renameat2 276
 #define SC_getrandom 278
 #define SC_rseq 293
+#define SC_openat2 437
 
 /* X(name) for each of them: the build checks and the names in messages */
 #define ARM64_SYSCALLS(X) \
 	X(getcwd) \
 	X(fcntl) \
 	X(ioctl) \
+	X(mknodat) \
+	X(mkdirat) \
 	X(unlinkat) \
+	X(symlinkat) \
+	X(linkat) \
 	X(statfs) \
 	X(fstatfs) \
+	X(truncate) \
 	X(ftruncate) \
 	X(fallocate) \
+	X(fchmod) \
+	X(fchmodat) \
+	X(fchownat) \
 	X(openat) \
 	X(close) \
+	X(getdents64) \
 	X(lseek) \
 	X(read) \
 	X(write) \
@@ -92,6 +113,7 @@
 	X(fstat) \
 	X(fsync) \
 	X(fdatasync) \
+	X(utimensat) \
 	X(exit) \
 	X(exit_group) \
 	X(futex) \
@@ -124,7 +146,9 @@
 	X(mprotect) \
 	X(madvise) \
 	X(accept4) \
+	X(renameat2) \
 	X(getrandom) \
-	X(rseq)
+	X(rseq) \
+	X(openat2)
 
 #endif

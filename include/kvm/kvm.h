@@ -32,10 +32,16 @@ struct kvm_config {
 	const char *nets[4]; /* -n/--network specs with mode=tap (VIRTIO_MAX_NICS); mode=none adds nothing */
 	unsigned int nr_nets;
 	bool rng; /* --rng */
+	const char *shares[8]; /* --9p DIR,TAG[,ro] as given (VIRTIO_9P_MAX_SHARES); virtio_9p_parse_spec() splits */
+	unsigned int nr_shares;
+	const char *rootdir; /* -d DIR: a directory as the root filesystem, over 9p with the tag /dev/root */
 	enum virtio_transport_type virtio_transport; /* --virtio-transport */
 	bool no_ioeventfd; /* --no-ioeventfd: queue notifications exit to lkvm (for measurements) */
 	bool no_seccomp, seccomp_log; /* --no-seccomp, --seccomp-log (sandbox.h) */
 };
+
+/* What -d DIR appends to the kernel command line (kvmtool's convention), unless --nodefaults. */
+#define LKVM_9P_ROOT_ARGS "root=/dev/root rw rootfstype=9p rootflags=trans=virtio,version=9p2000.L"
 
 struct kvm_cpu;
 struct serial8250;
@@ -116,6 +122,8 @@ static inline int kvm_sandbox_mode(const struct kvm *kvm)
 }
 
 /* Setup, in order; each returns 0 or dies with one line (setup errors happen before the guest runs). */
+/* 'lkvm run' with no -k (host-shell.c): pick the host's kernel, build the initramfs, share / and ~/.lkvm/NAME. */
+void host_shell_setup(struct kvm *kvm);
 void kvm_validate_payload(struct kvm *kvm); /* files, sizes and layout; no KVM needed */
 void kvm_open(struct kvm *kvm);
 void kvm_create_vm(struct kvm *kvm);

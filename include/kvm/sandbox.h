@@ -17,6 +17,7 @@ enum sandbox_class {
 	SANDBOX_MAIN,   /* main thread: console, signals, control socket, and save/migrate (they run on it) */
 	SANDBOX_VCPU,   /* vCPU threads: KVM_RUN and MMIO emulation */
 	SANDBOX_WORKER, /* virtio device workers: queue processing, disk/tap/rng I/O, interrupts */
+	SANDBOX_SHARE,  /* the virtio-9p worker: a device worker plus the file calls its server makes beneath shares */
 	SANDBOX_NR_CLASSES,
 };
 

@@ -68,6 +68,7 @@ struct virtio_dev {
 	void *tp; /* the transport's state */
 	char label[48]; /* "virtio-blk@0xa000000" for messages */
 	int sandbox;    /* enum sandbox_mode for the worker thread (0: none, as in unit tests) */
+	bool file_worker; /* the worker makes file calls beneath a 9p share: sandbox class SANDBOX_SHARE */
 
 	/*
 	 * lock: held by register handlers (vCPU threads) and by the worker while it runs device callbacks. The

@@ -24,6 +24,7 @@
 #define VIRTIO_ID_BLOCK 2
 #define VIRTIO_ID_CONSOLE 3
 #define VIRTIO_ID_RNG 4
+#define VIRTIO_ID_9P 9
 
 /* Limits of this implementation. */
 #define VIRTIO_MAX_DISKS 8 /* the size of kvm_config.disks[] */

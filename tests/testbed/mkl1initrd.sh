@@ -59,6 +59,21 @@ for m in tun brd; do
 	f=$(find "$OUT"/kernel/lib/modules -name "$m.ko" 2>/dev/null | head -n 1)
 	[ -n "$f" ] && cp "$f" "$root/lib/modules-l1/"
 done
+# The host-kernel tree 'lkvm run' (no -k) reads: /lib/modules/REL with the 9p and virtio modules the L2 initrd also
+# carries (already dependency-resolved by mkl2initrd.sh) and modules.builtin. The scenario adds /boot itself.
+kdir=$(ls -d "$OUT"/kernel/lib/modules/*/ 2>/dev/null | head -n 1)
+if [ -n "$kdir" ] && [ -d "$OUT/l2root/lib/modules-lkvm" ]; then
+	rel=$(basename "$kdir")
+	mkdir -p "$root/lib/modules/$rel"
+	cp "$kdir/modules.builtin" "$root/lib/modules/$rel/" 2>/dev/null || true
+	for f in "$OUT"/l2root/lib/modules-lkvm/*.ko; do
+		m=$(basename "$f" .ko)
+		src=$(find "$kdir/kernel" \( -name "$m.ko" -o -name "${m//_/-}.ko" \) | head -n 1)
+		[ -n "$src" ] || continue
+		mkdir -p "$root/lib/modules/$rel/$(dirname "${src#"$kdir"}")"
+		cp "$src" "$root/lib/modules/$rel/${src#"$kdir"}"
+	done
+fi
 mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null || true
 
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$OUT/l1.cpio.tmp"

@@ -8,7 +8,7 @@ TESTS=$(dirname "$HERE")
 OUT=${1:-build/testbed}
 OUT=$(cd "$OUT" && pwd)
 # modules wanted in the guest (module names as the kernel knows them: '-' and '_' are equivalent)
-MODULES=${L2_MODULES:-"virtio_mmio virtio_pci virtio_blk virtio_net virtio_console virtio_rng"}
+MODULES=${L2_MODULES:-"virtio_mmio virtio_pci virtio_blk virtio_net virtio_console virtio_rng 9p 9pnet_virtio"}
 
 die() { echo "mkl2initrd: error: $*" >&2; exit 1; }
 

@@ -1,0 +1,47 @@
+# 39-migrate-early.sh - a 1-vCPU guest with a virtio-blk disk moved live within seconds of its boot, over unix:,
+# several times: each move with --verify (the destination compares every page with the source's before it runs),
+# and the moved guest must count on. MIGRATE_EARLY_N moves (default 3); MIGRATE_EARLY_VERIFY=0 moves unverified.
+# timeout: 900
+. "$(dirname "$0")/lib.sh"
+
+N=${MIGRATE_EARLY_N:-3}
+VER=--verify
+[ "${MIGRATE_EARLY_VERIFY:-1}" = 0 ] && VER=
+# LKVM_MODE=migrate-repro: 10 moves, every other one unverified
+[ "${LKVM_MODE:-}" = migrate-repro ] && N=${MIGRATE_EARLY_N:-10}
+D=$WORK/early.img
+dd if=/dev/zero of="$D" bs=1M count=8 2>/dev/null
+good=0
+for i in $(seq 1 "$N"); do
+	S=$WORK/early-src-$i
+	T=$WORK/early-dst-$i
+	rm -f "$S".* "$T".* "$WORK/early-$i.sock"
+	(timeout -k 5 300 "$LKVM" restore --incoming "unix:$WORK/early-$i.sock" </dev/null >"$T.out" 2>"$T.err"
+		echo $? >"$T.rc") &
+	(timeout -k 5 300 "$LKVM" run -c 1 -m 256 --name early$i -d "$D" -k "$L2_KERNEL" -i "$L2_INITRD" \
+		-p "quiet l2.run=counter" </dev/null >"$S.out" 2>"$S.err"
+		echo $? >"$S.rc") &
+	if ! wait_for "$S.out" "COUNT 3 " 120; then
+		not_ok "move $i: the source guest never counted"
+		"$LKVM" stop --name early$i >>"$LOG" 2>&1
+		continue
+	fi
+	[ "${LKVM_MODE:-}" = migrate-repro ] && { [ $((i % 2)) = 1 ] && VER=--verify || VER=; }
+	"$LKVM" migrate --name early$i $VER "unix:$WORK/early-$i.sock" >"$WORK/early-$i.txt" 2>&1
+	rc=$?
+	wait_for "$S.rc" "" 30
+	last=$(sed -n 's/^COUNT \([0-9]*\) .*/\1/p' "$S.out" | tail -n 1)
+	if [ $rc = 0 ] && wait_for "$T.out" "COUNT $((${last:-0} + 5)) " 40; then
+		good=$((good + 1))
+		diag "move $i ${VER:-unverified}: ok: $(cat "$WORK/early-$i.txt")"
+	else
+		diag "move $i ${VER:-unverified}: FAILED: migrate exit $rc: $(tail -n 1 "$WORK/early-$i.txt"); source exit $(cat "$S.rc" 2>/dev/null)"
+		diag "move $i: destination log: $(grep -v 'waiting for' "$T.err" | tr '\n' ' ' | head -c 1500)"
+		diag "move $i: destination console: $(tail -n 30 "$T.out" | tr '\r\n' '  ' | head -c 2500)"
+	fi
+	"$LKVM" stop --name early$i >>"$LOG" 2>&1
+	wait_for "$T.rc" "" 30
+	{ sed "s/^/src$i: /" "$S.out" "$S.err"; sed "s/^/dst$i: /" "$T.out" "$T.err"; } >>"$LOG" 2>/dev/null
+done
+check "$good of $N early moves${VER:+ ($VER)}: the guest counts on at the destination" [ "$good" = "$N" ]
+finish
