@@ -111,9 +111,13 @@ int cmd_migrate(int argc, const char **argv)
 		}
 		if (!strncmp(line, "done ", 5)) {
 			field(line, "rounds", a, sizeof(a));
-			printf("migrated VM %s to %s: %s round%s, %s MiB sent, %s ms in all, guest paused %s ms\n", name,
+			printf("migrated VM %s to %s: %s round%s, %s MiB sent, %s ms in all, guest paused %s ms", name,
 			       addr.text, a, strcmp(a, "1") ? "s" : "", field(line, "sent_mib", b, sizeof(b)),
 			       field(line, "total_ms", c, sizeof(c)), field(line, "pause_ms", d, sizeof(d)));
+			field(line, "unlogged", a, sizeof(a));
+			if (strcmp(a, "0") && strcmp(a, "?"))
+				printf(" (%s pages changed without a dirty-log entry were sent again)", a);
+			putchar('\n');
 			fflush(stdout);
 			continue;
 		}

@@ -28,6 +28,8 @@ struct migration {
 	struct snap_writer w;
 	u64 *send;     /* pages to send this pass, one bit per 4 KiB page */
 	u64 *log;      /* KVM_GET_DIRTY_LOG's bitmap, one bit per host page */
+	u32 *sent_crc; /* per 4 KiB page: CRC32 of the copy the destination has (a zero page's until one is sent) */
+	u64 unlogged;  /* pages the final check found changed since they were sent, with no dirty-log entry */
 	u64 log_words, host_page;
 	bool logging, tracking, paused, was_paused, quiesced, force_now, unlocked;
 	u64 t0, t_pause, round_t0, round_bytes0, last_progress, last_poll;
@@ -171,7 +173,7 @@ static int send_pages(struct migration *m, bool first, bool running)
 				if (!populated[i])
 					carried[i / 8] &= (u8) ~(1u << (i % 8));
 		}
-		if (snapw_ram_pages(&m->w, off, ram->host + off, np, carried, first, &sent))
+		if (snapw_ram_pages(&m->w, off, ram->host + off, np, carried, first, &sent, m->sent_crc + pg0))
 			return snprintf(m->err, sizeof(m->err), "sending to the destination failed: %s",
 					strerror(m->w.error == EPIPE ? ECONNRESET : m->w.error)), -1;
 		m->pages_sent += sent;
@@ -179,6 +181,40 @@ static int send_pages(struct migration *m, bool first, bool running)
 			return -1;
 	}
 	return 0;
+}
+
+/*
+ * Paused, before the last pages: every page the destination holds and that is not about to be sent again must still
+ * be what was sent. A page that changed all the same was written without a dirty-log entry (KVM logs vCPU writes,
+ * lkvm its own; a host kernel or emulator that loses one would otherwise corrupt the guest silently): send it again.
+ * Reads all populated guest RAM once, inside the pause.
+ */
+static void recheck(struct migration *m)
+{
+	struct guest_ram *ram = &m->kvm->ram;
+	u8 populated[SNAP_CHUNK_PAGES];
+	u32 zero = snap_zero_page_crc();
+
+	for (u64 off = 0; off < ram->size; off += SNAP_RAM_CHUNK) {
+		u64 len = ram->size - off < SNAP_RAM_CHUNK ? ram->size - off : SNAP_RAM_CHUNK, pg0 = off / SNAP_PAGE;
+		guest_ram_populated(ram, off, len, populated);
+		for (u64 i = 0; i < len / SNAP_PAGE; i++) {
+			u64 pg = pg0 + i;
+			u32 now;
+			if (m->send[pg / 64] & (1ULL << (pg % 64)))
+				continue;
+			now = populated[i] ? snap_page_crc(ram->host + off + i * SNAP_PAGE) : zero;
+			if (now == m->sent_crc[pg])
+				continue;
+			if (m->unlogged++ < 8)
+				pr_warn("migration: guest page at RAM offset 0x%llx changed after it was sent without a dirty-log "
+					"entry; sending it again", (unsigned long long)(off + i * SNAP_PAGE));
+			m->send[pg / 64] |= 1ULL << (pg % 64);
+		}
+	}
+	if (m->unlogged)
+		pr_warn("migration: %llu guest pages changed without a dirty-log entry (host kernel or emulator bug?); "
+			"all were sent again", (unsigned long long)m->unlogged);
 }
 
 /* migrate --verify, paused: a CRC of every page, for the destination to compare before it takes the guest over. */
@@ -259,9 +295,12 @@ static int run(struct migration *m)
 	m->log_words = (kvm->ram.size / m->host_page + 63) / 64;
 	m->log = calloc(m->log_words, sizeof(u64));
 	m->send = calloc(guest_ram_bitmap_words(&kvm->ram), sizeof(u64));
+	m->sent_crc = malloc(guest_ram_pages(&kvm->ram) * sizeof(u32));
+	for (u64 i = 0; m->sent_crc && i < guest_ram_pages(&kvm->ram); i++)
+		m->sent_crc[i] = snap_zero_page_crc(); /* the destination's RAM starts zeroed */
 	if (!kvm->mig_own_dirty)
 		kvm->mig_own_dirty = calloc(guest_ram_bitmap_words(&kvm->ram), sizeof(u64));
-	if (!m->log || !m->send || !kvm->mig_own_dirty || snapw_init(&m->w, m->out))
+	if (!m->log || !m->send || !m->sent_crc || !kvm->mig_own_dirty || snapw_init(&m->w, m->out))
 		return snprintf(m->err, sizeof(m->err), "out of memory"), -1;
 
 	/* Logging first, then read: a page written after this point is in a later pass, one before it in this one. */
@@ -310,7 +349,7 @@ static int run(struct migration *m)
 	snapw_begin(&m->w, SNAP_SEC_PAUSED);
 	snapw_u64(&m->w, (u64)rt.tv_sec * 1000000000ULL + (u64)rt.tv_nsec);
 	if (snapw_end(&m->w) || snapshot_write_state(kvm, &m->w, m->err, sizeof(m->err)) || collect(m, &m->dirty) ||
-	    send_pages(m, false, false) || (m->p.verify && send_digest(m)) || snapw_finish(&m->w, kvm->ram.size))
+	    (recheck(m), send_pages(m, false, false)) || (m->p.verify && send_digest(m)) || snapw_finish(&m->w, kvm->ram.size))
 		return m->err[0] ? -1 : (snprintf(m->err, sizeof(m->err), "sending to the destination failed: %s",
 						  strerror(m->w.error)), -1);
 	return handover(m);
@@ -338,17 +377,18 @@ void migrate_serve(struct kvm *kvm, int ctl, int out, const char *args)
 		dprintf(ctl, "error: %s\n", m.err);
 	} else {
 		u64 t = now_ms();
-		pr_info("VM %s migrated: %llu rounds, %llu MiB, %llu ms, paused %llu ms", kvm->name,
-			(unsigned long long)m.rounds, (unsigned long long)(m.w.bytes >> 20),
-			(unsigned long long)(t - m.t0), (unsigned long long)(t - m.t_pause));
-		dprintf(ctl, "done rounds=%llu sent_mib=%.1f pages=%llu total_ms=%llu pause_ms=%llu\n",
+		pr_info("VM %s migrated: %llu rounds, %llu MiB, %llu ms, paused %llu ms, %llu unlogged pages resent",
+			kvm->name, (unsigned long long)m.rounds, (unsigned long long)(m.w.bytes >> 20),
+			(unsigned long long)(t - m.t0), (unsigned long long)(t - m.t_pause), (unsigned long long)m.unlogged);
+		dprintf(ctl, "done rounds=%llu sent_mib=%.1f pages=%llu total_ms=%llu pause_ms=%llu unlogged=%llu\n",
 			(unsigned long long)m.rounds, (double)m.w.bytes / 1048576.0, (unsigned long long)m.pages_sent,
-			(unsigned long long)(t - m.t0), (unsigned long long)(t - m.t_pause));
+			(unsigned long long)(t - m.t0), (unsigned long long)(t - m.t_pause), (unsigned long long)m.unlogged);
 		control_cleanup(kvm); /* the name is the destination's from now on */
 		dprintf(ctl, "ok\n");
 		kvm_request_stop(kvm, 0);
 	}
 	snapw_free(&m.w);
+	free(m.sent_crc);
 	free(m.send);
 	free(m.log);
 }

@@ -17,8 +17,18 @@ static bool bit(const u8 *map, u32 i)
  * Payload: u64 offset from the RAM base (4 KiB aligned) | u32 pages (1..512) | 64-byte bitmap of the pages carried |
  * 64-byte bitmap of those that are zero | u32 data length | the non-zero carried pages, 4 KiB each, in order.
  */
+u32 snap_page_crc(const u8 *page)
+{
+	return (u32)crc32(0, page, SNAP_PAGE);
+}
+
+u32 snap_zero_page_crc(void)
+{
+	return 0xc71c0011u; /* crc32 of 4096 zero bytes (the unit test recomputes it) */
+}
+
 int snapw_ram_pages(struct snap_writer *w, u64 offset, const u8 *mem, u32 npages, const u8 *carried, bool skip_zero,
-		    u32 *sent)
+		    u32 *sent, u32 *crcs)
 {
 	u8 keep[BITMAP_BYTES] = { 0 }, zero[BITMAP_BYTES] = { 0 };
 	u32 n = 0, data = 0;
@@ -31,6 +41,8 @@ int snapw_ram_pages(struct snap_writer *w, u64 offset, const u8 *mem, u32 npages
 		if (!bit(carried, i))
 			continue;
 		if (snap_page_is_zero(mem + i * SNAP_PAGE)) {
+			if (crcs)
+				crcs[i] = snap_zero_page_crc();
 			if (skip_zero)
 				continue;
 			zero[i / 8] |= (u8)(1u << (i % 8));
@@ -52,9 +64,13 @@ int snapw_ram_pages(struct snap_writer *w, u64 offset, const u8 *mem, u32 npages
 	 * The guest may be writing these pages now: a page copied half old, half new (or judged zero just before a
 	 * write) is in KVM's dirty log again and goes out again in a later pass; the last copy wins.
 	 */
-	for (u32 i = 0; i < npages; i++)
-		if (bit(keep, i) && !bit(zero, i))
-			snapw_put(w, mem + i * SNAP_PAGE, SNAP_PAGE);
+	for (u32 i = 0; i < npages; i++) {
+		if (!bit(keep, i) || bit(zero, i))
+			continue;
+		snapw_put(w, mem + i * SNAP_PAGE, SNAP_PAGE);
+		if (crcs && !w->error)
+			crcs[i] = snap_page_crc(w->buf + w->len - SNAP_PAGE); /* the copy, as it goes out */
+	}
 	if (snapw_end(w))
 		return -w->error;
 	if (sent)
@@ -111,15 +127,9 @@ int snap_ram_pages_decode(const u8 *payload, size_t len, const struct guest_ram 
 	return 0;
 }
 
-static u32 page_crc(const u8 *p)
-{
-	return (u32)crc32(0, p, SNAP_PAGE);
-}
-
 int snapw_ram_digest(struct snap_writer *w, u64 offset, const u8 *mem, u32 npages, const u8 *populated)
 {
-	static const u8 zero_page[SNAP_PAGE];
-	u32 zero_crc = page_crc(zero_page);
+	u32 zero_crc = snap_zero_page_crc();
 
 	if (npages == 0 || npages > SNAP_CHUNK_PAGES)
 		return -(w->error = EINVAL);
@@ -127,7 +137,7 @@ int snapw_ram_digest(struct snap_writer *w, u64 offset, const u8 *mem, u32 npage
 	snapw_u64(w, offset);
 	snapw_u32(w, npages);
 	for (u32 i = 0; i < npages; i++)
-		snapw_u32(w, populated && !populated[i] ? zero_crc : page_crc(mem + (u64)i * SNAP_PAGE));
+		snapw_u32(w, populated && !populated[i] ? zero_crc : snap_page_crc(mem + (u64)i * SNAP_PAGE));
 	return snapw_end(w);
 }
 
@@ -152,7 +162,7 @@ int snap_ram_digest_check(const u8 *payload, size_t len, const struct guest_ram 
 		return -1;
 	}
 	for (u32 i = 0; i < npages; i++) {
-		u32 want = cur_u32(&c), have = page_crc(base + (u64)i * SNAP_PAGE);
+		u32 want = cur_u32(&c), have = snap_page_crc(base + (u64)i * SNAP_PAGE);
 		if (want == have)
 			continue;
 		bad++;

@@ -414,11 +414,11 @@ static void mkseeds(const char *dir)
 		seed_config(&w);
 		if (version == 3) {
 			memset(carried, 0xff, sizeof(carried));
-			snapw_ram_pages(&w, 0, ram->host, FZ_RAM_SIZE / SNAP_PAGE, carried, true, NULL);
+			snapw_ram_pages(&w, 0, ram->host, FZ_RAM_SIZE / SNAP_PAGE, carried, true, NULL, NULL);
 			/* a later pass: pages dirtied again (page 1 now zero, sent as a bit), a later copy wins */
 			memset(carried, 0, sizeof(carried));
 			carried[0] = 0x06;
-			snapw_ram_pages(&w, 0, ram->host, FZ_RAM_SIZE / SNAP_PAGE, carried, false, NULL);
+			snapw_ram_pages(&w, 0, ram->host, FZ_RAM_SIZE / SNAP_PAGE, carried, false, NULL, NULL);
 			snapw_begin(&w, SNAP_SEC_PAUSED);
 			snapw_u64(&w, 1);
 			snapw_end(&w);

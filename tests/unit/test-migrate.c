@@ -120,15 +120,22 @@ static void test_ram_pages(struct unit_counts *uc, struct guest_ram *src, struct
 	memset(dst->host + 4096, 0xee, 4096);
 	snapw_init(&w, fd);
 	snapw_file_header(&w, SNAP_VERSION_MIGRATE);
-	CHECK(uc, snapw_ram_pages(&w, 0, src->host, 512, carried, true, &sent) == 0 && sent == 2,
+	CHECK(uc, snapw_ram_pages(&w, 0, src->host, 512, carried, true, &sent, NULL) == 0 && sent == 2,
 	      "first pass drops the zero page (%u carried)", sent);
-	CHECK(uc, snapw_ram_pages(&w, 0, src->host, 512, carried, false, &sent) == 0 && sent == 3,
-	      "later passes carry it as a zero bit (%u carried)", sent);
+	{
+		u32 crcs[512] = { 0 };
+		CHECK(uc, snapw_ram_pages(&w, 0, src->host, 512, carried, false, &sent, crcs) == 0 && sent == 3,
+		      "later passes carry it as a zero bit (%u carried)", sent);
+		CHECK(uc, crcs[0] == snap_page_crc(src->host) && crcs[1] == snap_zero_page_crc() &&
+			  crcs[2] == snap_page_crc(src->host + 2 * 4096) && crcs[3] == 0,
+		      "the CRC of each page as sent (%08x %08x %08x %08x)", crcs[0], crcs[1], crcs[2], crcs[3]);
+		CHECK(uc, snap_zero_page_crc() == snap_page_crc(src->host + 100 * 4096), "the zero page's CRC constant");
+	}
 	memset(src->host + 2 * 4096, 0x55, 4096); /* rewritten: the later copy must win */
 	carried[0] = 0x4;
-	snapw_ram_pages(&w, 0, src->host, 512, carried, false, &sent);
+	snapw_ram_pages(&w, 0, src->host, 512, carried, false, &sent, NULL);
 	memset(carried, 0, sizeof(carried));
-	CHECK(uc, snapw_ram_pages(&w, 0, src->host, 512, carried, false, &sent) == 0 && sent == 0 && w.sections == 3,
+	CHECK(uc, snapw_ram_pages(&w, 0, src->host, 512, carried, false, &sent, NULL) == 0 && sent == 0 && w.sections == 3,
 	      "nothing carried: no section");
 	snapw_finish(&w, RAM_SIZE);
 	snapw_free(&w);
@@ -162,11 +169,11 @@ static int make_stream(const struct guest_ram *ram, size_t *size)
 	snapw_begin(&w, SNAP_SEC_CONFIG);
 	snapw_put(&w, cfg, strlen(cfg));
 	snapw_end(&w);
-	snapw_ram_pages(&w, 0, ram->host, 4, all, true, NULL);
+	snapw_ram_pages(&w, 0, ram->host, 4, all, true, NULL, NULL);
 	snapw_begin(&w, SNAP_SEC_PAUSED);
 	snapw_u64(&w, 123456789);
 	snapw_end(&w);
-	snapw_ram_pages(&w, 4096, ram->host + 4096, 2, all, false, NULL);
+	snapw_ram_pages(&w, 4096, ram->host + 4096, 2, all, false, NULL, NULL);
 	snapw_begin(&w, SNAP_SEC_DEVICE);
 	snapw_put(&w, "uart\0", 5);
 	snapw_u64(&w, 0x9000000);
@@ -228,7 +235,7 @@ static void test_stream(struct unit_counts *uc, struct guest_ram *src, struct gu
 		memset(all, 0xff, sizeof(all));
 		snapw_init(&w, f);
 		snapw_file_header(&w, SNAP_VERSION);
-		snapw_ram_pages(&w, 0, src->host, 1, all, false, NULL);
+		snapw_ram_pages(&w, 0, src->host, 1, all, false, NULL, NULL);
 		snapw_free(&w);
 		lseek(f, 0, SEEK_SET);
 		snapr_init(&r, f);
