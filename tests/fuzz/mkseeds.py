@@ -253,6 +253,43 @@ def seeds_options():
     put("options", "addr", argv("tcp:[::1]:4444", "unix:/run/x", "tcp:localhost:1", "auto", "0x10"))
 
 
+def p9msg(mtype, tag, body):
+    return struct.pack("<IBH", 7 + len(body), mtype, tag) + body
+
+
+def p9s(s):
+    b = s.encode()
+    return struct.pack("<H", len(b)) + b
+
+
+def seeds_9p():
+    """9P2000.L sessions (the first byte: 1 = read-only share, 0 = writable); fid 0 is the root."""
+    ver = p9msg(100, 0xffff, struct.pack("<I", 65536) + p9s("9P2000.L"))
+    att = p9msg(104, 1, struct.pack("<II", 0, 0xffffffff) + p9s("root") + p9s("") + struct.pack("<I", 0))
+
+    def walk(tag, fid, newfid, *names):
+        return p9msg(110, tag, struct.pack("<IIH", fid, newfid, len(names)) + b"".join(p9s(n) for n in names))
+    read = [ver, att, walk(2, 0, 1, "file"), p9msg(12, 3, struct.pack("<II", 1, 0)),
+            p9msg(116, 4, struct.pack("<IQI", 1, 0, 4096)), p9msg(24, 5, struct.pack("<IQ", 1, 0x3fff)),
+            walk(6, 0, 2), p9msg(12, 7, struct.pack("<II", 2, 0o200000)),
+            p9msg(40, 8, struct.pack("<IQI", 2, 0, 8192)), p9msg(8, 9, struct.pack("<I", 0)),
+            p9msg(120, 10, struct.pack("<I", 1))]
+    put("9p", "read", b"\x01" + b"".join(read))
+    write = [ver, att, walk(2, 0, 1), p9msg(14, 3, struct.pack("<I", 1) + p9s("new") + struct.pack("<III", 0o102, 0o644, 0)),
+             p9msg(118, 4, struct.pack("<IQI", 1, 0, 5) + b"hello"), p9msg(50, 5, struct.pack("<II", 1, 0)),
+             p9msg(72, 6, struct.pack("<I", 0) + p9s("sub") + struct.pack("<II", 0o755, 0)),
+             p9msg(16, 7, struct.pack("<I", 0) + p9s("ln") + p9s("../outside/secret") + struct.pack("<I", 0)),
+             walk(8, 0, 3, "ln"), p9msg(22, 9, struct.pack("<I", 3)),
+             p9msg(74, 10, struct.pack("<I", 0) + p9s("new") + struct.pack("<I", 0) + p9s("renamed")),
+             p9msg(76, 11, struct.pack("<I", 0) + p9s("renamed") + struct.pack("<I", 0))]
+    put("9p", "write", b"\x00" + b"".join(write))
+    escape = [ver, att, walk(2, 0, 1, "..", "..", "outside"), walk(3, 0, 2, "out", "secret"),
+              p9msg(12, 4, struct.pack("<II", 2, 2)), walk(5, 0, 4, "dir", "..", "..", "etc", "passwd"),
+              p9msg(14, 6, struct.pack("<I", 0) + p9s("../x") + struct.pack("<III", 0o102, 0o644, 0)),
+              p9msg(14, 7, struct.pack("<I", 0) + p9s("out/x") + struct.pack("<III", 0o102, 0o644, 0))]
+    put("9p", "escape", b"\x00" + b"".join(escape))
+
+
 def main():
     seeds_image()
     seeds_control()
@@ -262,6 +299,7 @@ def main():
     seeds_net()
     seeds_mmio()
     seeds_pci()
+    seeds_9p()
     for extra in sys.argv[1:]:
         globals()["seeds_" + extra]()
 
