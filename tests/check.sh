@@ -83,7 +83,7 @@ if [ "${NESTED:-1}" = 1 ]; then
 	else
 		for mode in ${L1_MODES:-vhe nvhe}; do
 			echo "== nested scenarios, L1 KVM in $mode mode"
-			args=(--outdir "$OUT" --quiet --timeout 1800 --log "$OUT/l1-$mode.log")
+			args=(--outdir "$OUT" --quiet --timeout 2700 --log "$OUT/l1-$mode.log")
 			[ "$mode" = nvhe ] && args+=(--nvhe)
 			# nVHE repeats the core boot paths only; VHE runs everything
 			[ "$mode" = nvhe ] && args+=(--scenarios "${NVHE_SCENARIOS:-boot-1cpu,boot-2cpus,pvtime-linux,snapshot}")
