@@ -90,6 +90,14 @@ for s in $selected; do
 		tail -n 40 "$WORK/$name.log" | sed 's/^/| /'
 	fi
 	count "$res"
+	# A scenario's scratch files go with it (the test bed's /tmp is a RAM-backed tmpfs shared with the guests):
+	# only the logs, results and exit codes stay.
+	for f in "$WORK"/* "$WORK"/.[!.]*; do
+		case $f in
+		*.log | *.result | *.rc | "$WORK/.[!.]*") ;;
+		*) rm -rf "$f" ;;
+		esac
+	done
 done
 
 echo "$passed passed, $failed failed"
