@@ -54,14 +54,14 @@ static const u32 worker_calls[] = {
 };
 /* A device worker's calls plus what the 9p server does beneath its shares (openat2-confined, see virtio/9p-path.c). */
 static const u32 share_calls[] = {
-	SC_fcntl, SC_ioctl, SC_mknodat, SC_mkdirat, SC_unlinkat, SC_symlinkat, SC_linkat, SC_statfs, SC_fstatfs,
-	SC_truncate, SC_ftruncate, SC_fchmod, SC_fchmodat, SC_fchownat, SC_openat, SC_close, SC_getdents64, SC_lseek,
-	SC_read, SC_write, SC_readv, SC_writev, SC_pread64, SC_pwrite64, SC_preadv, SC_pwritev, SC_ppoll,
-	SC_readlinkat, SC_newfstatat, SC_fstat, SC_fsync, SC_fdatasync, SC_utimensat, SC_exit, SC_exit_group, SC_futex,
-	SC_set_robust_list, SC_nanosleep, SC_clock_gettime, SC_clock_getres, SC_clock_nanosleep, SC_sched_yield,
-	SC_restart_syscall, SC_tgkill, SC_rt_sigprocmask, SC_rt_sigreturn, SC_gettimeofday, SC_getpid, SC_gettid,
-	SC_brk, SC_munmap, SC_mremap, SC_mmap, SC_mprotect, SC_madvise, SC_renameat2, SC_getrandom, SC_rseq,
-	SC_openat2,
+	SC_fcntl, SC_ioctl, SC_mknodat, SC_mkdirat, SC_unlinkat, SC_symlinkat, SC_linkat, SC_renameat, SC_statfs,
+	SC_fstatfs, SC_truncate, SC_ftruncate, SC_fchmod, SC_fchmodat, SC_fchownat, SC_openat, SC_close,
+	SC_getdents64, SC_lseek, SC_read, SC_write, SC_readv, SC_writev, SC_pread64, SC_pwrite64, SC_preadv,
+	SC_pwritev, SC_ppoll, SC_readlinkat, SC_newfstatat, SC_fstat, SC_fsync, SC_fdatasync, SC_utimensat, SC_exit,
+	SC_exit_group, SC_futex, SC_set_robust_list, SC_nanosleep, SC_clock_gettime, SC_clock_getres,
+	SC_clock_nanosleep, SC_sched_yield, SC_restart_syscall, SC_tgkill, SC_rt_sigprocmask, SC_rt_sigreturn,
+	SC_gettimeofday, SC_getpid, SC_gettid, SC_brk, SC_munmap, SC_mremap, SC_mmap, SC_mprotect, SC_madvise,
+	SC_renameat2, SC_getrandom, SC_rseq, SC_openat2,
 };
 
 /*

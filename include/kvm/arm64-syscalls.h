@@ -13,6 +13,7 @@
 #define SC_unlinkat 35
 #define SC_symlinkat 36
 #define SC_linkat 37
+#define SC_renameat 38
 #define SC_statfs 43
 #define SC_fstatfs 44
 #define SC_truncate 45
@@ -87,6 +88,7 @@
 	X(unlinkat) \
 	X(symlinkat) \
 	X(linkat) \
+	X(renameat) \
 	X(statfs) \
 	X(fstatfs) \
 	X(truncate) \
