@@ -28,7 +28,7 @@ struct migration {
 	struct snap_writer w;
 	u64 *send;     /* pages to send this pass, one bit per 4 KiB page */
 	u64 *log;      /* KVM_GET_DIRTY_LOG's bitmap, one bit per host page */
-	u32 *sent_crc; /* per 4 KiB page: CRC32 of the copy the destination has (a zero page's until one is sent) */
+	u32 *sent_hash; /* per 4 KiB page: snap_page_hash() of the copy the destination has (a zero page's at first) */
 	u64 unlogged;  /* pages the final check found changed since they were sent, with no dirty-log entry */
 	u64 log_words, host_page;
 	bool logging, tracking, paused, was_paused, quiesced, force_now, unlocked;
@@ -173,7 +173,7 @@ static int send_pages(struct migration *m, bool first, bool running)
 				if (!populated[i])
 					carried[i / 8] &= (u8) ~(1u << (i % 8));
 		}
-		if (snapw_ram_pages(&m->w, off, ram->host + off, np, carried, first, &sent, m->sent_crc + pg0))
+		if (snapw_ram_pages(&m->w, off, ram->host + off, np, carried, first, &sent, m->sent_hash + pg0))
 			return snprintf(m->err, sizeof(m->err), "sending to the destination failed: %s",
 					strerror(m->w.error == EPIPE ? ECONNRESET : m->w.error)), -1;
 		m->pages_sent += sent;
@@ -185,7 +185,7 @@ static int send_pages(struct migration *m, bool first, bool running)
 
 /*
  * Paused, before the last pages: every page the destination holds and that is not about to be sent again must still
- * be what was sent. A page that changed all the same was written without a dirty-log entry (KVM logs vCPU writes,
+ * be what was sent (compared by a fast hash of the copy sent). A page that changed all the same was written without a dirty-log entry (KVM logs vCPU writes,
  * lkvm its own; a host kernel or emulator that loses one would otherwise corrupt the guest silently): send it again.
  * Reads all populated guest RAM once, inside the pause.
  */
@@ -193,7 +193,7 @@ static void recheck(struct migration *m)
 {
 	struct guest_ram *ram = &m->kvm->ram;
 	u8 populated[SNAP_CHUNK_PAGES];
-	u32 zero = snap_zero_page_crc();
+	u32 zero = snap_zero_page_hash();
 
 	for (u64 off = 0; off < ram->size; off += SNAP_RAM_CHUNK) {
 		u64 len = ram->size - off < SNAP_RAM_CHUNK ? ram->size - off : SNAP_RAM_CHUNK, pg0 = off / SNAP_PAGE;
@@ -203,8 +203,8 @@ static void recheck(struct migration *m)
 			u32 now;
 			if (m->send[pg / 64] & (1ULL << (pg % 64)))
 				continue;
-			now = populated[i] ? snap_page_crc(ram->host + off + i * SNAP_PAGE) : zero;
-			if (now == m->sent_crc[pg])
+			now = populated[i] ? snap_page_hash(ram->host + off + i * SNAP_PAGE) : zero;
+			if (now == m->sent_hash[pg])
 				continue;
 			if (m->unlogged++ < 8)
 				pr_warn("migration: guest page at RAM offset 0x%llx changed after it was sent without a dirty-log "
@@ -295,12 +295,12 @@ static int run(struct migration *m)
 	m->log_words = (kvm->ram.size / m->host_page + 63) / 64;
 	m->log = calloc(m->log_words, sizeof(u64));
 	m->send = calloc(guest_ram_bitmap_words(&kvm->ram), sizeof(u64));
-	m->sent_crc = malloc(guest_ram_pages(&kvm->ram) * sizeof(u32));
-	for (u64 i = 0; m->sent_crc && i < guest_ram_pages(&kvm->ram); i++)
-		m->sent_crc[i] = snap_zero_page_crc(); /* the destination's RAM starts zeroed */
+	m->sent_hash = malloc(guest_ram_pages(&kvm->ram) * sizeof(u32));
+	for (u64 i = 0; m->sent_hash && i < guest_ram_pages(&kvm->ram); i++)
+		m->sent_hash[i] = snap_zero_page_hash(); /* the destination's RAM starts zeroed */
 	if (!kvm->mig_own_dirty)
 		kvm->mig_own_dirty = calloc(guest_ram_bitmap_words(&kvm->ram), sizeof(u64));
-	if (!m->log || !m->send || !m->sent_crc || !kvm->mig_own_dirty || snapw_init(&m->w, m->out))
+	if (!m->log || !m->send || !m->sent_hash || !kvm->mig_own_dirty || snapw_init(&m->w, m->out))
 		return snprintf(m->err, sizeof(m->err), "out of memory"), -1;
 
 	/* Logging first, then read: a page written after this point is in a later pass, one before it in this one. */
@@ -388,7 +388,7 @@ void migrate_serve(struct kvm *kvm, int ctl, int out, const char *args)
 		kvm_request_stop(kvm, 0);
 	}
 	snapw_free(&m.w);
-	free(m.sent_crc);
+	free(m.sent_hash);
 	free(m.send);
 	free(m.log);
 }

@@ -121,14 +121,18 @@ int snap_image_load(struct snap_reader *r, const struct snap_ram_image *img, con
  * Emit a RAM_PAGES section for the pages of [offset, offset + npages pages) whose bit is set in carried (64 bytes,
  * bit i = page i): a zero page as a bit in the zero bitmap, any other as its 4 KiB. skip_zero drops zero pages
  * altogether (the first pass: the destination's RAM starts zeroed). Nothing is written if no page is left.
- * *sent (may be NULL) gets the number of pages carried. crcs (may be NULL; one per page of the chunk) gets the CRC32
- * of what went out for each page carried or dropped as zero: the copy sent, not the page read again. 0 or -errno.
+ * *sent (may be NULL) gets the number of pages carried. hashes (may be NULL; one per page of the chunk) gets
+ * snap_page_hash() of what went out for each page carried or dropped as zero: the copy sent, not the page read again.
+ * 0 or -errno.
  */
 int snapw_ram_pages(struct snap_writer *w, u64 offset, const u8 *mem, u32 npages, const u8 *carried, bool skip_zero,
-		    u32 *sent, u32 *crcs);
-/* CRC32 of one 4 KiB page, and of a zero page. */
+		    u32 *sent, u32 *hashes);
+/* CRC32 of one 4 KiB page (RAM_DIGEST), and of a zero page. */
 u32 snap_page_crc(const u8 *page);
 u32 snap_zero_page_crc(void);
+/* A fast 32-bit hash of one 4 KiB page, to notice a page that changed since it was sent; of a zero page. */
+u32 snap_page_hash(const u8 *page);
+u32 snap_zero_page_hash(void);
 /* Apply a RAM_PAGES section to guest RAM; 0 or -1 with err. */
 int snap_ram_pages_decode(const u8 *payload, size_t len, const struct guest_ram *ram, char *err, size_t errlen);
 /*

@@ -126,10 +126,14 @@ static void test_ram_pages(struct unit_counts *uc, struct guest_ram *src, struct
 		u32 crcs[512] = { 0 };
 		CHECK(uc, snapw_ram_pages(&w, 0, src->host, 512, carried, false, &sent, crcs) == 0 && sent == 3,
 		      "later passes carry it as a zero bit (%u carried)", sent);
-		CHECK(uc, crcs[0] == snap_page_crc(src->host) && crcs[1] == snap_zero_page_crc() &&
-			  crcs[2] == snap_page_crc(src->host + 2 * 4096) && crcs[3] == 0,
-		      "the CRC of each page as sent (%08x %08x %08x %08x)", crcs[0], crcs[1], crcs[2], crcs[3]);
+		CHECK(uc, crcs[0] == snap_page_hash(src->host) && crcs[1] == snap_zero_page_hash() &&
+			  crcs[2] == snap_page_hash(src->host + 2 * 4096) && crcs[3] == 0,
+		      "the hash of each page as sent (%08x %08x %08x %08x)", crcs[0], crcs[1], crcs[2], crcs[3]);
 		CHECK(uc, snap_zero_page_crc() == snap_page_crc(src->host + 100 * 4096), "the zero page's CRC constant");
+		CHECK(uc, snap_zero_page_hash() == snap_page_hash(src->host + 100 * 4096), "the zero page's hash");
+		src->host[2 * 4096 + 4095] ^= 1; /* one bit in the last word of the second lane */
+		CHECK(uc, snap_page_hash(src->host + 2 * 4096) != crcs[2], "one flipped bit changes the page's hash");
+		src->host[2 * 4096 + 4095] ^= 1;
 	}
 	memset(src->host + 2 * 4096, 0x55, 4096); /* rewritten: the later copy must win */
 	carried[0] = 0x4;
