@@ -6,6 +6,7 @@
 
 : "${LKVM:?LKVM not set}" "${L2_KERNEL:?}" "${L2_INITRD:?}" "${WORK:?}"
 : "${TOOLS:=}" "${VERBOSE:=0}"
+. "$(dirname "$0")/procs.sh"
 if [ -z "${SCENARIO:-}" ]; then
 	SCENARIO=$(basename "$0" .sh)
 	SCENARIO=${SCENARIO#[0-9][0-9]-}
@@ -73,7 +74,10 @@ wait_for() {
 			has "$1" "$2"
 			return
 		fi
-		[ "$(now_cs)" -lt "$_end" ] || return 1
+		if [ "$(now_cs)" -ge "$_end" ]; then
+			procs_report "waited $3 s for '$2' in ${1##*/}" >>"$LOG" 2>&1
+			return 1
+		fi
 		sleep 0.2 2>/dev/null || sleep 1
 	done
 }

@@ -63,18 +63,30 @@ now_cs() {
 	echo $((s * 100 + ${f#0}))
 }
 
+. "$DIR/procs.sh"
+
 for s in $selected; do
 	base=${s%.sh}
 	name=${base#[0-9][0-9]-}
 	t=$(sed -n 's/^# *timeout: *\([0-9][0-9]*\).*/\1/p' "$DIR/$s" | head -n 1)
 	t=${t:-120}
 	res="$WORK/$name.result"
-	rm -f "$WORK/$name.log" "$WORK/$name.rc"
+	rm -f "$WORK/$name.log" "$WORK/$name.rc" "$WORK/$name.watchdog"
 	t0=$(now_cs)
+	# a watchdog notes what every process was doing shortly before the timeout (a hang shows where it waits)
+	(
+		trap 'kill $sp 2>/dev/null; exit 0' TERM
+		sleep $((t > 10 ? t - 5 : t)) &
+		sp=$!
+		wait $sp && procs_report "$name still running after $((t > 10 ? t - 5 : t)) s" all >"$WORK/$name.watchdog" 2>&1
+	) &
+	wd=$!
 	{
 		SCENARIO=$name timeout -k 10 "$t" sh "$DIR/$s" 2>&1
 		echo $? >"$WORK/$name.rc"
 	} | tee "$res"
+	kill "$wd" 2>/dev/null
+	wait "$wd" 2>/dev/null
 	el=$(($(now_cs) - t0))
 	rc=$(cat "$WORK/$name.rc" 2>/dev/null || echo 255)
 	if [ "$el" -ge $((t * 100)) ] && [ "$rc" -ne 0 ]; then
@@ -88,6 +100,10 @@ for s in $selected; do
 	if grep -q '^not ok - ' "$res" && [ -s "$WORK/$name.log" ]; then
 		echo "# last 40 lines of $WORK/$name.log:"
 		tail -n 40 "$WORK/$name.log" | sed 's/^/| /'
+	fi
+	if grep -q '^not ok - ' "$res" && [ -s "$WORK/$name.watchdog" ]; then
+		head -n 150 "$WORK/$name.watchdog" | sed 's/^/| /'
+		cat "$WORK/$name.watchdog" >>"$WORK/$name.log"
 	fi
 	count "$res"
 	# A scenario's scratch files go with it (the test bed's /tmp is a RAM-backed tmpfs shared with the guests):

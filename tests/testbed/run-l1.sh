@@ -95,6 +95,12 @@ echo "===== L1 results ($( [ $NVHE = 1 ] && echo nVHE || echo VHE); log: $LOG) =
 grep -m 1 '^L1-INIT-OK' "$clean"
 grep -m 1 '^L1-KVM=' "$clean"
 grep -E '^(not )?ok - ' "$clean"
+# what each failed scenario's log ended with (and where its processes waited, if it timed out)
+if grep -q '^| ' "$clean"; then
+	echo "----- failed scenarios: their logs' last lines -----"
+	grep -E '^(# last 40 lines of |\| )' "$clean" | head -n 400
+	echo "-----------------------------------------------------"
+fi
 summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$clean" | tail -n 1)
 passed=$(grep -cE '^ok - ' "$clean")
 failed=$(grep -cE '^not ok - ' "$clean")
