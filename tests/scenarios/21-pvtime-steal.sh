@@ -23,9 +23,9 @@ hog_stop() { [ -n "$HOG" ] && kill "$HOG" 2>/dev/null; wait "$HOG" 2>/dev/null; 
 run_case() {
 	tag=$1 pvopt=$2 hog=$3
 	PCT= S_A= S_B= S_C= D_A= D_B= GUEST_TOTAL=
-	guest_start "$tag" 150 run $pvopt -c 1 -m 256 --name "$tag" -k "$L2_KERNEL" -i "$L2_INITRD" \
+	guest_start "$tag" 250 run $pvopt -c 1 -m 256 --name "$tag" -k "$L2_KERNEL" -i "$L2_INITRD" \
 		-p "quiet l2.run=steal l2.wait=3 l2.secs=5"
-	if ! wait_for "$OUT" STEAL-READY 100; then
+	if ! wait_for "$OUT" STEAL-READY 200; then
 		guest_kill
 		not_ok "$tag: guest never reached STEAL-READY ($(rc_text "$RC"))"
 		return 1

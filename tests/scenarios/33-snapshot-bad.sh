@@ -1,10 +1,10 @@
 # 33-snapshot-bad.sh - bad snapshots (truncated, a flipped byte in each section, wrong version, empty) and a full
 # disk during save: one-line errors, no crash, nothing started, older snapshot intact, VM still running.
-# timeout: 300
+# timeout: 600
 . "$(dirname "$0")/lib.sh"
 
 GOOD=$WORK/good.snap
-guest_start bad-src 120 run -c 1 -m 128 --name badvm -k "$L2_KERNEL" -i "$L2_INITRD" -p "quiet l2.run=counter"
+guest_start bad-src 400 run -c 1 -m 128 --name badvm -k "$L2_KERNEL" -i "$L2_INITRD" -p "quiet l2.run=counter"
 wait_for "$OUT" "COUNT 2 " 100 || { guest_kill; not_ok "guest never counted"; finish; }
 "$LKVM" save --name badvm "$GOOD" >>"$LOG" 2>&1
 check "save without --stop: exit 0, VM keeps running" "$LKVM" stat --name badvm
@@ -14,8 +14,10 @@ size=$(wc -c <"$GOOD")
 
 # refused FILE WHAT: restoring FILE fails with exactly one error line, no crash, no guest
 refused() {
-	timeout 60 "$LKVM" restore "$1" >"$WORK/bad.out" 2>"$WORK/bad.err" </dev/null
+	_t0=$(now_cs)
+	timeout -k 5 60 "$LKVM" restore "$1" >"$WORK/bad.out" 2>"$WORK/bad.err" </dev/null
 	rc=$?
+	log "[$2] restore exit $rc after $(cs_fmt $(($(now_cs) - _t0))) s"
 	lines=$(grep -c '[^[:space:]]' "$WORK/bad.err")
 	sed "s/^/[$2] /" "$WORK/bad.err" >>"$LOG"
 	if [ "$rc" -ne 0 ] && [ "$rc" -lt 124 ] && [ "$lines" -eq 1 ] && ! grep -q COUNT "$WORK/bad.out"; then
@@ -31,6 +33,7 @@ for cut in 7 23 60 1000 $((size / 3)) $((size / 2)) $((size - 5)) $((size - 1));
 	head -c "$cut" "$GOOD" >"$WORK/cut.snap"
 	refused "$WORK/cut.snap" "truncated to $cut of $size bytes"
 done
+rm -f "$WORK/cut.snap"
 cp "$GOOD" "$WORK/ver.snap"
 printf '\011' | dd of="$WORK/ver.snap" bs=1 seek=8 conv=notrunc 2>/dev/null
 refused "$WORK/ver.snap" "wrong format version"
