@@ -443,7 +443,7 @@ static void test_fdt(struct unit_counts *uc)
 	u64 mpidr[1] = { 0x80000000 };
 	struct fdt_desc d = { .ram_base = RAM_BASE, .ram_size = 256 << 20, .nr_cpus = 1, .mpidr = mpidr };
 	void *buf = calloc(1, FDT_MAX_SIZE);
-	char err[256];
+	char err[256] = "";
 	struct env e;
 	struct virtio_rng *two;
 	const fdt32_t *p;
