@@ -5,7 +5,8 @@
 # helpers, may be empty), WORK (scratch dir), VERBOSE=1 (show guest consoles). Defaults suit a checkout with
 # build/testbed from tests/testbed/prepare.sh + mkl2initrd.sh. NAME may be "boot-1cpu", "01-boot-1cpu" or "01".
 # Each scenario runs under timeout (120 s, or "# timeout: N" in the script) and prints "ok - ..." / "not ok - ..."
-# lines; on failures the tail of $WORK/NAME.log is shown. Last line: "N passed, N failed". Exit 0 iff none failed.
+# lines; on failures the tail of $WORK/NAME.log is shown, and for a scenario that runs into its timeout where every
+# process was waiting 5 s before (procs.sh). Last line: "N passed, N failed". Exit 0 iff none failed.
 
 DIR=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$DIR/../.." && pwd)
