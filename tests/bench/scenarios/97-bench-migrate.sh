@@ -7,7 +7,6 @@
 . "$(dirname "$0")/benchlib.sh"
 
 ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up 2>/dev/null
-cs() { uptime_s; echo $((${UP%.*} * 100 + ${UP#*.})); }
 # pid_of NAME: the pid of the running (not paused) lkvm answering for NAME, or nothing
 pid_of() { "$LKVM" stat --name "$1" 2>/dev/null | sed -n 's/.*pid=\([0-9]*\).*state=running.*/\1/p'; }
 # bg TAG ARGS...: lkvm ARGS in the background, console to $WORK/TAG.out
@@ -54,13 +53,13 @@ while [ $i -le "$BENCH_RUNS" ]; do
 		one busy $i $((4600 + i))
 		# the same guest by stop-and-copy: from the save until the restored VM answers
 		spid=$(pid_of "bm-busy-$i")
-		t0=$(cs)
+		t0=$(now_cs)
 		"$LKVM" save --name "bm-busy-$i" --stop - 2>>"$LOG" | "$LKVM" restore - >"$WORK/busy-sc-$i.out" 2>>"$LOG" &
 		while p=$(pid_of "bm-busy-$i"); [ -z "$p" ] || [ "$p" = "$spid" ]; do
-			[ "$(($(cs) - t0))" -gt 12000 ] && break
+			[ "$(($(now_cs) - t0))" -gt 12000 ] && break
 			sleep 0.05
 		done
-		t1=$(cs)
+		t1=$(now_cs)
 		if has "$WORK/busy-sc-$i.out" TICK || wait_for "$WORK/busy-sc-$i.out" TICK 60; then
 			bench mig_stopcopy_s $i "$(fdiv $((t1 - t0)) 100 %.2f)" s
 		else
