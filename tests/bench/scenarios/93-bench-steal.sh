@@ -113,17 +113,7 @@ if ! l2_bench_initrd; then
 	missed "stolen time (no L2 bench overlay $BENCH_DIR/l2-extra.cpio)"
 	bench_finish ""
 fi
-if [ -z "$REF" ]; then
-	steal_guest lkvm "$BENCH_RUNS" 0
-else
-	round=1
-	while [ $round -le "$BENCH_RUNS" ]; do
-		for w in $(vmm_order $round); do
-			steal_guest "$w" 1 $((round - 1))
-		done
-		round=$((round + 1))
-	done
-	bench_ratio steal_guest_pct steal_guest_ratio
-	bench_ratio steal_guest_wall_pct steal_guest_wall_ratio
-fi
+vmm_rounds steal_guest
+bench_ratio steal_guest_pct steal_guest_ratio
+bench_ratio steal_guest_wall_pct steal_guest_wall_ratio
 bench_finish "$BENCH_RUNS intervals of $INTERVAL s under contention${REF:+, one guest per VMM and round}"

@@ -71,18 +71,8 @@ blk_guest() {
 }
 
 MODE=
-if [ -z "$REF" ]; then
-	blk_guest lkvm "$BENCH_RUNS" 0
-else
-	round=1
-	while [ $round -le "$BENCH_RUNS" ]; do
-		for w in $(vmm_order $round); do
-			blk_guest "$w" 1 $((round - 1))
-		done
-		round=$((round + 1))
-	done
-	bench_ratio blk_write_mbs blk_write_ratio
-	bench_ratio blk_read_mbs blk_read_ratio
-	bench_ratio blk_randread_iops blk_randread_ratio
-fi
+vmm_rounds blk_guest
+bench_ratio blk_write_mbs blk_write_ratio
+bench_ratio blk_read_mbs blk_read_ratio
+bench_ratio blk_randread_iops blk_randread_ratio
 bench_finish "$BENCH_RUNS runs${REF:+, one guest per VMM and round}${MODE:+ ($MODE)}"

@@ -47,17 +47,7 @@ p9_guest() {
 	[ "$RC" = 0 ] || missed "$_lab virtio-9p guest did not power off cleanly ($(rc_text "$RC"))"
 }
 
-if [ -z "$REF" ]; then
-	p9_guest lkvm "$BENCH_RUNS" 0
-else
-	round=1
-	while [ $round -le "$BENCH_RUNS" ]; do
-		for w in $(vmm_order $round); do
-			p9_guest "$w" 1 $((round - 1))
-		done
-		round=$((round + 1))
-	done
-	bench_ratio p9_read_mbs p9_read_ratio
-fi
+vmm_rounds p9_guest
+bench_ratio p9_read_mbs p9_read_ratio
 rm -rf "$dir"
 bench_finish "$BENCH_RUNS runs${REF:+, one guest per VMM and round}"

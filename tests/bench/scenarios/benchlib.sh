@@ -99,6 +99,21 @@ with_vmm() {
 	LKVM=$_wv
 	return $_wrc
 }
+# vmm_rounds FN: without a reference, "FN lkvm BENCH_RUNS 0" (one guest does every run); with one, BENCH_RUNS rounds
+# of "FN VMM 1 ROUND-1", one guest per VMM and round, in vmm_order
+vmm_rounds() {
+	if [ -z "$REF" ]; then
+		"$1" lkvm "$BENCH_RUNS" 0
+		return
+	fi
+	_round=1
+	while [ $_round -le "$BENCH_RUNS" ]; do
+		for _vw in $(vmm_order $_round); do
+			"$1" "$_vw" 1 $((_round - 1))
+		done
+		_round=$((_round + 1))
+	done
+}
 # vmm_label lkvm|ref -> name for messages
 vmm_label() { [ "$1" = ref ] && echo reference || echo lkvm; }
 # bench_v lkvm|ref METRIC RUN VALUE UNIT: one figure of lkvm (METRIC) or of the reference (ref_METRIC), also kept
