@@ -39,7 +39,7 @@ endif
 GENERIC_SRC := console-buf.c cpio.c host-kernel.c control-client.c control-path.c disk-lock.c io.c sandbox.c snapshot/format.c snapshot/ram-image.c snapshot/ram-pages.c snapshot/migrate-net.c options.c run-options.c guest-mem.c ram.c log.c devices.c arm/fdt.c arm/image.c arm/pvtime-policy.c hw/pci.c
 GENERIC_SRC += control-request.c
 # virtio/ sources: VIRTIO_GENERIC_SRC also builds for the host unit tests (no KVM calls)
-VIRTIO_GENERIC_SRC := virtio/queue.c virtio/core.c virtio/mmio.c virtio/pci.c virtio/blk.c virtio/console.c virtio/rng.c virtio/net.c virtio/snapshot.c virtio/9p.c virtio/9p-wire.c virtio/9p-proto.c virtio/9p-ops.c virtio/9p-path.c
+VIRTIO_GENERIC_SRC := virtio/queue.c virtio/core.c virtio/mmio.c virtio/pci.c virtio/blk.c virtio/console.c virtio/rng.c virtio/net.c virtio/snapshot.c virtio/9p.c virtio/9p-wire.c virtio/9p-proto.c virtio/9p-io.c virtio/9p-ops.c virtio/9p-path.c
 VIRTIO_SRC := $(VIRTIO_GENERIC_SRC) virtio/setup.c
 LKVM_SRC := main.c builtin-run.c host-shell.c builtin-ctl.c kvm.c kvm-cpu.c term.c control.c \
             hw/serial8250.c \

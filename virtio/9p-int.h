@@ -1,4 +1,4 @@
-/* Internals of the 9p server: 9p-wire.c (messages, fids), 9p-proto.c + 9p-ops.c (requests), 9p-path.c (jail). */
+/* Internals of the 9p server: 9p-wire.c (messages, fids), 9p-proto.c, 9p-io.c, 9p-ops.c (requests), 9p-path.c. */
 #ifndef LKVM_9P_INT_H
 #define LKVM_9P_INT_H
 
@@ -62,14 +62,20 @@ void p9_fid_clear_all(struct p9_server *s);
 /* After a rename, fids naming old (or something beneath it) name new. */
 void p9_fid_rename(struct p9_server *s, const char *old, const char *new);
 
-/* Host helpers (9p-proto.c). */
+/* Host helpers (9p-proto.c, 9p-io.c). */
 struct p9_fid *p9_open_fid(struct p9_req *r, u32 fid, int *e);
 int p9_fstat_fd(int fd, struct stat *st);
 int p9_dir_fd(struct p9_server *s, u32 dfid, struct p9_fid **out);
 mode_t p9_guest_mode(u32 mode);
 int p9_stat_name(int dirfd, const char *name, struct stat *st);
 
-/* Request handlers in 9p-ops.c: 0 with the reply body written, or -errno. */
+/* Request handlers in 9p-io.c and 9p-ops.c: 0 with the reply body written, or -errno. */
+int p9_h_lopen(struct p9_req *r);
+int p9_h_lcreate(struct p9_req *r);
+int p9_h_read(struct p9_req *r);
+int p9_h_write(struct p9_req *r);
+int p9_h_readdir(struct p9_req *r);
+int p9_h_fsync(struct p9_req *r);
 int p9_h_mkdir(struct p9_req *r);
 int p9_h_symlink(struct p9_req *r);
 int p9_h_mknod(struct p9_req *r);
