@@ -187,6 +187,35 @@ int p9_h_read(struct p9_req *r)
 	return 0;
 }
 
+int p9_read_target(struct p9_server *s, const void *req, size_t len, int *fd, u64 *off, u32 *count, u16 *tag)
+{
+	struct p9_in in = { .p = req, .len = len };
+	u32 size = p9_in32(&in);
+	u8 type = p9_in8(&in);
+	struct p9_fid *f;
+
+	*tag = p9_in16(&in);
+	if (!s->msize || len != 23 || size != 23 || type != P9_TREAD)
+		return 0;
+	f = p9_fid_get(s, p9_in32(&in));
+	*off = p9_in64(&in);
+	*count = p9_in32(&in);
+	if (in.bad || !f || !f->opened || *off > (u64)INT64_MAX)
+		return 0;
+	*fd = f->fd;
+	return 1;
+}
+
+void p9_rread_header(u8 hdr[P9_RREAD_HDR], u16 tag, u32 count)
+{
+	struct p9_out o = { .p = hdr, .cap = P9_RREAD_HDR };
+
+	out32(&o, P9_RREAD_HDR + count);
+	out8(&o, P9_RREAD);
+	out16(&o, tag);
+	out32(&o, count);
+}
+
 int p9_h_write(struct p9_req *r)
 {
 	u32 fid = p9_in32(r->in);

@@ -334,3 +334,24 @@ size_t iov_copy_to(const struct iovec *iov, unsigned int n, size_t skip, const v
 	}
 	return done;
 }
+
+/* The slice [skip, skip + len) of iov[0 .. n) as at most cap entries of out. Returns the count, or -1. */
+int iov_slice(const struct iovec *iov, unsigned int n, u64 skip, u64 len, struct iovec *out, unsigned int cap)
+{
+	unsigned int k = 0;
+
+	for (unsigned int i = 0; i < n && len; i++) {
+		u64 l = iov[i].iov_len, c;
+		if (skip >= l) {
+			skip -= l;
+			continue;
+		}
+		c = l - skip < len ? l - skip : len;
+		if (k >= cap)
+			return -1;
+		out[k++] = (struct iovec){ .iov_base = (u8 *)iov[i].iov_base + skip, .iov_len = c };
+		len -= c;
+		skip = 0;
+	}
+	return (int)k;
+}

@@ -49,6 +49,17 @@ void p9_server_destroy(struct p9_server *s);
  */
 size_t p9_handle(struct p9_server *s, const void *req, size_t len, void *reply, size_t cap);
 
+/*
+ * A Tread the transport may answer by reading straight into the guest's buffers: if req (len bytes) is a well-formed
+ * Tread of an open fid, returns 1 with that file's fd, the offset, the count asked for and the request's tag;
+ * otherwise 0, and p9_handle() answers it (errors included). The caller then reads at most count bytes at off into
+ * the Rread's data and writes its header (size[4] type[1] tag[2] count[4]) before them.
+ */
+int p9_read_target(struct p9_server *s, const void *req, size_t len, int *fd, u64 *off, u32 *count, u16 *tag);
+#define P9_RREAD_HDR 11
+/* The header of an Rread carrying count bytes, for p9_read_target()'s caller. */
+void p9_rread_header(u8 hdr[P9_RREAD_HDR], u16 tag, u32 count);
+
 /* 9P2000.L message types (what p9_handle() answers). */
 enum {
 	P9_TLERROR = 6, P9_RLERROR,

@@ -109,5 +109,7 @@ bool virtq_rearm(struct virtq *vq);
 /* Bytes copied between an iovec array and a flat buffer, starting `skip` bytes into the iovecs. */
 size_t iov_copy_from(const struct iovec *iov, unsigned int n, size_t skip, void *dst, size_t len);
 size_t iov_copy_to(const struct iovec *iov, unsigned int n, size_t skip, const void *src, size_t len);
+/* The slice [skip, skip + len) of iov[0 .. n) as at most cap entries of out. Returns the count, or -1. */
+int iov_slice(const struct iovec *iov, unsigned int n, u64 skip, u64 len, struct iovec *out, unsigned int cap);
 
 #endif

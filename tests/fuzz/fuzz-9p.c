@@ -1,4 +1,4 @@
-/* Fuzz target: 9P2000.L messages into p9_handle() on a scratch share, with a confinement oracle outside it. */
+/* Fuzz target: 9P2000.L messages into p9_handle() and p9_read_target() on a scratch share, confinement checked. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -117,6 +117,16 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		size_t left = size - off, len, n;
 		u32 want = (u32)data[off] | (u32)data[off + 1] << 8 | (u32)data[off + 2] << 16 | (u32)data[off + 3] << 24;
 		len = want >= 7 && want <= left ? want : left;
+		{
+			/* the transport's direct-read question: only ever an open file descriptor, a sane offset */
+			int rfd;
+			u64 roff;
+			u32 rcount;
+			u16 rtag;
+			if (p9_read_target(&s, data + off, len, &rfd, &roff, &rcount, &rtag))
+				must(len == 23 && rfd >= 0 && fcntl(rfd, F_GETFD) >= 0 && roff <= (u64)INT64_MAX,
+				     "p9_read_target gave a bad target");
+		}
 		n = p9_handle(&s, data + off, len, reply, REPLY_CAP);
 		must(n >= 7 && n <= REPLY_CAP, "reply length out of bounds");
 		must(((u32)reply[0] | (u32)reply[1] << 8 | (u32)reply[2] << 16 | (u32)reply[3] << 24) == n,

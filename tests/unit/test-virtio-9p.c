@@ -1,5 +1,6 @@
 /* Unit tests: the virtio-9p device end to end: mount tag in config space, requests and replies split across chains. */
 #include <endian.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -206,6 +207,38 @@ int main(void)
 		CHECK(&uc, same && le32at(hp(in[0].gpa) + 7) == sizeof(data),
 		      "40000-byte read scattered over 6 descriptors, bytes intact (used %u)", len);
 	}
+	/* the Rread header itself split across descriptors, data starting mid-descriptor; tag echoed */
+	n = msg(req, P9_TREAD, "dqd", 2u, 100ULL, 50u);
+	req[5] = 0x34;
+	req[6] = 0x12;
+	out[0].len = (u32)n;
+	in[0].len = 4;
+	in[1].len = 20;
+	in[2].len = 100;
+	len = transact(&v->vdev, req, out, 1, in, 3);
+	{
+		u8 flat[124];
+		memcpy(flat, hp(in[0].gpa), 4);
+		memcpy(flat + 4, hp(in[1].gpa), 20);
+		memcpy(flat + 24, hp(in[2].gpa), 100);
+		CHECK(&uc, len == 61 && le32at(flat) == 61 && flat[4] == P9_RREAD && flat[5] == 0x34 && flat[6] == 0x12 &&
+		      le32at(flat + 7) == 50 && !memcmp(flat + 11, data + 100, 50),
+		      "a read whose header spans two descriptors: size, tag and the 50 bytes at offset 100 (used %u)", len);
+	}
+	n = msg(req, P9_TREAD, "dqd", 2u, (u64)sizeof(data) + 10, 4096u);
+	out[0].len = (u32)n;
+	in[0].len = 11;
+	in[1].len = 4096;
+	CHECK(&uc, transact(&v->vdev, req, out, 1, in, 2) == 11 && le32at(hp(in[0].gpa) + 7) == 0,
+	      "a read past the end: an Rread of 0 bytes");
+	n = msg(req, P9_TREAD, "dqd", 1u, 0ULL, 4096u);
+	out[0].len = (u32)n;
+	CHECK(&uc, transact(&v->vdev, req, out, 1, in, 2) == 11 && hp(in[0].gpa)[4] == P9_RLERROR &&
+	      le32at(hp(in[0].gpa) + 7) == EBADF, "a read of a fid that was never opened: Rlerror EBADF");
+	n = msg(req, P9_TREAD, "dqd", 2u, 1ULL << 63, 4096u);
+	out[0].len = (u32)n;
+	CHECK(&uc, transact(&v->vdev, req, out, 1, in, 2) == 11 && hp(in[0].gpa)[4] == P9_RLERROR &&
+	      le32at(hp(in[0].gpa) + 7) == EINVAL, "a read at offset 2^63: Rlerror EINVAL");
 	/* a large write gathered from 4 pieces */
 	{
 		static u8 w[40000];
