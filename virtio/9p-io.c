@@ -160,19 +160,32 @@ struct p9_fid *p9_open_fid(struct p9_req *r, u32 fid, int *e)
 	return *e ? NULL : f;
 }
 
-int p9_h_read(struct p9_req *r)
+/* Tread, Twrite and Treaddir start fid[4] offset[8] count[4] (Twrite then its data, if wdata): the open fid, or NULL. */
+static struct p9_fid *io_args(struct p9_req *r, u64 *off, u32 *count, const u8 **wdata, int *e)
 {
 	u32 fid = p9_in32(r->in);
-	u64 off = p9_in64(r->in);
-	u32 count = p9_in32(r->in);
+
+	*off = p9_in64(r->in);
+	*count = p9_in32(r->in);
+	if (wdata)
+		*wdata = p9_in_take(r->in, *count);
+	if (r->in->bad || *off > (u64)INT64_MAX) {
+		*e = -EINVAL;
+		return NULL;
+	}
+	return p9_open_fid(r, fid, e);
+}
+
+int p9_h_read(struct p9_req *r)
+{
 	struct p9_fid *f;
 	u8 *data;
 	ssize_t n;
+	u64 off;
+	u32 count;
 	int e;
 
-	if (r->in->bad || off > (u64)INT64_MAX)
-		return -EINVAL;
-	if (!(f = p9_open_fid(r, fid, &e)))
+	if (!(f = io_args(r, &off, &count, NULL, &e)))
 		return e;
 	if (count > r->out->cap - r->out->off - 4)
 		count = (u32)(r->out->cap - r->out->off - 4);
@@ -218,17 +231,14 @@ void p9_rread_header(u8 hdr[P9_RREAD_HDR], u16 tag, u32 count)
 
 int p9_h_write(struct p9_req *r)
 {
-	u32 fid = p9_in32(r->in);
-	u64 off = p9_in64(r->in);
-	u32 count = p9_in32(r->in);
-	const u8 *data = p9_in_take(r->in, count);
+	const u8 *data;
 	struct p9_fid *f;
 	ssize_t n;
+	u64 off;
+	u32 count;
 	int e;
 
-	if (r->in->bad || off > (u64)INT64_MAX)
-		return -EINVAL;
-	if (!(f = p9_open_fid(r, fid, &e)))
+	if (!(f = io_args(r, &off, &count, &data, &e)))
 		return e;
 	if (r->s->ro)
 		return -EROFS;
@@ -251,19 +261,16 @@ struct linux_dirent64 {
 
 int p9_h_readdir(struct p9_req *r)
 {
-	u32 fid = p9_in32(r->in);
-	u64 off = p9_in64(r->in);
-	u32 count = p9_in32(r->in);
 	struct p9_fid *f;
 	struct stat st;
 	size_t start, used = 0;
 	char *buf;
 	long n;
+	u64 off;
+	u32 count;
 	int e;
 
-	if (r->in->bad || off > (u64)INT64_MAX)
-		return -EINVAL;
-	if (!(f = p9_open_fid(r, fid, &e)))
+	if (!(f = io_args(r, &off, &count, NULL, &e)))
 		return e;
 	if ((e = p9_fstat_fd(f->fd, &st)))
 		return e;

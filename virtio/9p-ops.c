@@ -10,17 +10,17 @@
 
 #include "9p-int.h"
 
-int p9_h_mkdir(struct p9_req *r)
+/*
+ * Tmkdir, Tsymlink and Tmknod begin alike: the request so far is sound (sound: what else the caller checked), the
+ * name is one name, the directory fid resolves, the share is writable. Reads the trailing gid (ignored: no uid
+ * mapping). Returns the directory's O_PATH fd, or -errno.
+ */
+static int make_begin(struct p9_req *r, u32 dfid, const char *name, size_t nlen, bool sound)
 {
-	char name[NAMEBUF];
-	u32 dfid = p9_in32(r->in);
-	size_t nlen = p9_in_str(r->in, name, sizeof(name));
-	u32 mode = p9_in32(r->in);
-	struct stat st;
-	int dfd, e, fd;
+	int dfd;
 
 	p9_in32(r->in);
-	if (r->in->bad || p9_name_ok(name, nlen))
+	if (r->in->bad || p9_name_ok(name, nlen) || !sound)
 		return -EINVAL;
 	if ((dfd = p9_dir_fd(r->s, dfid, NULL)) < 0)
 		return dfd;
@@ -28,22 +28,38 @@ int p9_h_mkdir(struct p9_req *r)
 		close(dfd);
 		return -EROFS;
 	}
-	if (mkdirat(dfd, name, p9_guest_mode(mode)) < 0) {
-		e = -errno;
-		close(dfd);
-		return e;
-	}
-	fd = p9_open_beneath(r->s, dfd, name, O_RDONLY | O_DIRECTORY, 0);
-	if (fd >= 0) {
+	return dfd;
+}
+
+/* ...and end alike: e is 0 when name was made in dfd, whose qid is then the reply. Closes dfd. */
+static int make_end(struct p9_req *r, int dfd, const char *name, int e)
+{
+	struct stat st;
+
+	if (!e)
+		e = p9_stat_name(dfd, name, &st);
+	close(dfd);
+	if (!e)
+		p9_out_qid(r->out, &st);
+	return e;
+}
+
+int p9_h_mkdir(struct p9_req *r)
+{
+	char name[NAMEBUF];
+	u32 dfid = p9_in32(r->in);
+	size_t nlen = p9_in_str(r->in, name, sizeof(name));
+	u32 mode = p9_in32(r->in);
+	int dfd = make_begin(r, dfid, name, nlen, true), fd, e;
+
+	if (dfd < 0)
+		return dfd;
+	e = mkdirat(dfd, name, p9_guest_mode(mode)) < 0 ? -errno : 0;
+	if (!e && (fd = p9_open_beneath(r->s, dfd, name, O_RDONLY | O_DIRECTORY, 0)) >= 0) {
 		(void)!fchmod(fd, p9_guest_mode(mode)); /* undo lkvm's umask; on failure keep what mkdir made */
 		close(fd);
 	}
-	e = p9_stat_name(dfd, name, &st);
-	close(dfd);
-	if (e)
-		return e;
-	p9_out_qid(r->out, &st);
-	return 0;
+	return make_end(r, dfd, name, e);
 }
 
 int p9_h_symlink(struct p9_req *r)
@@ -51,24 +67,12 @@ int p9_h_symlink(struct p9_req *r)
 	char name[NAMEBUF], target[P9_MAX_PATH + 1];
 	u32 dfid = p9_in32(r->in);
 	size_t nlen = p9_in_str(r->in, name, sizeof(name)), tlen = p9_in_str(r->in, target, sizeof(target));
-	struct stat st;
-	int dfd, e;
+	int dfd = make_begin(r, dfid, name, nlen, tlen != 0);
 
-	p9_in32(r->in);
-	if (r->in->bad || p9_name_ok(name, nlen) || tlen == 0)
-		return -EINVAL;
-	if ((dfd = p9_dir_fd(r->s, dfid, NULL)) < 0)
+	if (dfd < 0)
 		return dfd;
 	/* The target is only text: lkvm never follows it; the guest resolves it in its own namespace. */
-	if (r->s->ro)
-		e = -EROFS;
-	else
-		e = symlinkat(target, dfd, name) < 0 ? -errno : p9_stat_name(dfd, name, &st);
-	close(dfd);
-	if (e)
-		return e;
-	p9_out_qid(r->out, &st);
-	return 0;
+	return make_end(r, dfd, name, symlinkat(target, dfd, name) < 0 ? -errno : 0);
 }
 
 int p9_h_mknod(struct p9_req *r)
@@ -77,27 +81,15 @@ int p9_h_mknod(struct p9_req *r)
 	u32 dfid = p9_in32(r->in);
 	size_t nlen = p9_in_str(r->in, name, sizeof(name));
 	u32 mode = p9_in32(r->in), major = p9_in32(r->in), minor = p9_in32(r->in);
-	struct stat st;
-	int dfd, e;
+	int dfd = make_begin(r, dfid, name, nlen, true), e;
 
-	p9_in32(r->in);
-	if (r->in->bad || p9_name_ok(name, nlen))
-		return -EINVAL;
-	if ((dfd = p9_dir_fd(r->s, dfid, NULL)) < 0)
+	if (dfd < 0)
 		return dfd;
-	if (r->s->ro)
-		e = -EROFS;
-	else if (!S_ISFIFO(mode) && !S_ISSOCK(mode) && !S_ISREG(mode))
+	if (!S_ISFIFO(mode) && !S_ISSOCK(mode) && !S_ISREG(mode))
 		e = -EPERM; /* no device nodes in a share: they would be the host's devices */
-	else if (mknodat(dfd, name, (mode & S_IFMT) | p9_guest_mode(mode), makedev(major, minor)) < 0)
-		e = -errno;
 	else
-		e = p9_stat_name(dfd, name, &st);
-	close(dfd);
-	if (e)
-		return e;
-	p9_out_qid(r->out, &st);
-	return 0;
+		e = mknodat(dfd, name, (mode & S_IFMT) | p9_guest_mode(mode), makedev(major, minor)) < 0 ? -errno : 0;
+	return make_end(r, dfd, name, e);
 }
 
 /*
