@@ -181,6 +181,8 @@ void snapshot_quiesce(struct kvm *kvm, bool pause);
 /* The CONFIG section / every vCPU, the interrupt controller (tables flushed to RAM first) and every device. */
 int snapshot_write_config(struct kvm *kvm, struct snap_writer *w, char *err, size_t errlen);
 int snapshot_write_state(struct kvm *kvm, struct snap_writer *w, char *err, size_t errlen);
+/* 'lkvm restore --info FILE' (snapshot/info.c): check every CRC, describe the snapshot, start nothing; 0 or dies. */
+int snapshot_info(const char *path);
 /* Control-socket handler for 'lkvm save' (main thread): streams on fd, or writes file_fd (>= 0) in place. */
 void snapshot_serve(struct kvm *kvm, int fd, bool stop, int file_fd);
 /* 'lkvm restore' */
