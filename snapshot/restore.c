@@ -44,7 +44,13 @@ struct restore_state {
 	u64 digest_pages, digest_bad; /* version 3 with migrate --verify: pages compared, pages that differ */
 	u64 digest_first_bad;
 	struct timespec t0, last;
+	struct timespec t_paused, t_loaded; /* version 3: PAUSED section read; every section read */
 };
+
+static u64 ms_between(const struct timespec *a, const struct timespec *b)
+{
+	return (u64)((b->tv_sec - a->tv_sec) * 1000 + (b->tv_nsec - a->tv_nsec) / 1000000);
+}
 
 /* One page that differs from the source's (migrate --verify): the first few are logged. */
 static void digest_report(u64 off, u32 src_crc, u32 dst_crc, void *ctx)
@@ -211,6 +217,7 @@ static void read_sections(struct restore_state *st, struct snap_reader *r, struc
 				die("snapshot %s: PAUSED section at byte %llu is malformed or duplicated", st->file,
 				    (unsigned long long)r->off);
 			st->paused = true;
+			clock_gettime(CLOCK_MONOTONIC, &st->t_paused);
 			break;
 		}
 		case SNAP_SEC_RAM:
@@ -250,6 +257,7 @@ static void read_sections(struct restore_state *st, struct snap_reader *r, struc
 			fputc('\n', stderr);
 		die("snapshot %s: %s", st->file, r->err);
 	}
+	clock_gettime(CLOCK_MONOTONIC, &st->t_loaded);
 	if (r->version == SNAP_VERSION)
 		progress(st, kvm, kvm->ram.size, true);
 	else if (r->version == SNAP_VERSION_MIGRATE) {
@@ -533,6 +541,13 @@ int cmd_restore(int argc, const char **argv)
 		/* the source released its disks when it paused for good; a third holder fails us before our ACK */
 		if (virtio_disks_lock(kvm, 15000, err, sizeof(err)))
 			die("%s: %s; the guest keeps running on the source", st.file, err);
+		/* the guest's pause as seen here: the final part of the stream, then building the VM from it */
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		fprintf(stderr, "  Info: migration: %llu ms from the PAUSED section to our acknowledgement (%llu ms reading "
+			"the final state, %llu ms setting up)\n", (unsigned long long)ms_between(&st.t_paused, &now),
+			(unsigned long long)ms_between(&st.t_paused, &st.t_loaded),
+			(unsigned long long)ms_between(&st.t_loaded, &now));
 		migrate_incoming_handover(fd, st.file);
 	} /* no vCPU has run; dies unless the source gives the guest up */
 	virtio_resume_restored(kvm); /* kicks sent just before the save; only now may devices touch disks */

@@ -196,6 +196,7 @@ if [ $still = 1 ]; then
 		sh -c "[ $src = 0 ] && grep -q 'name=$VM' '$WORK/stat-during.txt'"
 fi
 log "migrate A->B: rc $rc: $(cat "$WORK/mig1.txt")"
+diag "A->B: $(tail -n 1 "$WORK/mig1.txt"); destination: $(sed -n 's/.*migration: \([0-9]* ms from the PAUSED.*\)/\1/p' "$WORK/b.err")"
 check "live migration A->B: exit $rc: $(tail -n 1 "$WORK/mig1.txt")" [ "$rc" = 0 ]
 check "the source lkvm exited 0 ($(mwait a 30))" [ "$(mwait a 30)" = 0 ]
 LA=$(last_tick "$WORK/a.out")
