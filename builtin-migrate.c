@@ -34,7 +34,7 @@ int cmd_migrate(int argc, const char **argv)
 {
 	const char *name = NULL, *strategy = "cancel", *pos[1];
 	u64 downtime = 300, bw = 0, timeout = 0;
-	bool help = false, verify = false, tty = isatty(STDERR_FILENO), shown = false;
+	bool help = false, verify = false, local = false, tty = isatty(STDERR_FILENO), shown = false;
 	const struct option_desc opts[] = {
 		{ 'n', "name", OPT_STRING, &name, "name", "The VM to migrate", NULL, 0 },
 		{ 0, "max-downtime", OPT_U64, &downtime, "ms", "Pause the guest only when the rest fits (default 300)", NULL,
@@ -46,6 +46,8 @@ int cmd_migrate(int argc, const char **argv)
 		  "On timeout: cancel and keep the guest here (default), or finish with stop-and-copy", NULL, 0 },
 		{ 0, "verify", OPT_BOOL, &verify, NULL,
 		  "Send a CRC of every guest page while paused; the destination refuses a copy that differs", NULL, 0 },
+		{ 0, "local", OPT_BOOL, &local, NULL,
+		  "Same host, unix: only: hand guest RAM (--hugetlbfs) over by descriptor instead of copying it", NULL, 0 },
 		{ 'h', "help", OPT_BOOL, &help, NULL, "Show this help", NULL, 0 },
 		{ 0, NULL, OPT_END, NULL, NULL, NULL, NULL, 0 },
 	};
@@ -60,7 +62,7 @@ int cmd_migrate(int argc, const char **argv)
 	if (help) {
 		options_usage(stdout,
 			      "lkvm migrate --name NAME [--max-downtime MS] [--max-bandwidth MIB/S] [--timeout S] "
-			      "[--timeout-strategy cancel|force] [--verify] tcp:HOST:PORT|unix:PATH",
+			      "[--timeout-strategy cancel|force] [--verify] [--local] tcp:HOST:PORT|unix:PATH",
 			      opts);
 		return 0;
 	}
@@ -72,6 +74,8 @@ int cmd_migrate(int argc, const char **argv)
 		die("--max-bandwidth/--timeout: value too large");
 	if (migrate_addr_parse(pos[0], &addr, err, sizeof(err)))
 		die("%s", err);
+	if (local && addr.family != AF_UNIX)
+		die("--local hands guest RAM over by descriptor, on this host: give unix:PATH, not %s", addr.text);
 	/* Connect first: a closed port or a wrong path fails here, before the VM is disturbed at all. */
 	dst = migrate_connect(&addr, 10, err, sizeof(err));
 	if (dst < 0)
@@ -80,8 +84,9 @@ int cmd_migrate(int argc, const char **argv)
 	if (sock < 0)
 		die("%s", err);
 	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)); /* the VM reports at least once a second */
-	snprintf(req, sizeof(req), "migrate downtime_ms=%llu bandwidth_mibs=%llu timeout_s=%llu strategy=%s verify=%d\n",
-		 (unsigned long long)downtime, (unsigned long long)bw, (unsigned long long)timeout, strategy, verify);
+	snprintf(req, sizeof(req),
+		 "migrate downtime_ms=%llu bandwidth_mibs=%llu timeout_s=%llu strategy=%s verify=%d local=%d\n",
+		 (unsigned long long)downtime, (unsigned long long)bw, (unsigned long long)timeout, strategy, verify, local);
 	if (control_send_fd(sock, req, dst)) {
 		if (control_gone_errno(errno))
 			die("migration of VM %s failed: the VM went away before it got the request", name);
@@ -111,12 +116,18 @@ int cmd_migrate(int argc, const char **argv)
 		}
 		if (!strncmp(line, "done ", 5)) {
 			field(line, "rounds", a, sizeof(a));
-			printf("migrated VM %s to %s: %s round%s, %s MiB sent, %s ms in all, guest paused %s ms", name,
-			       addr.text, a, strcmp(a, "1") ? "s" : "", field(line, "sent_mib", b, sizeof(b)),
-			       field(line, "total_ms", c, sizeof(c)), field(line, "pause_ms", d, sizeof(d)));
+			if (!strcmp(field(line, "local", b, sizeof(b)), "1"))
+				printf("migrated VM %s to %s: guest RAM handed over by descriptor, %s MiB sent, %s ms in all, "
+				       "guest paused %s ms", name, addr.text, field(line, "sent_mib", b, sizeof(b)),
+				       field(line, "total_ms", c, sizeof(c)), field(line, "pause_ms", d, sizeof(d)));
+			else
+				printf("migrated VM %s to %s: %s round%s, %s MiB sent, %s ms in all, guest paused %s ms", name,
+				       addr.text, a, strcmp(a, "1") ? "s" : "", field(line, "sent_mib", b, sizeof(b)),
+				       field(line, "total_ms", c, sizeof(c)), field(line, "pause_ms", d, sizeof(d)));
 			field(line, "unlogged", a, sizeof(a));
 			if (strcmp(a, "0") && strcmp(a, "?"))
-				printf(" (%s pages changed without a dirty-log entry were sent again)", a);
+				printf(" (%s %s without a dirty-log entry %s sent again)", a,
+				       strcmp(a, "1") ? "pages changed" : "page changed", strcmp(a, "1") ? "were" : "was");
 			putchar('\n');
 			fflush(stdout);
 			continue;

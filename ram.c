@@ -191,6 +191,39 @@ int guest_ram_map_file(struct guest_ram *ram, int fd, u64 off, char *err, size_t
 	return 0;
 }
 
+int guest_ram_map_shared(struct guest_ram *ram, int fd, char *err, size_t errlen)
+{
+	struct statfs sfs;
+	struct stat st;
+	void *p;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || fstatfs(fd, &sfs) < 0 ||
+	    (unsigned long)sfs.f_type != HUGETLBFS_MAGIC_NUMBER) {
+		snprintf(err, errlen, "the guest RAM passed by the source is not a hugetlbfs file");
+		return -1;
+	}
+	if ((u64)st.st_size != ram->size || !is_pow2((u64)sfs.f_bsize) || !IS_ALIGNED(ram->size, (u64)sfs.f_bsize) ||
+	    !IS_ALIGNED((unsigned long)ram->host, (u64)sfs.f_bsize)) {
+		snprintf(err, errlen, "the guest RAM passed by the source is %llu bytes in %llu-byte pages, not the %llu MiB "
+			 "the stream configures (corrupt stream)", (unsigned long long)st.st_size,
+			 (unsigned long long)sfs.f_bsize, (unsigned long long)(ram->size >> 20));
+		return -1;
+	}
+	p = mmap(ram->host, ram->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
+	if (p == MAP_FAILED) {
+		snprintf(err, errlen, "cannot map the guest RAM passed by the source: %s", strerror(errno));
+		return -1;
+	}
+	if (ram->fd >= 0)
+		close(ram->fd);
+	ram->fd = fd;
+	ram->file_off = 0;
+	ram->backing = RAM_HUGETLBFS;
+	ram->page_size = (u64)sfs.f_bsize;
+	ram->shared_in = true;
+	return 0;
+}
+
 int guest_ram_file_data(const struct guest_ram *ram, u64 off, u64 len, u8 *populated)
 {
 	u64 foff = ram->file_off + off, pos = foff, end = foff + len;
@@ -219,8 +252,8 @@ void guest_ram_populated(const struct guest_ram *ram, u64 off, u64 len, u8 *popu
 	int fd = -1;
 	bool ok = false;
 
-	if (!IS_ALIGNED(off, hps) || !IS_ALIGNED(len, hps) || hps < SZ_4K)
-		goto all;
+	if (!IS_ALIGNED(off, hps) || !IS_ALIGNED(len, hps) || hps < SZ_4K || ram->shared_in)
+		goto all; /* memory another process faulted in is not in our page table: assume data everywhere */
 	first = ((unsigned long)ram->host + off) / hps;
 	count = len / hps;
 	pm = malloc(count * sizeof(*pm));

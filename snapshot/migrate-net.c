@@ -165,6 +165,8 @@ int migrate_params_parse(const char *args, struct migrate_params *p, char *err, 
 			goto bad;
 		if (!strcmp(tok, "verify") && v <= 1)
 			p->verify = v;
+		else if (!strcmp(tok, "local") && v <= 1)
+			p->local = v;
 		else if (!strcmp(tok, "downtime_ms"))
 			p->max_downtime_ms = v;
 		else if (!strcmp(tok, "bandwidth_mibs") && v < (1ULL << 40))
@@ -178,4 +180,50 @@ int migrate_params_parse(const char *args, struct migrate_params *p, char *err, 
 bad:
 	snprintf(err, errlen, "bad migrate request '%.100s'", args);
 	return -1;
+}
+
+int migrate_take_ram_fd(int sock, char *err, size_t errlen)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+	} u;
+	char hello[MIGRATE_RAM_FD_HELLO_LEN];
+	struct iovec iov = { .iov_base = hello, .iov_len = sizeof(hello) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+	int fds[2] = { -1, -1 }, nfd = 0;
+	ssize_t n;
+
+	/* The hello is one message of its own: a peek sees all of it, or the stream is an ordinary one. */
+	do
+		n = recv(sock, hello, sizeof(hello), MSG_PEEK);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(hello) || memcmp(hello, MIGRATE_RAM_FD_HELLO, sizeof(hello)))
+		return -2;
+	memset(&u, 0, sizeof(u));
+	do
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_WAITALL);
+	while (n < 0 && errno == EINTR);
+	for (struct cmsghdr *h = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL; h; h = CMSG_NXTHDR(&msg, h)) {
+		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; i < (h->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
+			if (nfd < 2)
+				fds[nfd] = fd;
+			else
+				close(fd);
+			nfd++;
+		}
+	}
+	if (n != (ssize_t)sizeof(hello) || nfd != 1 || (msg.msg_flags & MSG_CTRUNC)) {
+		for (int i = 0; i < 2; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+		snprintf(err, errlen, "the source announced shared guest RAM but passed %d descriptors%s (corrupt stream)",
+			 nfd, (msg.msg_flags & MSG_CTRUNC) ? ", truncated" : "");
+		return -1;
+	}
+	return fds[0];
 }

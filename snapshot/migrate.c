@@ -185,8 +185,9 @@ static int send_pages(struct migration *m, bool first, bool running)
 
 /*
  * Paused, before the last pages: every page the destination holds and that is not about to be sent again must still
- * be what was sent (compared by a fast hash of the copy sent). A page that changed all the same was written without a dirty-log entry (KVM logs vCPU writes,
- * lkvm its own; a host kernel or emulator that loses one would otherwise corrupt the guest silently): send it again.
+ * be what was sent (compared by a fast hash of the copy sent). A page that changed all the same was written without
+ * a dirty-log entry (KVM logs vCPU writes, lkvm its own; a host kernel or emulator that loses one would otherwise
+ * corrupt the guest silently): send it again.
  * Reads all populated guest RAM once, inside the pause.
  */
 static void recheck(struct migration *m)
@@ -280,14 +281,18 @@ static int handover(struct migration *m)
 	return 0;
 }
 
+static int final_pass(struct migration *m, bool pages);
+static int run_local(struct migration *m);
+
 static int run(struct migration *m)
 {
 	struct kvm *kvm = m->kvm;
 	u64 best = ~0ULL, stall = 0;
-	struct timespec rt;
 
 	if (snapshot_supported(kvm, m->err, sizeof(m->err)))
 		return -1;
+	if (m->p.local)
+		return run_local(m);
 	m->host_page = (u64)sysconf(_SC_PAGESIZE);
 	if (m->host_page < GUEST_DIRTY_PAGE || m->host_page % GUEST_DIRTY_PAGE)
 		return snprintf(m->err, sizeof(m->err), "unsupported host page size %llu",
@@ -334,8 +339,39 @@ static int run(struct migration *m)
 			break;
 	}
 	progress(m, true);
+	return final_pass(m, true);
+}
 
-	/* The final pass, paused: devices finish in-flight work and flush, ITS tables go to RAM with the state. */
+/* migrate --local: guest RAM stays where it is; the destination maps it through the descriptor passed first. */
+static int run_local(struct migration *m)
+{
+	struct kvm *kvm = m->kvm;
+	socklen_t dl = sizeof(int);
+	int dom = 0;
+
+	if (kvm->ram.backing != RAM_HUGETLBFS || kvm->ram.fd < 0)
+		return snprintf(m->err, sizeof(m->err), "--local needs guest RAM another process can map: start the VM "
+			       "with --hugetlbfs DIR (this VM's RAM is %s)", guest_ram_backing_name(&kvm->ram)), -1;
+	if (getsockopt(m->out, SOL_SOCKET, SO_DOMAIN, &dom, &dl) < 0 || dom != AF_UNIX)
+		return snprintf(m->err, sizeof(m->err), "--local passes guest RAM over a unix: socket; give unix:PATH"), -1;
+	if (snapw_init(&m->w, m->out))
+		return snprintf(m->err, sizeof(m->err), "out of memory"), -1;
+	if (control_send_fd(m->out, MIGRATE_RAM_FD_HELLO, kvm->ram.fd))
+		return snprintf(m->err, sizeof(m->err), "cannot pass guest RAM to the destination: %s", strerror(errno)), -1;
+	if (snapw_file_header(&m->w, SNAP_VERSION_MIGRATE) || snapshot_write_config(kvm, &m->w, m->err, sizeof(m->err)))
+		return m->err[0] ? -1 : (snprintf(m->err, sizeof(m->err), "cannot send: %s", strerror(m->w.error)), -1);
+	return final_pass(m, false);
+}
+
+/*
+ * The final pass, paused: devices finish in-flight work and flush, ITS tables go to RAM with the state; with pages,
+ * what was dirtied since the last round (and what the re-check finds) goes last. Then the hand-over.
+ */
+static int final_pass(struct migration *m, bool pages)
+{
+	struct kvm *kvm = m->kvm;
+	struct timespec rt;
+
 	m->t_pause = now_ms();
 	m->was_paused = kvm_is_paused(kvm);
 	kvm_pause(kvm);
@@ -348,8 +384,9 @@ static int run(struct migration *m)
 	clock_gettime(CLOCK_REALTIME, &rt);
 	snapw_begin(&m->w, SNAP_SEC_PAUSED);
 	snapw_u64(&m->w, (u64)rt.tv_sec * 1000000000ULL + (u64)rt.tv_nsec);
-	if (snapw_end(&m->w) || snapshot_write_state(kvm, &m->w, m->err, sizeof(m->err)) || collect(m, &m->dirty) ||
-	    (recheck(m), send_pages(m, false, false)) || (m->p.verify && send_digest(m)) || snapw_finish(&m->w, kvm->ram.size))
+	if (snapw_end(&m->w) || snapshot_write_state(kvm, &m->w, m->err, sizeof(m->err)) ||
+	    (pages && (collect(m, &m->dirty) || (recheck(m), send_pages(m, false, false)))) ||
+	    (m->p.verify && send_digest(m)) || snapw_finish(&m->w, kvm->ram.size))
 		return m->err[0] ? -1 : (snprintf(m->err, sizeof(m->err), "sending to the destination failed: %s",
 						  strerror(m->w.error)), -1);
 	return handover(m);
@@ -380,9 +417,11 @@ void migrate_serve(struct kvm *kvm, int ctl, int out, const char *args)
 		pr_info("VM %s migrated: %llu rounds, %llu MiB, %llu ms, paused %llu ms, %llu unlogged pages resent",
 			kvm->name, (unsigned long long)m.rounds, (unsigned long long)(m.w.bytes >> 20),
 			(unsigned long long)(t - m.t0), (unsigned long long)(t - m.t_pause), (unsigned long long)m.unlogged);
-		dprintf(ctl, "done rounds=%llu sent_mib=%.1f pages=%llu total_ms=%llu pause_ms=%llu unlogged=%llu\n",
+		dprintf(ctl,
+			"done rounds=%llu sent_mib=%.1f pages=%llu total_ms=%llu pause_ms=%llu unlogged=%llu local=%d\n",
 			(unsigned long long)m.rounds, (double)m.w.bytes / 1048576.0, (unsigned long long)m.pages_sent,
-			(unsigned long long)(t - m.t0), (unsigned long long)(t - m.t_pause), (unsigned long long)m.unlogged);
+			(unsigned long long)(t - m.t0), (unsigned long long)(t - m.t_pause), (unsigned long long)m.unlogged,
+			m.p.local);
 		control_cleanup(kvm); /* the name is the destination's from now on */
 		dprintf(ctl, "ok\n");
 		kvm_request_stop(kvm, 0);

@@ -204,6 +204,9 @@ static void read_sections(struct restore_state *st, struct snap_reader *r, struc
 			st->digest_pages += (r->len - 12) / 4;
 			break;
 		case SNAP_SEC_RAM_PAGES:
+			if (kvm->ram.shared_in) /* that memory is the source's own until the hand-over */
+				die("snapshot %s: RAM pages at byte %llu in a stream whose RAM was handed over (corrupt stream)",
+				    st->file, (unsigned long long)r->off);
 			if (st->digest_pages)
 				die("snapshot %s: RAM pages after the RAM digest at byte %llu (corrupt stream)", st->file,
 				    (unsigned long long)r->off);
@@ -367,6 +370,21 @@ static int migrate_incoming(const char *uri)
 	return fd;
 }
 
+/* migrate --local over unix: guest RAM's descriptor comes first, and no pages follow; -1 for an ordinary stream. */
+static int incoming_ram_fd(int fd, const char *what)
+{
+	socklen_t dl = sizeof(int);
+	char err[200];
+	int dom = 0, ram_fd;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &dl) < 0 || dom != AF_UNIX)
+		return -1;
+	ram_fd = migrate_take_ram_fd(fd, err, sizeof(err));
+	if (ram_fd == -1)
+		die("%s: %s", what, err);
+	return ram_fd < 0 ? -1 : ram_fd;
+}
+
 /* Everything is loaded and set up: acknowledge, and run only once the source confirms it has given the guest up. */
 static void migrate_incoming_handover(int fd, const char *what)
 {
@@ -388,7 +406,7 @@ int cmd_restore(int argc, const char **argv)
 	struct kvm *kvm;
 	char err[400], incoming_name[200];
 	u64 cnt_delta = 0;
-	int fd, n;
+	int fd, n, ram_fd = -1;
 
 	memset(&st, 0, sizeof(st));
 	{
@@ -455,6 +473,7 @@ int cmd_restore(int argc, const char **argv)
 		snprintf(incoming_name, sizeof(incoming_name), "stream from %s", incoming);
 		st.file = incoming_name;
 		fd = migrate_incoming(incoming);
+		ram_fd = incoming_ram_fd(fd, st.file);
 	} else {
 		st.file = strcmp(pos[0], "-") ? pos[0] : "(stdin)";
 		fd = strcmp(pos[0], "-") ? open(pos[0], O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
@@ -502,6 +521,8 @@ int cmd_restore(int argc, const char **argv)
 
 	kvm_open(kvm);
 	kvm_create_vm(kvm);
+	if (ram_fd >= 0 && guest_ram_map_shared(&kvm->ram, ram_fd, err, sizeof(err)))
+		die("%s: %s", st.file, err);
 	gic_probe(kvm);
 	read_sections(&st, &r, kvm);
 	if (r.version == SNAP_VERSION_MAPPED)

@@ -160,7 +160,7 @@ struct p9_fid *p9_open_fid(struct p9_req *r, u32 fid, int *e)
 	return *e ? NULL : f;
 }
 
-/* Tread, Twrite and Treaddir start fid[4] offset[8] count[4] (Twrite then its data, if wdata): the open fid, or NULL. */
+/* Tread, Twrite and Treaddir start fid[4] offset[8] count[4] (Twrite then its data, if wdata): the open fid or NULL. */
 static struct p9_fid *io_args(struct p9_req *r, u64 *off, u32 *count, const u8 **wdata, int *e)
 {
 	u32 fid = p9_in32(r->in);

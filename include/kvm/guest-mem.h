@@ -19,6 +19,7 @@ struct guest_ram {
 	enum ram_backing backing;
 	u64 file_off;  /* RAM_SNAPSHOT: where the image starts in fd */
 	u64 page_size; /* RAM_HUGETLBFS: the huge page size */
+	bool shared_in; /* the memory came from another lkvm (migrate --local): our page table says nothing of it */
 	/*
 	 * Live migration: while non-NULL (atomic), a bitmap with one bit per 4 KiB page of guest RAM where lkvm's own
 	 * writes to guest memory are recorded (KVM's dirty log sees only the guest's writes). Owned by the migration.

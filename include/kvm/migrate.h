@@ -12,6 +12,10 @@
 #define MIGRATE_ACK "LKVM-ACK"
 #define MIGRATE_GO "LKVM-GO!"
 #define MIGRATE_HANDSHAKE_LEN 8
+/* migrate --local (same host, unix: only): the stream is preceded by these 16 bytes carrying guest RAM's
+ * descriptor (SCM_RIGHTS); the destination maps that memory instead of receiving pages. */
+#define MIGRATE_RAM_FD_HELLO "LKVM-RAM-FD-0001"
+#define MIGRATE_RAM_FD_HELLO_LEN 16
 
 /* tcp:HOST:PORT (HOST a numeric IPv4 address, [IPv6] or localhost) or unix:PATH. */
 struct migrate_addr {
@@ -28,6 +32,12 @@ int migrate_listen(const struct migrate_addr *a, char *err, size_t errlen);
 int migrate_accept_one(int lfd, const struct migrate_addr *a, char *err, size_t errlen);
 /* Connect (refusals fail at once, an unreachable host after timeout_s); fd or -1 with err. */
 int migrate_connect(const struct migrate_addr *a, int timeout_s, char *err, size_t errlen);
+/*
+ * Destination of a unix: migration: if the stream starts with MIGRATE_RAM_FD_HELLO, consume it and return the
+ * descriptor it carried; -2 if it starts otherwise (nothing consumed: an ordinary stream); -1 with err if the
+ * hello came without exactly one descriptor.
+ */
+int migrate_take_ram_fd(int sock, char *err, size_t errlen);
 
 /* Source-side knobs, sent by 'lkvm migrate' in its control request. */
 struct migrate_params {
@@ -36,6 +46,7 @@ struct migrate_params {
 	u64 timeout_ms;      /* 0: none */
 	bool force;          /* on timeout: finish with stop-and-copy instead of cancelling */
 	bool verify;         /* send a CRC of every page last; the destination compares before it takes over */
+	bool local;          /* same host: pass guest RAM's descriptor instead of copying RAM (--local) */
 };
 int migrate_params_parse(const char *args, struct migrate_params *p, char *err, size_t errlen);
 

@@ -24,6 +24,12 @@ int guest_ram_alloc(struct guest_ram *ram, const char *hugetlbfs, char *err, siz
 int guest_ram_map_file(struct guest_ram *ram, int fd, u64 off, char *err, size_t errlen);
 
 /*
+ * Same-host migration: map the hugetlbfs file fd, another lkvm's guest RAM, shared over the whole of guest RAM
+ * (ram->size bytes, as the file must be). ram takes over fd. 0, or -1 with err.
+ */
+int guest_ram_map_shared(struct guest_ram *ram, int fd, char *err, size_t errlen);
+
+/*
  * For the 4 KiB pages of [off, off + len) of guest RAM (off and len 4 KiB aligned), set populated[i] to 1 if
  * page i may hold data and 0 if it is certainly zero (never touched and, for file-backed RAM, a hole in the
  * file). Reads nothing of the guest's memory, so untouched RAM stays unallocated. Errors mark everything 1.

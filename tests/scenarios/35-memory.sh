@@ -16,6 +16,38 @@ stopped_at() {
 count_first() { tr -d '\r' <"$1" | sed -n 's/^COUNT \([0-9]*\) .*/\1/p' | head -n 1; }
 # stat_val NAME KEY: a key=value of 'lkvm stat --name NAME'
 stat_val() { "$LKVM" stat --name "$1" 2>>"$LOG" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n 1; }
+huge_free() { sed -n 's/^HugePages_Free: *//p' /proc/meminfo; }
+# dst_start TAG SOCKET: lkvm restore --incoming unix:SOCKET in the background (console TAG.out, log TAG.err, exit
+# status in TAG.rc), once it listens; dst_wait TAG: its exit status, waiting up to 30 s
+dst_start() {
+	rm -f "$WORK/$1.rc"
+	(
+		timeout -k 5 300 "$LKVM" restore --incoming "unix:$2" </dev/null >"$WORK/$1.out" 2>"$WORK/$1.err"
+		echo $? >"$WORK/$1.rc"
+	) &
+	wait_for "$WORK/$1.err" "waiting for a migration" 30 || log "[$1] never listened: $(cat "$WORK/$1.err")"
+}
+dst_wait() {
+	_i=0
+	while [ ! -s "$WORK/$1.rc" ] && [ $_i -lt 150 ]; do
+		sleep 0.2
+		_i=$((_i + 1))
+	done
+	cat "$WORK/$1.rc" 2>/dev/null || echo none
+}
+# moved_on WHAT FILE PREV: the moved guest (console FILE) counts on past PREV with its tmpfs log intact, no reboot
+moved_on() {
+	wait_for "$2" "COUNT $(($3 + 3)) " 60
+	_l=$(tr -d '\r' <"$2" | grep '^COUNT ' | tail -n 1)
+	_n=$(echo "$_l" | sed -n 's/^COUNT \([0-9]*\) .*/\1/p')
+	_first=$(count_first "$2")
+	if [ "${_first:-0}" -gt "$3" ] && [ "${_first:-0}" -le "$(($3 + 2))" ] && [ "${_n:-0}" -gt "$(($3 + 2))" ] &&
+		echo "$_l" | grep -q "lines=$_n\$" && ! booted "$2"; then
+		ok "$1: the guest counts on from $_first after $3 (now '$_l'), its tmpfs log whole, no reboot"
+	else
+		not_ok "$1: expected counting from $(($3 + 1)) with lines=COUNT and no reboot; first '$_first', last '$_l'"
+	fi
+}
 # continued TAG PREV: the guest in $OUT picks up at PREV + 1 and goes on
 continued() {
 	wait_for "$OUT" "COUNT $(($2 + 3)) " 60
@@ -205,6 +237,55 @@ if grep -qw hugetlbfs /proc/filesystems && [ -w /proc/sys/vm/nr_hugepages ]; the
 		not_ok "no guest on hugetlbfs RAM ($(head -c 150 "$ERR"))"
 	fi
 	rm -f "$WORK/huge.snap"
+
+	# ---- 6. migrate --local: guest RAM handed over by descriptor, not copied --------------------------------
+	guest_start hugeloc 300 run -c 1 -m 128 --hugetlbfs "$WORK/huge" --name locvm -k "$L2_KERNEL" -i "$L2_INITRD" \
+		-p "quiet l2.run=counter"
+	if wait_for "$OUT" "COUNT 3 " 100; then
+		refused ltcp "migrate --local to a tcp: address" "$LKVM" migrate --name locvm --local tcp:127.0.0.1:4470
+		free1=$(huge_free)
+		dst_start loc1 "$WORK/loc1.sock"
+		"$LKVM" migrate --name locvm --local "unix:$WORK/loc1.sock" >"$WORK/loc1.txt" 2>&1
+		rc=$?
+		log "migrate --local: rc $rc: $(cat "$WORK/loc1.txt")"
+		diag "migrate --local: $(tail -n 1 "$WORK/loc1.txt"); destination: $(sed -n 's/.*Info: migration: //p' "$WORK/loc1.err")"
+		check "migrate --local: exit $rc: $(tail -n 1 "$WORK/loc1.txt")" \
+			sh -c "[ $rc = 0 ] && grep -q 'handed over by descriptor, 0.0 MiB sent' '$WORK/loc1.txt'"
+		guest_wait
+		check "the source exited 0 after the move ($(rc_text "$RC"))" [ "$RC" = 0 ]
+		moved_on "--local" "$WORK/loc1.out" "$(count_last "$OUT")"
+		check "no second copy of guest RAM: free huge pages $(huge_free) >= $free1 before the move" \
+			[ "$(huge_free)" -ge "$free1" ]
+		check "lkvm stat: the moved VM runs on the same hugetlbfs RAM (ram=$(stat_val locvm ram))" \
+			[ "$(stat_val locvm ram)" = hugetlbfs ]
+		# and on to an ordinary destination, copying RAM this time: every page the guest wrote must go along,
+		# though this process never faulted them in itself
+		dst_start loc2 "$WORK/loc2.sock"
+		"$LKVM" migrate --name locvm "unix:$WORK/loc2.sock" >"$WORK/loc2.txt" 2>&1
+		rc=$?
+		log "migrate from the --local destination: rc $rc: $(cat "$WORK/loc2.txt")"
+		diag "copying move from the --local destination: $(tail -n 1 "$WORK/loc2.txt"); destination: $(sed -n 's/.*Info: migration: //p' "$WORK/loc2.err")"
+		check "then a copying move from the --local destination: exit $rc" [ "$rc" = 0 ]
+		check "... the --local destination exited 0 ($(dst_wait loc1))" [ "$(dst_wait loc1)" = 0 ]
+		moved_on "the copying move after it" "$WORK/loc2.out" "$(count_last "$WORK/loc1.out")"
+		check "the huge pages are free again ($(huge_free) of 72)" [ "$(huge_free)" = 72 ]
+		# --local from a VM whose RAM cannot be shared: one line, and the VM keeps running
+		n2=$(count_last "$WORK/loc2.out")
+		dst_start loc3 "$WORK/loc3.sock"
+		"$LKVM" migrate --name locvm --local "unix:$WORK/loc3.sock" >"$WORK/loc3.txt" 2>&1
+		rc=$?
+		log "--local from anonymous RAM: rc $rc: $(cat "$WORK/loc3.txt")"
+		check "--local from a VM without hugetlbfs RAM: refused in one line ($(head -c 160 "$WORK/loc3.txt"))" \
+			sh -c "[ $rc != 0 ] && [ \"\$(grep -c . '$WORK/loc3.txt')\" = 1 ] && grep -q -- '--hugetlbfs' '$WORK/loc3.txt'"
+		check "... and it keeps counting (past $n2)" wait_for "$WORK/loc2.out" "COUNT $((n2 + 3)) " 30
+		check "... the would-be destination exited 1 without running a guest ($(dst_wait loc3))" \
+			sh -c "[ '$(dst_wait loc3)' = 1 ] && ! grep -q COUNT '$WORK/loc3.out'"
+		"$LKVM" stop --name locvm >>"$LOG" 2>&1
+		check "the VM stopped cleanly at its third home ($(dst_wait loc2))" [ "$(dst_wait loc2)" = 0 ]
+	else
+		guest_kill
+		not_ok "no guest on hugetlbfs RAM for migrate --local ($(head -c 150 "$ERR"))"
+	fi
 	umount "$WORK/huge"
 	echo 0 >/proc/sys/vm/nr_hugepages
 else

@@ -2,9 +2,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "kvm/control.h"
 #include "kvm/migrate.h"
 #include "kvm/snapshot.h"
 #include "kvm/virtio-queue.h"
@@ -306,6 +309,44 @@ static void test_addr(struct unit_counts *uc)
 	      "request knobs parsed");
 	CHECK(uc, migrate_params_parse("downtime_ms=x", &p, err, sizeof(err)) == -1, "bad knob refused");
 	CHECK(uc, migrate_params_parse("strategy=maybe", &p, err, sizeof(err)) == -1, "bad strategy refused");
+	CHECK(uc, migrate_params_parse("verify=0 local=1", &p, err, sizeof(err)) == 0 && p.local && !p.verify,
+	      "local=1 parsed");
+	CHECK(uc, migrate_params_parse("local=2", &p, err, sizeof(err)) == -1, "local=2 refused");
+}
+
+/* migrate --local: the hello carrying RAM's descriptor is taken off the stream; anything else is left alone. */
+static void test_ram_fd(struct unit_counts *uc)
+{
+	int sv[2], mfd, got;
+	char err[200], buf[16];
+	struct stat a, b;
+
+	mfd = memfd_create("lkvm-test-ram", MFD_CLOEXEC);
+	if (mfd < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		abort();
+	CHECK(uc, control_send_fd(sv[0], MIGRATE_RAM_FD_HELLO, mfd) == 0 && write(sv[0], "LKVMSNAP", 8) == 8,
+	      "hello with a descriptor, then the stream, sent");
+	got = migrate_take_ram_fd(sv[1], err, sizeof(err));
+	CHECK(uc, got >= 0 && fstat(got, &a) == 0 && fstat(mfd, &b) == 0 && a.st_ino == b.st_ino,
+	      "the descriptor arrives: the same file");
+	CHECK(uc, read(sv[1], buf, 8) == 8 && !memcmp(buf, "LKVMSNAP", 8), "the stream after the hello is untouched");
+	if (got >= 0)
+		close(got);
+	/* an ordinary stream: nothing is consumed */
+	CHECK(uc, write(sv[0], "LKVMSNAP-and-more-bytes", 23) == 23 && migrate_take_ram_fd(sv[1], err, sizeof(err)) == -2 &&
+		      read(sv[1], buf, 8) == 8 && !memcmp(buf, "LKVMSNAP", 8),
+	      "an ordinary stream is left as it was (-2)");
+	while (recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
+	/* the hello without a descriptor: an error, not a guess */
+	CHECK(uc, write(sv[0], MIGRATE_RAM_FD_HELLO, 16) == 16 && migrate_take_ram_fd(sv[1], err, sizeof(err)) == -1 &&
+		      strstr(err, "0 descriptors"),
+	      "a hello without a descriptor is refused: %s", err);
+	/* a hello cut short by the peer going away: an ordinary (truncated) stream for the reader to report */
+	CHECK(uc, write(sv[0], "LKVM-RAM", 8) == 8 && close(sv[0]) == 0 && migrate_take_ram_fd(sv[1], err, sizeof(err)) == -2,
+	      "a half hello then EOF: left to the stream reader (-2)");
+	close(sv[1]);
+	close(mfd);
 }
 
 /* RAM_DIGEST (migrate --verify): equal RAM passes, one changed byte is found at its page, garbage is refused. */
@@ -382,6 +423,7 @@ int main(void)
 	test_stream(&uc, &src, &dst);
 	test_digest(&uc, &src, &dst);
 	test_addr(&uc);
+	test_ram_fd(&uc);
 	free(src.host);
 	free(dst.host);
 	UNIT_DONE(&uc);

@@ -149,6 +149,19 @@ static void test_alloc(struct unit_counts *uc)
 	      "--hugetlbfs on a non-hugetlbfs directory: %s", err);
 	CHECK(uc, guest_ram_alloc(&ram, "/nonexistent/huge", err, sizeof(err)) == -1 && strstr(err, "No such file"),
 	      "--hugetlbfs on a missing path: %s", err);
+
+	/* migrate --local's destination maps only a hugetlbfs file (a memfd of the right size is refused) */
+	{
+		int mfd = memfd_create("lkvm-not-huge", MFD_CLOEXEC);
+		ram = (struct guest_ram){ .base = 0x80000000, .size = RAM_SIZE, .fd = -1 };
+		if (mfd < 0 || ftruncate(mfd, RAM_SIZE) || guest_ram_alloc(&ram, NULL, err, sizeof(err)))
+			abort();
+		CHECK(uc, guest_ram_map_shared(&ram, mfd, err, sizeof(err)) == -1 && strstr(err, "not a hugetlbfs file") &&
+			      ram.backing == RAM_ANON && !ram.shared_in,
+		      "--local: shared RAM that is not hugetlbfs is refused: %s", err);
+		close(mfd);
+		munmap(ram.host, ram.size);
+	}
 }
 
 int main(void)
