@@ -164,3 +164,22 @@ int control_send_fd(int sock, const char *line, int fd)
 	memcpy(CMSG_DATA(h), &fd, sizeof(int));
 	return sendmsg(sock, &msg, MSG_NOSIGNAL) == (ssize_t)iov.iov_len ? 0 : -1;
 }
+
+int control_take_fds(struct msghdr *msg, int *first)
+{
+	int n = 0;
+
+	for (struct cmsghdr *h = CMSG_FIRSTHDR(msg); h; h = CMSG_NXTHDR(msg, h)) {
+		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; i < (h->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++, n++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
+			if (*first < 0)
+				*first = fd;
+			else
+				close(fd);
+		}
+	}
+	return n;
+}

@@ -176,18 +176,8 @@ static ssize_t read_byte_fd(int c, char *byte, int *passed)
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
 	ssize_t r = recvmsg(c, &msg, MSG_CMSG_CLOEXEC);
 
-	for (struct cmsghdr *h = r > 0 ? CMSG_FIRSTHDR(&msg) : NULL; h; h = CMSG_NXTHDR(&msg, h)) {
-		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
-			continue;
-		for (size_t i = 0; i < (h->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
-			if (*passed < 0)
-				*passed = fd;
-			else
-				close(fd); /* one descriptor per request at most */
-		}
-	}
+	if (r > 0)
+		control_take_fds(&msg, passed); /* one descriptor per request at most: others are closed */
 	return r;
 }
 

@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "kvm/control.h"
 #include "kvm/migrate.h"
 #include "kvm/options.h"
 
@@ -191,7 +192,7 @@ int migrate_take_ram_fd(int sock, char *err, size_t errlen)
 	char hello[MIGRATE_RAM_FD_HELLO_LEN];
 	struct iovec iov = { .iov_base = hello, .iov_len = sizeof(hello) };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
-	int fds[2] = { -1, -1 }, nfd = 0;
+	int fd = -1, nfd = 0;
 	ssize_t n;
 
 	/* The hello is one message of its own: a peek sees all of it, or the stream is an ordinary one. */
@@ -204,26 +205,14 @@ int migrate_take_ram_fd(int sock, char *err, size_t errlen)
 	do
 		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_WAITALL);
 	while (n < 0 && errno == EINTR);
-	for (struct cmsghdr *h = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL; h; h = CMSG_NXTHDR(&msg, h)) {
-		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
-			continue;
-		for (size_t i = 0; i < (h->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
-			if (nfd < 2)
-				fds[nfd] = fd;
-			else
-				close(fd);
-			nfd++;
-		}
-	}
+	if (n > 0)
+		nfd = control_take_fds(&msg, &fd);
 	if (n != (ssize_t)sizeof(hello) || nfd != 1 || (msg.msg_flags & MSG_CTRUNC)) {
-		for (int i = 0; i < 2; i++)
-			if (fds[i] >= 0)
-				close(fds[i]);
+		if (fd >= 0)
+			close(fd);
 		snprintf(err, errlen, "the source announced shared guest RAM but passed %d descriptors%s (corrupt stream)",
 			 nfd, (msg.msg_flags & MSG_CTRUNC) ? ", truncated" : "");
 		return -1;
 	}
-	return fds[0];
+	return fd;
 }

@@ -56,6 +56,10 @@ int control_open_path(const char *path, char *err, size_t errlen);
 int control_request_path(const char *path, const char *request, FILE *out, char *err, size_t errlen);
 /* Send a request line with a file descriptor attached (SCM_RIGHTS): 0 or -1. */
 int control_send_fd(int sock, const char *line, int fd);
+struct msghdr;
+/* The descriptors a received message carried (SCM_RIGHTS): the first into *first if that is -1, every other one
+ * closed. Returns how many there were. */
+int control_take_fds(struct msghdr *msg, int *first);
 
 /* Send a whole line without SIGPIPE (MSG_NOSIGNAL): 0 or -errno (-EPIPE when the VM went away). */
 int control_send_line(int fd, const char *line);
