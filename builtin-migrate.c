@@ -138,5 +138,15 @@ int cmd_migrate(int argc, const char **argv)
 			die("migration of VM %s failed: %s; the VM keeps running here", name, line + 7);
 	}
 	close(sock);
+	/* On this host (unix:), return once the destination answers under the name, so that a script's next
+	 * 'lkvm stop --name' finds it: it takes the name as it starts to run, moments after the source let go. */
+	for (int i = 0; addr.family == AF_UNIX && i < 100; i++) {
+		int s = control_open(name, err, sizeof(err));
+		if (s >= 0) {
+			close(s);
+			break;
+		}
+		usleep(50000);
+	}
 	return 0;
 }
