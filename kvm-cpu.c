@@ -69,6 +69,30 @@ static void handle_system_event(struct kvm_cpu *cpu)
 	}
 }
 
+/* The one place exits to lkvm are counted (see enum vcpu_exit_kind). */
+static void kvm_cpu_account_exit(struct kvm_cpu *cpu, enum vcpu_exit_kind k)
+{
+	__atomic_store_n(&cpu->stats.exits[k], cpu->stats.exits[k] + 1, __ATOMIC_RELAXED);
+}
+
+static enum vcpu_exit_kind exit_kind(u32 reason)
+{
+	switch (reason) {
+	case KVM_EXIT_MMIO:
+		return VCPU_EXIT_MMIO;
+	case KVM_EXIT_SYSTEM_EVENT:
+		return VCPU_EXIT_SYSTEM_EVENT;
+	case KVM_EXIT_INTR:
+		return VCPU_EXIT_INTR;
+	case KVM_EXIT_DEBUG:
+		return VCPU_EXIT_DEBUG;
+	case KVM_EXIT_ARM_NISV:
+		return VCPU_EXIT_ARCH;
+	default:
+		return VCPU_EXIT_OTHER;
+	}
+}
+
 /* Wait here while a pause is requested; the last vCPU to park wakes kvm_pause(). */
 static void park(struct kvm_cpu *cpu)
 {
@@ -164,9 +188,15 @@ static void *vcpu_thread(void *arg)
 	pthread_barrier_wait(&kvm->start_gate);
 
 	while (!kvm_is_stopping(kvm)) {
+		const struct kvm_cpu_hooks *hooks = __atomic_load_n(&kvm->vcpu_hooks, __ATOMIC_ACQUIRE);
+
+		if (hooks && hooks->before_run)
+			hooks->before_run(cpu);
+		__atomic_store_n(&cpu->stats.runs, cpu->stats.runs + 1, __ATOMIC_RELAXED);
 		if (ioctl(cpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				/* KVM_RUN has completed any pending MMIO before returning: safe to park here. */
+				kvm_cpu_account_exit(cpu, VCPU_EXIT_INTR);
 				run->immediate_exit = 0;
 				park(cpu);
 				continue;
@@ -175,6 +205,7 @@ static void *vcpu_thread(void *arg)
 			kvm_request_stop(kvm, 1);
 			break;
 		}
+		kvm_cpu_account_exit(cpu, exit_kind(run->exit_reason));
 		switch (run->exit_reason) {
 		case KVM_EXIT_MMIO:
 			mmio_dispatch(&kvm->devices, run->mmio.phys_addr, run->mmio.data,
@@ -184,6 +215,12 @@ static void *vcpu_thread(void *arg)
 			handle_system_event(cpu);
 			break;
 		case KVM_EXIT_INTR:
+			break;
+		case KVM_EXIT_DEBUG:
+			if (!hooks || !hooks->handle_debug || !hooks->handle_debug(cpu)) {
+				pr_err("vCPU %u: unexpected debug exit (no debugger attached); stopping", cpu->id);
+				kvm_request_stop(kvm, 1);
+			}
 			break;
 		case KVM_EXIT_FAIL_ENTRY:
 			pr_err("vCPU %u: KVM could not enter the guest (hardware entry failure reason 0x%llx)", cpu->id,

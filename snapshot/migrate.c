@@ -95,6 +95,10 @@ static void progress(struct migration *m, bool now)
 	u64 t = now_ms(), dirty = m->dirty;
 	double expect = m->bw > 0 ? (double)dirty * GUEST_DIRTY_PAGE / m->bw * 1000 : 0;
 
+	__atomic_store_n(&m->kvm->mig_progress.round, m->rounds, __ATOMIC_RELAXED);
+	__atomic_store_n(&m->kvm->mig_progress.dirty_pages, dirty, __ATOMIC_RELAXED);
+	__atomic_store_n(&m->kvm->mig_progress.bytes_sent, m->w.bytes, __ATOMIC_RELAXED);
+	__atomic_store_n(&m->kvm->mig_progress.expected_pause_ms, (u64)expect, __ATOMIC_RELAXED);
 	if (!now && t - m->last_progress < 1000)
 		return;
 	m->last_progress = t;
@@ -405,9 +409,12 @@ void migrate_serve(struct kvm *kvm, int ctl, int out, const char *args)
 	setsockopt(ctl, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	m.t0 = m.last_progress = m.last_poll = now_ms();
 	kvm->migrating = true;
+	memset(&kvm->mig_progress, 0, sizeof(kvm->mig_progress));
+	__atomic_store_n(&kvm->mig_progress.active, true, __ATOMIC_RELEASE);
 	pr_info("migrating VM %s", kvm->name);
 	r = run(&m);
 	kvm->migrating = false;
+	__atomic_store_n(&kvm->mig_progress.active, false, __ATOMIC_RELEASE);
 	if (r) {
 		roll_back(&m);
 		pr_err("migration of VM %s failed: %s; the guest continues here", kvm->name, m.err);

@@ -11,6 +11,26 @@
 struct kvm;
 struct kvm_run;
 
+/*
+ * Exits to lkvm, counted in ONE place (kvm_cpu_account_exit() in kvm-cpu.c) by the vCPU thread itself; other threads
+ * (metrics, the control socket, the gdb stub) read them with relaxed atomic loads. Exits KVM handles in the kernel
+ * (WFI, HVC, in-kernel MMIO) are not seen here: read them from KVM's binary stats (KVM_GET_STATS_FD).
+ */
+enum vcpu_exit_kind {
+	VCPU_EXIT_MMIO,         /* KVM_EXIT_MMIO: a device access emulated by lkvm */
+	VCPU_EXIT_SYSTEM_EVENT, /* PSCI SYSTEM_OFF/RESET, crashes */
+	VCPU_EXIT_INTR,         /* KVM_RUN interrupted (kick, signal, immediate_exit) */
+	VCPU_EXIT_DEBUG,        /* KVM_EXIT_DEBUG: breakpoints, watchpoints, single-step */
+	VCPU_EXIT_ARCH,         /* handled by kvm_cpu_arch_handle_exit() (e.g. NISV) */
+	VCPU_EXIT_OTHER,        /* anything else (errors) */
+	VCPU_EXIT_NR
+};
+
+struct kvm_cpu_stats {
+	u64 exits[VCPU_EXIT_NR];
+	u64 runs; /* KVM_RUN calls */
+};
+
 struct kvm_cpu {
 	struct kvm *kvm;
 	unsigned int id;
@@ -21,6 +41,23 @@ struct kvm_cpu {
 	bool started;
 	u64 mpidr;
 	struct ratelimit nisv_rl;
+	struct kvm_cpu_stats stats; /* written by this vCPU's thread only */
+};
+
+/* Read one exit counter of another thread's vCPU. */
+static inline u64 kvm_cpu_exits(const struct kvm_cpu *cpu, enum vcpu_exit_kind k)
+{
+	return __atomic_load_n(&cpu->stats.exits[k], __ATOMIC_RELAXED);
+}
+
+/*
+ * Optional per-VM hooks into the vCPU loop (kvm->vcpu_hooks; NULL when nothing is attached, e.g. no --gdb).
+ * before_run: called by the vCPU thread before each KVM_RUN (apply guest-debug settings, wait while held).
+ * handle_debug: a KVM_EXIT_DEBUG; returns false when nobody expected it (the VM then stops with an error).
+ */
+struct kvm_cpu_hooks {
+	void (*before_run)(struct kvm_cpu *cpu);
+	bool (*handle_debug)(struct kvm_cpu *cpu);
 };
 
 void kvm_cpu_create_all(struct kvm *kvm);

@@ -44,7 +44,20 @@ struct kvm_config {
 #define LKVM_9P_ROOT_ARGS "root=/dev/root rw rootfstype=9p rootflags=trans=virtio,version=9p2000.L"
 
 struct kvm_cpu;
+struct kvm_cpu_hooks;
 struct serial8250;
+
+/*
+ * A running migration's progress (snapshot/migrate.c writes it on the main thread with relaxed atomic stores; the
+ * metrics thread and others read it the same way). active is false when no migration runs.
+ */
+struct mig_progress {
+	bool active;
+	u64 round;             /* pre-copy round, from 1 */
+	u64 dirty_pages;       /* 4 KiB pages being sent in this round */
+	u64 bytes_sent;        /* stream bytes so far */
+	u64 expected_pause_ms; /* what the pause would be if the migration stopped the guest now */
+};
 struct pci_host;
 
 struct kvm_arch {
@@ -109,6 +122,10 @@ struct kvm {
 	 * for the VM's lifetime once allocated (a device thread may still hold it just after tracking stops). */
 	bool migrating;
 	u64 *mig_own_dirty;
+	struct mig_progress mig_progress;
+
+	/* Hooks into the vCPU loop (kvm-cpu.h), e.g. the gdb stub's; NULL when none. */
+	const struct kvm_cpu_hooks *vcpu_hooks;
 };
 
 /* A zeroed VM with its locks and eventfd; name NULL gives guest-PID. */
