@@ -197,3 +197,46 @@ guest_log() {
 }
 trap 'guest_kill' EXIT
 trap 'guest_kill; exit 143' TERM INT
+
+# --- tools of the test machine (gdb-multiarch, promtool) -------------------------------------------------------
+# host_tool TOOL IN OUT: run TOOL with the file IN as its input; its output (stdout and stderr) goes to OUT; returns
+# its exit status. TOOL is gdb (IN is a gdb script, run with gdb-multiarch -batch; @GDB_TARGET@ in it is where lkvm's
+# --gdb port 1234 is reached from the tool, @GUEST_DIR@ the directory of the bare-metal payloads' ELF files),
+# promtool (IN is a scrape, checked with promtool check metrics) or echo (IN comes back).
+# Nested, the tool runs on the test machine through the test bed's bridge (HOST_AGENT=ip:port, set by l1-init;
+# tests/testbed/host-agent.sh); lkvm must then listen on $GDB_LISTEN. On an arm64 host the tool runs here.
+: "${GDB_LISTEN:=127.0.0.1}"
+host_tool() {
+	_ht_raw="$WORK/.host_tool.$$"
+	if [ -n "${HOST_AGENT:-}" ]; then
+		{
+			echo "$1 $(wc -c <"$2")"
+			cat "$2"
+		} | nc "${HOST_AGENT%:*}" "${HOST_AGENT#*:}" >"$_ht_raw" 2>>"$LOG"
+		_ht_rc=255
+		_ht_len=0
+		IFS=' ' read -r _ht_tag _ht_rc _ht_len <"$_ht_raw" || true
+		if [ "${_ht_tag:-}" != HOST-TOOL-EXIT ]; then
+			echo "host_tool: no answer from the test machine's agent at $HOST_AGENT" >"$3"
+			rm -f "$_ht_raw"
+			return 255
+		fi
+		tail -c "$_ht_len" "$_ht_raw" >"$3"
+		[ "$_ht_len" = 0 ] && : >"$3"
+		rm -f "$_ht_raw"
+		return "$_ht_rc"
+	fi
+	case $1 in
+	gdb)
+		sed -e "s|@GDB_TARGET@|127.0.0.1:1234|g" -e "s|@GUEST_DIR@|${GUEST_DIR:-$(dirname "$LKVM")/build/guest}|g" \
+			"$2" >"$_ht_raw"
+		gdb-multiarch -nx -batch -x "$_ht_raw" </dev/null >"$3" 2>&1
+		;;
+	promtool) promtool check metrics <"$2" >"$3" 2>&1 ;;
+	echo) cat "$2" >"$3" ;;
+	*) echo "host_tool: unknown tool $1" >"$3"; false ;;
+	esac
+	_ht_rc=$?
+	rm -f "$_ht_raw"
+	return $_ht_rc
+}

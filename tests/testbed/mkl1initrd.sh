@@ -59,6 +59,19 @@ for m in tun brd; do
 	f=$(find "$OUT"/kernel/lib/modules -name "$m.ko" 2>/dev/null | head -n 1)
 	[ -n "$f" ] && cp "$f" "$root/lib/modules-l1/"
 done
+# eth0's driver (the bridge to the test machine, run-l1.sh), loaded by l1-init in this order
+mkdir -p "$root/lib/modules-l1-net"
+for m in failover net_failover virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_net; do
+	f=$(find "$OUT"/kernel/lib/modules \( -name "$m.ko" -o -name "${m//_/-}.ko" \) 2>/dev/null | head -n 1)
+	[ -n "$f" ] || continue
+	cp "$f" "$root/lib/modules-l1-net/$m.ko"
+	echo "$m" >>"$root/lib/modules-l1-net/order"
+done
+# users: root, nobody (passt drops to it) and an unprivileged user for scenarios that run lkvm as one
+mkdir -p "$root/etc" "$root/home/lkvmuser"
+printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' 'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' \
+	'lkvmuser:x:1000:1000:lkvm test user:/home/lkvmuser:/bin/sh' >"$root/etc/passwd"
+printf '%s\n' 'root:x:0:' 'kvm:x:36:lkvmuser' 'nogroup:x:65534:' 'lkvmuser:x:1000:' >"$root/etc/group"
 # The host-kernel tree 'lkvm run' (no -k) reads: /lib/modules/REL with the 9p and virtio modules the L2 initrd also
 # carries (already dependency-resolved by mkl2initrd.sh) and modules.builtin. The scenario adds /boot itself.
 kdir=$(ls -d "$OUT"/kernel/lib/modules/*/ 2>/dev/null | head -n 1)

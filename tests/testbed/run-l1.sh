@@ -10,6 +10,8 @@
 #   --mode MODE   lkvm.mode=MODE for l1-init ("demo" shows the L2 consoles)
 #   --shell       interactive L1 shell after the scenarios (QEMU on this terminal; Ctrl-A x quits QEMU)
 #   --quiet       do not copy the console to stdout; only the results
+# L1_MEM (default 2G) is L1's RAM. L1's eth0 is a QEMU user-mode NIC: the scenarios run gdb-multiarch and promtool on
+# this machine through host-agent.sh (see lib.sh's host_tool).
 # Needs OUTDIR/Image and OUTDIR/l1.cpio (prepare.sh, mkl2initrd.sh, mkl1initrd.sh). OUTDIR defaults to build/testbed.
 set -u
 
@@ -52,11 +54,25 @@ append="console=ttyAMA0 rdinit=/init panic=-1 quiet"
 [ $SHELL_ = 1 ] && append="$append lkvm.shell=1"
 append="$append$EXTRA"
 
-# -nic none: the virt board's default NIC wants efi-virtio.rom (ipxe-qemu, a Recommends we do not install); L1
-# needs no network anyway
+# The bridge to the test machine (L1's eth0, QEMU user networking): L1 reaches host-agent.sh, which runs gdb-multiarch
+# and promtool here for the scenarios, at 10.0.2.100:7000 (one agent per connection), and the agent's gdb reaches
+# port 1234 in L1 through a forward from a free local port. romfile= because the NIC's boot ROM (ipxe-qemu, a
+# Recommends) is not installed; -nic none drops the virt board's default NIC for the same reason.
+HERE=$(cd "$(dirname "$0")" && pwd)
+LKVM_REPO=$(cd "$HERE/../.." && pwd)
+port_free() { ! (: >"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+LKVM_GDB_PORT=
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	p=$((20000 + RANDOM % 20000))
+	if port_free "$p"; then LKVM_GDB_PORT=$p; break; fi
+done
+[ -n "$LKVM_GDB_PORT" ] || { echo "run-l1: no free local port for the gdb forward" >&2; exit 2; }
+export LKVM_GDB_PORT LKVM_REPO
+net="user,id=n0,restrict=off,hostfwd=tcp:127.0.0.1:$LKVM_GDB_PORT-:1234"
+net="$net,guestfwd=tcp:10.0.2.100:7000-cmd:$HERE/host-agent.sh"
 qemu=(qemu-system-aarch64 -M virt,virtualization=on,gic-version=3 -cpu max,pauth-impdef=on
-	-accel tcg,thread=multi -smp 2 -m 2G -nographic -no-reboot
-	-nic none
+	-accel tcg,thread=multi -smp 2 -m "${L1_MEM:-2G}" -nographic -no-reboot
+	-nic none -netdev "$net" -device virtio-net-pci,netdev=n0,romfile=
 	-kernel "$OUT/Image" -initrd "$OUT/l1.cpio" -append "$append")
 
 # one nested QEMU at a time on this machine (2 cores): wait for any other run-l1 to finish

@@ -17,6 +17,9 @@ libfdt1:$NATIVE cpio device-tree-compiler qemu-user-static"
 PKGS="$PKGS groff-base"
 # clang-14 + libclang-rt-14-dev: make fuzz (libFuzzer targets with ASan/UBSan, also run by make check)
 PKGS="$PKGS clang-14 libclang-rt-14-dev"
+# gdb-multiarch and promtool (package prometheus): the scenarios' real clients of lkvm's gdb stub and metrics
+# endpoint run on this machine (tests/testbed/host-agent.sh)
+PKGS="$PKGS gdb-multiarch prometheus"
 SYSROOT=${LKVM_SYSROOT:-/opt/lkvm-arm64-sysroot}
 
 say() { echo "setup-host: $*" >&2; }
