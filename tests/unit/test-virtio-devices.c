@@ -238,7 +238,7 @@ static void test_net(struct unit_counts *uc)
 		abort();
 	while (virtio_dev_poll(&n->vdev, 0) > 0)
 		;
-	CHECK(uc, drv_used(&d, VIRTIO_NET_RXQ, &id, &len) && len == 0 && n->rx_dropped == 1 && n->rx_len == 0,
+	CHECK(uc, drv_used(&d, VIRTIO_NET_RXQ, &id, &len) && len == 0 && n->rx_drops == 1 && n->rx_len == 0,
 	      "RX: too-small buffer returned empty, packet dropped");
 	close(sp[1]);
 	close(sp[0]);
