@@ -88,8 +88,10 @@ static u64 process_start_ns(void)
 static void *metrics_thread(void *arg)
 {
 	struct metrics *m = arg;
-	int r = sandbox_enter(SANDBOX_METRICS, kvm_sandbox_mode(m->kvm));
+	int r;
 
+	pthread_setname_np(pthread_self(), "lkvm-metrics");
+	r = sandbox_enter(SANDBOX_METRICS, kvm_sandbox_mode(m->kvm));
 	if (r)
 		die("the metrics thread cannot install its seccomp filter: %s (--no-seccomp runs without)", strerror(-r));
 	while (!__atomic_load_n(&m->srv.stop, __ATOMIC_ACQUIRE))
@@ -127,7 +129,10 @@ void metrics_start(struct kvm *kvm)
 	if (r)
 		die("cannot start the metrics thread: %s", strerror(r));
 	m->thread_started = true;
-	pr_info("metrics: serving http://%s/metrics", m->addr.text);
+	if (m->addr.family == AF_UNIX)
+		pr_info("metrics: serving GET /metrics on the unix socket %s", m->addr.text + 5);
+	else
+		pr_info("metrics: serving http://%s/metrics", m->addr.text + 4);
 }
 
 void metrics_cleanup(struct kvm *kvm)

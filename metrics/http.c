@@ -113,6 +113,12 @@ struct pick {
 	int spec, q;
 };
 
+/* What an Accept header (all its lines) says about our two formats. */
+struct accept {
+	struct pick om, text;
+	unsigned int ranges; /* media ranges seen, known or not */
+};
+
 static void offer(struct pick *p, int spec, int q)
 {
 	if (spec > p->spec || (spec == p->spec && q > p->q)) {
@@ -122,8 +128,9 @@ static void offer(struct pick *p, int spec, int q)
 }
 
 /* One media range of an Accept header against both formats. */
-static void judge_range(struct span r, struct pick *om, struct pick *text)
+static void judge_range(struct span r, struct accept *a)
 {
+	struct pick *om = &a->om, *text = &a->text;
 	struct span type = trim(cut(&r, ';')), sub, version = { NULL, 0 };
 	int q = 1000;
 
@@ -157,19 +164,23 @@ static void judge_range(struct span r, struct pick *om, struct pick *text)
 	}
 }
 
-static void judge_accept(struct span v, struct pick *om, struct pick *text)
+static void judge_accept(struct span v, struct accept *a)
 {
 	while (v.n) {
 		struct span r = trim(cut(&v, ','));
-		if (r.n)
-			judge_range(r, om, text);
+		if (r.n) {
+			a->ranges++;
+			judge_range(r, a);
+		}
 	}
 }
 
-static int choose(const struct pick *om, const struct pick *text)
+static int choose(const struct accept *a)
 {
-	if (!om->spec && !text->spec)
-		return METRICS_OPENMETRICS; /* no usable range at all, e.g. an empty header: the default */
+	const struct pick *om = &a->om, *text = &a->text;
+
+	if (!a->ranges)
+		return METRICS_OPENMETRICS; /* no Accept, or an empty one: the default */
 	if ((!om->spec || !om->q) && (!text->spec || !text->q))
 		return -1;
 	if (text->spec && text->q > (om->spec ? om->q : 0))
@@ -179,10 +190,10 @@ static int choose(const struct pick *om, const struct pick *text)
 
 int http_negotiate(const char *accept, size_t len)
 {
-	struct pick om = { 0, 0 }, text = { 0, 0 };
+	struct accept a = { { 0, 0 }, { 0, 0 }, 0 };
 
-	judge_accept((struct span){ accept, len }, &om, &text);
-	return choose(&om, &text);
+	judge_accept((struct span){ accept, len }, &a);
+	return choose(&a);
 }
 
 /* Record an error; false, so that a check can end with return fail(...). */
@@ -222,8 +233,7 @@ static bool request_line(struct span l, struct http_request *r, bool *is11, bool
 }
 
 /* One header line (not the blank one). */
-static bool header_line(struct span line, struct http_request *r, unsigned int *hosts, struct pick *om,
-			struct pick *text)
+static bool header_line(struct span line, struct http_request *r, unsigned int *hosts, struct accept *acc)
 {
 	struct span value = line, name = cut(&value, ':');
 
@@ -246,7 +256,7 @@ static bool header_line(struct span line, struct http_request *r, unsigned int *
 	} else if (span_ieq(name, "transfer-encoding")) {
 		return fail(r, 400, "a GET with a body (Transfer-Encoding)");
 	} else if (span_ieq(name, "accept")) {
-		judge_accept(value, om, text);
+		judge_accept(value, acc);
 	}
 	return true;
 }
@@ -254,7 +264,7 @@ static bool header_line(struct span line, struct http_request *r, unsigned int *
 static bool parse(const char *head, size_t len, struct http_request *r)
 {
 	struct span rest = { head, len }, line;
-	struct pick om = { 0, 0 }, text = { 0, 0 };
+	struct accept acc = { { 0, 0 }, { 0, 0 }, 0 };
 	bool is11 = true, get = false, metrics = false, first = true;
 	unsigned int nh = 0, hosts = 0;
 	int f;
@@ -278,7 +288,7 @@ static bool parse(const char *head, size_t len, struct http_request *r)
 			break; /* the blank line: the head is over */
 		if (++nh > HTTP_MAX_HEADERS)
 			return fail(r, 431, "more than 64 header fields");
-		if (!header_line(line, r, &hosts, &om, &text))
+		if (!header_line(line, r, &hosts, &acc))
 			return false;
 	}
 	if (first)
@@ -291,7 +301,7 @@ static bool parse(const char *head, size_t len, struct http_request *r)
 		return fail(r, 405, "only GET is served");
 	if (!metrics)
 		return fail(r, 404, "only /metrics is served");
-	f = choose(&om, &text);
+	f = choose(&acc);
 	if (f < 0)
 		return fail(r, 406, "the Accept header takes neither application/openmetrics-text nor text/plain");
 	r->fmt = (enum metrics_format)f;

@@ -129,9 +129,10 @@ static const char *sample_suffix(enum metric_type t)
 void mtext_family(struct mtext *w, const char *name, enum metric_type type, const char *unit, const char *help)
 {
 	bool om = w->fmt == METRICS_OPENMETRICS;
-	/* OpenMetrics names the family without the sample suffix; the 0.0.4 format names it as its samples are named */
-	const char *suffix = om ? "" : sample_suffix(type);
-	const char *tname = type == METRIC_COUNTER ? "counter" : type == METRIC_INFO && om ? "info" : "gauge";
+	/* OpenMetrics names a counter family without its samples' _total; the 0.0.4 format names it as its samples.
+	 * An _info metric is a gauge in both (OpenMetrics' info type would stop promtool's 0.0.4 parser). */
+	const char *suffix = om && type == METRIC_COUNTER ? "" : sample_suffix(type);
+	const char *tname = type == METRIC_COUNTER ? "counter" : "gauge";
 
 	if (!mtext_valid_name(name) || strlen(name) + 6 >= sizeof(w->family) || (unit && !ends_with(name, unit)) ||
 	    ends_with(name, "total") || ends_with(name, "info")) {

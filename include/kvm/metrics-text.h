@@ -5,14 +5,14 @@
 #include "kvm/util.h"
 
 enum metrics_format {
-	METRICS_OPENMETRICS = 0, /* application/openmetrics-text; version=1.0.0: UNIT lines, info type, "# EOF" */
+	METRICS_OPENMETRICS = 0, /* application/openmetrics-text; version=1.0.0: UNIT lines, "# EOF" */
 	METRICS_PROMETHEUS,      /* text/plain; version=0.0.4 */
 };
 
 enum metric_type {
 	METRIC_COUNTER, /* samples are NAME_total */
 	METRIC_GAUGE,   /* samples are NAME */
-	METRIC_INFO,    /* samples are NAME_info with value 1 (a gauge in the 0.0.4 format) */
+	METRIC_INFO,    /* a gauge NAME_info with value 1 whose labels say something (Prometheus's *_info convention) */
 };
 
 #define MTEXT_MAX (8u << 20) /* a scrape larger than this is refused (mtext.oom) */
