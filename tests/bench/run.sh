@@ -20,7 +20,7 @@ REPO=$(cd "$HERE/../.." && pwd)
 TB=$REPO/build/testbed
 OUT=$REPO/build/bench
 RUNS=${BENCH_RUNS:-5}
-ONLY=${BENCH_ONLY:-info,boot,mem,steal,blk,exit,snap,transport,migrate,9p}
+ONLY=${BENCH_ONLY:-info,boot,mem,steal,blk,exit,snap,transport,migrate,9p,metrics}
 CROSS=${CROSS_COMPILE:-aarch64-linux-gnu-}
 case $RUNS in '' | *[!0-9]* | 0) echo "bench: BENCH_RUNS must be a positive integer (got '$RUNS')" >&2; exit 2 ;; esac
 per_run=150

@@ -21,7 +21,8 @@ val() {
 	_f=$1 _n=$2
 	shift 2
 	awk -v n="$_n" -v a="${1:-}" -v b="${2:-}" -v c="${3:-}" '
-		(index($0, n "{") == 1 || $1 == n) && index($0, a) && index($0, b) && index($0, c) { print $NF; exit }' "$_f"
+		(index($0, n "{") == 1 || $1 == n) && (a == "" || index($0, a)) && (b == "" || index($0, b)) &&
+		(c == "" || index($0, c)) { print $NF; exit }' "$_f"
 }
 # samples FILE: sample lines (not comments)
 samples() { grep -vc '^#' "$1"; }
@@ -103,7 +104,7 @@ n0=$(val "$O" lkvm_virtio_queue_notifications_total 'device="blk0"')
 i0=$(val "$O" lkvm_virtio_queue_interrupts_total 'device="blk0"')
 guest_send 'dd if=/dev/vda of=/dev/null bs=1M count=64 iflag=direct 2>/dev/null; echo DD-$((60+4))-DONE'
 wait_for "$OUT" DD-64-DONE 200
-guest_send 'mount -t 9p share /mnt -o trans=virtio,version=9p2000.L && cat /mnt/file && cat /mnt/missing; echo P9-$((9))-DONE'
+guest_send 'mkdir -p /mnt; mount -t 9p share /mnt -o trans=virtio,version=9p2000.L && cat /mnt/file && cat /mnt/missing; echo P9-$((9))-DONE'
 wait_for "$OUT" P9-9-DONE 60
 wget -q -O "$WORK/om2.txt" "$URL" 2>>"$LOG"
 r1=$(val "$WORK/om2.txt" lkvm_blk_bytes_total 'device="blk0"' 'op="read"')
@@ -138,14 +139,14 @@ check "the lkvm-metrics thread runs sandboxed (Seccomp: ${msb:-none})" [ "${msb:
 
 # --- a taken port and bad values: one line, no guest ---
 one_line() { # TAG ARGS...: lkvm run fails at once with one line naming --metrics
-	_t=$1
+	_ol=$1
 	shift
-	lkvm_run "$_t" 60 run -c 1 -m 128 -k "$L2_KERNEL" -i "$L2_INITRD" -p quiet "$@"
+	lkvm_run "$_ol" 60 run -c 1 -m 128 -k "$L2_KERNEL" -i "$L2_INITRD" -p quiet "$@"
 	_l=$(grep -c '[^[:space:]]' "$ERR")
 	if [ "$RC" != 0 ] && [ "$RC" -lt 124 ] && [ "$_l" = 1 ] && grep -q -- --metrics "$ERR" && ! booted "$OUT"; then
-		ok "$_t: one line: $(tr -s ' ' <"$ERR")"
+		ok "$_ol: one line: $(tr -s ' ' <"$ERR")"
 	else
-		not_ok "$_t: exit $RC, $_l lines, booted: $(booted "$OUT" && echo yes || echo no)"
+		not_ok "$_ol: exit $RC, $_l lines, booted: $(booted "$OUT" && echo yes || echo no)"
 	fi
 }
 one_line port-taken --metrics "tcp:$PORT" --name m80b
