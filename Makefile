@@ -36,7 +36,7 @@ ifeq ($(STATIC),1)
 endif
 
 # Generic code (builds for the host too, for unit tests) and everything else.
-GENERIC_SRC := console-buf.c cpio.c host-kernel.c control-client.c control-path.c disk-lock.c io.c sandbox.c snapshot/format.c snapshot/ram-image.c snapshot/ram-pages.c snapshot/migrate-net.c options.c run-options.c guest-mem.c ram.c log.c devices.c arm/fdt.c arm/image.c arm/pvtime-policy.c hw/pci.c
+GENERIC_SRC := thread.c console-buf.c cpio.c host-kernel.c control-client.c control-path.c disk-lock.c io.c sandbox.c snapshot/format.c snapshot/ram-image.c snapshot/ram-pages.c snapshot/migrate-net.c options.c run-options.c guest-mem.c ram.c log.c devices.c arm/fdt.c arm/image.c arm/pvtime-policy.c hw/pci.c
 GENERIC_SRC += control-request.c
 # metrics/: the endpoint's encoder, request reader, server and address (host-testable); the collectors and front-ends
 METRICS_GENERIC_SRC := metrics/text.c metrics/http.c metrics/server.c metrics/listen.c metrics/kvm-stats.c metrics/vm-sample.c
@@ -77,10 +77,10 @@ $(B)/arm64/init/blob.o: init/blob.S $(B)/init/lkvm-init
 TOOLS := $(B)/tools/fdtls $(B)/tools/bench-io $(B)/tools/ptyrun $(B)/tools/tstamp $(B)/tools/mignet
 TOOLS += $(B)/tools/mscrape
 tools: $(TOOLS)
-$(B)/tools/%: tests/tools/%.c
+$(B)/tools/%: tests/tools/%.c io.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< io.c $(LDLIBS)
 
 # ---- bare-metal guest payloads: guest/NAME.c + guest/lib/* -> build/guest/NAME.bin ----
 GUEST_CFLAGS := -std=gnu11 $(WARN) -O2 -ffreestanding -fno-builtin -nostdlib -nostdinc -mgeneral-regs-only \

@@ -1,7 +1,6 @@
 /* The VM side of the metrics: open the endpoint early, start its sandboxed thread, KVM stats fds, clean up. */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include "kvm/kvm.h"
 #include "kvm/metrics.h"
 #include "kvm/sandbox.h"
+#include "kvm/thread.h"
 
 static struct metrics *metrics_of(struct kvm *kvm)
 {
@@ -102,8 +102,6 @@ static void *metrics_thread(void *arg)
 void metrics_start(struct kvm *kvm)
 {
 	struct metrics *m = metrics_of(kvm);
-	pthread_attr_t attr;
-	sigset_t all, old;
 	int r;
 
 	m->start_time_ns = process_start_ns();
@@ -118,16 +116,9 @@ void metrics_start(struct kvm *kvm)
 		pr_debug("KVM_GET_STATS_FD is not available: exits handled inside KVM are not exported");
 	if (!m->listening)
 		return;
-	/* signals belong to the main thread's signalfd: the metrics thread starts with all of them blocked */
-	sigfillset(&all);
-	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, LKVM_THREAD_STACK);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	r = pthread_create(&m->thread, &attr, metrics_thread, m);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&attr);
+	r = lkvm_thread_start(&m->thread, metrics_thread, m); /* signals stay the main thread's */
 	if (r)
-		die("cannot start the metrics thread: %s", strerror(r));
+		die("cannot start the metrics thread: %s", strerror(-r));
 	m->thread_started = true;
 	if (m->addr.family == AF_UNIX)
 		pr_info("metrics: serving GET /metrics on the unix socket %s", m->addr.text + 5);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "kvm/sandbox.h"
+#include "kvm/thread.h"
 #include "kvm/virtio-dev.h"
 
 u64 virtio_dev_offered_features(const struct virtio_dev *vd)
@@ -293,20 +294,11 @@ static void *worker(void *arg)
 
 int virtio_dev_start(struct virtio_dev *vd)
 {
-	sigset_t all, old;
-	pthread_attr_t attr;
-	int r;
+	/* Signals belong to the main thread's signalfd: the worker starts with all of them blocked. */
+	int r = lkvm_thread_start(&vd->thread, worker, vd);
 
-	/* Signals belong to the main thread's signalfd: the worker inherits a fully blocked mask. */
-	sigfillset(&all);
-	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, LKVM_THREAD_STACK);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	r = pthread_create(&vd->thread, &attr, worker, vd);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&attr);
 	if (r)
-		return -r;
+		return r;
 	vd->thread_started = true;
 	return 0;
 }

@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kvm/io.h"
+
 static struct sockaddr_storage sa;
 static socklen_t salen;
 static const char *accept_hdr, *path = "/metrics";
@@ -84,16 +86,10 @@ static int request(char *buf, size_t len)
 			path, accept_hdr ? "Accept: " : "", accept_hdr ? accept_hdr : "", accept_hdr ? "\r\n" : "");
 }
 
+/* The whole buffer (io.c's write_full: retries short writes and EINTR); -1 once the server has closed. */
 static int send_all(int fd, const char *p, size_t n)
 {
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	return write_full(fd, p, n) ? -1 : 0;
 }
 
 /* Read the whole answer (until EOF); malloc'd, NUL-terminated; *len its size. */
