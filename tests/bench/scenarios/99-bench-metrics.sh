@@ -1,6 +1,6 @@
 # 99-bench-metrics.sh - benchmarks: the cost of scraping lkvm's --metrics endpoint. A 1-vCPU guest runs a CPU-bound
-# loop in ~1 s chunks (its vCPU pinned to L1 CPU 1, the scraping client to CPU 0, lkvm's metrics thread where the
-# scheduler puts it); each round alternates three times between ~3 chunks with no scrape and 40 scrapes 100 ms apart
+# loop in ~1 s chunks (its vCPU pinned to L1 CPU 1; this script, its polling and the scraping client on CPU 0;
+# lkvm's metrics thread where the scheduler puts it); each round alternates three times between ~3 chunks with no scrape and 40 scrapes 100 ms apart
 # (which comes first alternating by round) and compares the loop's throughput over the whole chunks of each; the
 # scrapes' latency and the metrics thread's CPU time per scrape (schedstat) are recorded for every scrape loop.
 # timeout: 3000
@@ -48,6 +48,9 @@ pid=$("$LKVM" stat --name $NAME 2>/dev/null | sed -n 's/.*pid=\([0-9]*\).*/\1/p'
 for t in /proc/"$pid"/task/*; do
 	[ "$(cat "$t/comm" 2>/dev/null)" = lkvm-vcpu-0 ] && taskset -p -c 1 "$(basename "$t")" >>"$LOG" 2>&1
 done
+# this script's own work (polling the console, the scraper) stays on CPU 0: only the vCPU and whatever lkvm's
+# metrics thread does may meet on CPU 1 (lkvm, started before, keeps both CPUs)
+taskset -p -c 0 $$ >>"$LOG" 2>&1
 wait_chunk 2
 
 # metrics_cpu_ns: CPU time of lkvm's metrics thread so far (schedstat)
