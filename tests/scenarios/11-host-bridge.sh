@@ -3,7 +3,7 @@
 # timeout: 120
 . "$(dirname "$0")/lib.sh"
 
-# 64 KiB of every byte value, and a last line without a newline
+# 16 KiB of every byte value, and a last line without a newline
 i=0
 : >"$WORK/bridge.in"
 while [ $i -lt 256 ]; do
@@ -17,7 +17,7 @@ log "host_tool echo: $(wc -c <"$WORK/bridge.big") bytes"
 host_tool echo "$WORK/bridge.big" "$WORK/bridge.out"
 rc=$?
 if [ $rc = 0 ] && cmp -s "$WORK/bridge.big" "$WORK/bridge.out"; then
-	ok "echo: $(wc -c <"$WORK/bridge.out") bytes back unchanged (${HOST_AGENT:+through the test bed's agent}${HOST_AGENT:-locally})"
+	ok "echo: $(wc -c <"$WORK/bridge.out") bytes back unchanged (${HOST_AGENT:+through the test bed's agent at }${HOST_AGENT:-run here})"
 else
 	not_ok "echo: status $rc, $(wc -c <"$WORK/bridge.out" 2>/dev/null) bytes back of $(wc -c <"$WORK/bridge.big")"
 fi
