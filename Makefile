@@ -36,8 +36,12 @@ ifeq ($(STATIC),1)
 endif
 
 # Generic code (builds for the host too, for unit tests) and everything else.
-GENERIC_SRC := console-buf.c cpio.c host-kernel.c control-client.c control-path.c disk-lock.c io.c sandbox.c snapshot/format.c snapshot/ram-image.c snapshot/ram-pages.c snapshot/migrate-net.c options.c run-options.c guest-mem.c ram.c log.c devices.c arm/fdt.c arm/image.c arm/pvtime-policy.c hw/pci.c
+GENERIC_SRC := thread.c console-buf.c cpio.c host-kernel.c control-client.c control-path.c disk-lock.c io.c sandbox.c snapshot/format.c snapshot/ram-image.c snapshot/ram-pages.c snapshot/migrate-net.c options.c run-options.c guest-mem.c ram.c log.c devices.c arm/fdt.c arm/image.c arm/pvtime-policy.c hw/pci.c
 GENERIC_SRC += control-request.c
+# metrics/: the endpoint's encoder, request reader, server and address (host-testable); the collectors and front-ends
+METRICS_GENERIC_SRC := metrics/text.c metrics/http.c metrics/server.c metrics/listen.c metrics/kvm-stats.c metrics/vm-sample.c
+GENERIC_SRC += $(METRICS_GENERIC_SRC)
+METRICS_SRC := metrics/endpoint.c metrics/collect.c metrics/top.c metrics/watch.c
 # virtio/ sources: VIRTIO_GENERIC_SRC also builds for the host unit tests (no KVM calls)
 VIRTIO_GENERIC_SRC := virtio/queue.c virtio/core.c virtio/mmio.c virtio/pci.c virtio/blk.c virtio/console.c virtio/rng.c virtio/net.c virtio/snapshot.c virtio/9p.c virtio/9p-wire.c virtio/9p-proto.c virtio/9p-io.c virtio/9p-ops.c virtio/9p-path.c
 VIRTIO_SRC := $(VIRTIO_GENERIC_SRC) virtio/setup.c
@@ -45,7 +49,7 @@ LKVM_SRC := main.c builtin-run.c host-shell.c builtin-ctl.c kvm.c kvm-cpu.c term
             hw/serial8250.c \
             arm/kvm-arch.c arm/kvm-cpu-arch.c arm/gic.c arm/pvtime.c arm/snapshot.c \
             snapshot/save.c snapshot/restore.c snapshot/info.c snapshot/migrate.c builtin-save.c builtin-migrate.c \
-            $(VIRTIO_SRC) $(GENERIC_SRC)
+            $(VIRTIO_SRC) $(METRICS_SRC) $(GENERIC_SRC)
 LKVM_OBJ := $(patsubst %.c,$(B)/arm64/%.o,$(LKVM_SRC)) $(B)/arm64/init/blob.o
 
 all: lkvm tools guest
@@ -71,11 +75,12 @@ $(B)/arm64/init/blob.o: init/blob.S $(B)/init/lkvm-init
 
 # ---- test tools (static aarch64 helpers run inside the test bed) ----
 TOOLS := $(B)/tools/fdtls $(B)/tools/bench-io $(B)/tools/ptyrun $(B)/tools/tstamp $(B)/tools/mignet
+TOOLS += $(B)/tools/mscrape
 tools: $(TOOLS)
-$(B)/tools/%: tests/tools/%.c
+$(B)/tools/%: tests/tools/%.c io.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< io.c $(LDLIBS)
 
 # ---- bare-metal guest payloads: guest/NAME.c + guest/lib/* -> build/guest/NAME.bin ----
 GUEST_CFLAGS := -std=gnu11 $(WARN) -O2 -ffreestanding -fno-builtin -nostdlib -nostdinc -mgeneral-regs-only \

@@ -9,6 +9,7 @@
 #include "kvm/builtin.h"
 #include "kvm/control.h"
 #include "kvm/log.h"
+#include "kvm/metrics.h"
 #include "kvm/options.h"
 
 /* Value of key=... in a space-separated line, copied into buf; NULL if absent. */
@@ -131,12 +132,18 @@ static int print_steal(const char *name, const char *answer, bool json)
 
 int cmd_stat(int argc, const char **argv)
 {
-	const char *name = NULL;
-	bool steal = false, json = false, help = false;
+	const char *name = NULL, *interval = "1";
+	bool steal = false, json = false, help = false, watch = false, ascii = false;
 	const struct option_desc opts[] = {
 		{ 'n', "name", OPT_STRING, &name, "name", "The VM to query", NULL, 0 },
 		{ 0, "steal", OPT_BOOL, &steal, NULL, "Per-vCPU stolen time read from the PV-time records", NULL, 0 },
 		{ 0, "json", OPT_BOOL, &json, NULL, "Machine-readable output", NULL, 0 },
+		{ 0, "watch", OPT_BOOL, &watch, NULL,
+		  "Live: each vCPU's steal % per interval and a sparkline of the last minute (a line per interval without "
+		  "a terminal)", NULL, 0 },
+		{ 0, "interval", OPT_STRING, &interval, "seconds", "With --watch: seconds between refreshes (default 1)", NULL,
+		  0 },
+		{ 0, "ascii", OPT_BOOL, &ascii, NULL, "With --watch: plain ASCII sparklines", NULL, 0 },
 		{ 'h', "help", OPT_BOOL, &help, NULL, "Show this help", NULL, 0 },
 		{ 0, NULL, OPT_END, NULL, NULL, NULL, NULL, 0 },
 	};
@@ -148,11 +155,19 @@ int cmd_stat(int argc, const char **argv)
 	if (options_parse(opts, argc, argv, NULL, NULL, 0, err, sizeof(err)) < 0)
 		die("%s (see 'lkvm stat --help')", err);
 	if (help) {
-		options_usage(stdout, "lkvm stat --name NAME [--steal] [--json]", opts);
+		options_usage(stdout, "lkvm stat --name NAME [--steal] [--json]\n"
+				      "       lkvm stat --name NAME --watch [--interval S] [--ascii] [--json]", opts);
 		return 0;
 	}
 	if (!name)
 		die("lkvm stat: which VM? give --name NAME (see 'lkvm list')");
+	if (watch) {
+		char *end;
+		double s = strtod(interval, &end);
+		if (end == interval || *end)
+			die("--interval %s: give seconds, e.g. --interval 0.5", interval);
+		return metrics_watch(name, s, ascii, json);
+	}
 	mem = open_memstream(&buf, &blen);
 	r = control_request(name, steal ? "steal" : "info", mem, err, sizeof(err));
 	fclose(mem);

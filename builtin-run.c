@@ -15,6 +15,7 @@
 #include "kvm/control.h"
 #include "kvm/kvm-cpu.h"
 #include "kvm/kvm.h"
+#include "kvm/metrics.h"
 #include "kvm/options.h"
 #include "kvm/sandbox.h"
 #include "kvm/serial8250.h"
@@ -148,6 +149,7 @@ int kvm_run_vm(struct kvm *kvm)
 	term_init(&kvm->term, STDIN_FILENO, STDOUT_FILENO);
 	clock_gettime(CLOCK_MONOTONIC, &kvm->start_time);
 	kvm_cpu_start_all(kvm);
+	metrics_start(kvm); /* KVM stats fds, and the --metrics thread (it filters itself as it starts) */
 	/* Every thread is now in its sandbox (workers and vCPUs filter themselves as they start): the main thread last,
 	 * since threads inherit their creator's filter. Only then does the guest run. */
 	{
@@ -159,6 +161,7 @@ int kvm_run_vm(struct kvm *kvm)
 	code = main_loop(kvm, sig_fd);
 	kvm_cpu_stop_all(kvm);
 	control_cleanup(kvm);
+	metrics_cleanup(kvm);
 	term_restore(&kvm->term);
 	return code;
 }
@@ -184,6 +187,8 @@ int cmd_run(int argc, const char **argv)
 	 * when this host could run it, which is what kvm-unit-tests' "_NO_FILE_4Uhere_" probe looks for. Then the
 	 * payload, then the bring-up order KVM requires.
 	 */
+	if (cfg.metrics)
+		metrics_listen(kvm, cfg.metrics); /* a taken port fails now, before anything is built */
 	kvm_open(kvm);
 	gic_probe(kvm);
 	if (!kvm->cfg.kernel)

@@ -14,7 +14,7 @@ void control_parse_request(const char *line, struct control_request *req)
 		{ "stop", CONTROL_STOP, false },	     { "pause", CONTROL_PAUSE, false },
 		{ "resume", CONTROL_RESUME, false },	     { "save", CONTROL_SAVE, false },
 		{ "save-stop", CONTROL_SAVE, true },	     { "save-file", CONTROL_SAVE_FILE, false },
-		{ "save-file-stop", CONTROL_SAVE_FILE, true },
+		{ "save-file-stop", CONTROL_SAVE_FILE, true }, { "sample", CONTROL_SAMPLE, false },
 	};
 
 	*req = (struct control_request){ .op = CONTROL_UNKNOWN, .args = "" };

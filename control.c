@@ -13,6 +13,7 @@
 #include "kvm/control.h"
 #include "kvm/kvm-cpu.h"
 #include "kvm/kvm.h"
+#include "kvm/metrics.h"
 #include "kvm/migrate.h"
 #include "kvm/ram.h"
 #include "kvm/snapshot.h"
@@ -111,7 +112,7 @@ static int cmd_resume(struct kvm *kvm, FILE *out)
 
 static int (*const handlers[])(struct kvm *kvm, FILE *out) = {
 	[CONTROL_INFO] = cmd_info, [CONTROL_STEAL] = cmd_steal, [CONTROL_STOP] = cmd_stop,
-	[CONTROL_PAUSE] = cmd_pause, [CONTROL_RESUME] = cmd_resume,
+	[CONTROL_PAUSE] = cmd_pause, [CONTROL_RESUME] = cmd_resume, [CONTROL_SAMPLE] = metrics_control_sample,
 };
 
 void control_listen(struct kvm *kvm)

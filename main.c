@@ -5,12 +5,10 @@
 
 #include "kvm/builtin.h"
 #include "kvm/log.h"
+#include "kvm/metrics.h"
 #include "kvm/migrate.h"
 #include "kvm/snapshot.h"
-
-#ifndef LKVM_VERSION
-#define LKVM_VERSION "0.1"
-#endif
+#include "kvm/version.h"
 
 struct command {
 	const char *name;
@@ -31,7 +29,8 @@ static int cmd_help(int argc, const char **argv);
 static const struct command commands[] = {
 	{ "run", cmd_run, "Start the virtual machine" },
 	{ "list", cmd_list, "Print a list of running instances" },
-	{ "stat", cmd_stat, "Print statistics of a running instance (--steal: stolen time per vCPU)" },
+	{ "stat", cmd_stat, "Print statistics of a running instance (--steal: stolen time per vCPU; --watch: live)" },
+	{ "top", cmd_top, "Show every running instance: state, steal, exits/s, memory (like top)" },
 	{ "stop", cmd_stop, "Stop a running instance" },
 	{ "pause", cmd_pause, "Pause a running instance" },
 	{ "resume", cmd_resume, "Resume a paused instance" },

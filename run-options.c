@@ -6,6 +6,7 @@
 
 #include "kvm/builtin.h"
 #include "kvm/kvm.h"
+#include "kvm/metrics.h"
 #include "kvm/options.h"
 #include "kvm/virtio-blk.h"
 #include "kvm/virtio-9p.h"
@@ -144,6 +145,18 @@ static int opt_loglevel(const struct option_desc *o, const char *arg, void *ctx,
 	return 0;
 }
 
+/* --metrics unix:PATH|tcp:[ADDR:]PORT: checked here, opened by metrics_listen() before the VM is built. */
+static int opt_metrics(const struct option_desc *o, const char *arg, void *ctx, char *err, size_t errlen)
+{
+	struct kvm_config *cfg = ctx;
+	struct migrate_addr a;
+	(void)o;
+	if (metrics_addr_parse(arg, &a, err, errlen))
+		return -1;
+	cfg->metrics = arg;
+	return 0;
+}
+
 static int opt_pvtime(const struct option_desc *o, const char *arg, void *ctx, char *err, size_t errlen)
 {
 	struct kvm_config *cfg = ctx;
@@ -167,7 +180,7 @@ static int opt_no_pvtime(const struct option_desc *o, const char *arg, void *ctx
 }
 
 /* Fills opts (at least RUN_MAX_OPTS entries) with the table for 'lkvm run', bound to cfg and *help. */
-#define RUN_MAX_OPTS 32
+#define RUN_MAX_OPTS 40
 static void run_options(struct option_desc *opts, struct kvm_config *cfg, bool *help)
 {
 	const struct option_desc table[] = {
@@ -204,6 +217,9 @@ static void run_options(struct option_desc *opts, struct kvm_config *cfg, bool *
 		{ 0, "pvtime", OPT_CALLBACK, NULL, "on|off|auto", "PV stolen time (bare --pvtime: on; default auto)",
 		  opt_pvtime, OPT_OPTIONAL_ARG },
 		{ 0, "no-pvtime", OPT_CALLBACK, NULL, NULL, "Same as --pvtime=off", opt_no_pvtime, OPT_OPTIONAL_ARG },
+		{ 0, NULL, OPT_GROUP, NULL, NULL, "Monitoring options", NULL, 0 },
+		{ 0, "metrics", OPT_CALLBACK, NULL, "unix:PATH|tcp:[ADDR:]PORT",
+		  "Serve OpenMetrics / Prometheus text at http://.../metrics (ADDR default 127.0.0.1)", opt_metrics, 0 },
 		{ 0, NULL, OPT_GROUP, NULL, NULL, "Debug options", NULL, 0 },
 		{ 0, "loglevel", OPT_CALLBACK, NULL, "error|warning|info|debug", "Verbosity of lkvm's messages",
 		  opt_loglevel, 0 },

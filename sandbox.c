@@ -64,6 +64,15 @@ static const u32 share_calls[] = {
 	SC_renameat2, SC_getrandom, SC_rseq, SC_openat2,
 };
 
+/* The metrics endpoint: its connections (accept4, recvfrom, sendto, shutdown) and /proc, KVM stats fds; no ioctl. */
+static const u32 metrics_calls[] = {
+	SC_openat, SC_close, SC_lseek, SC_read, SC_write, SC_readv, SC_writev, SC_pread64, SC_ppoll, SC_newfstatat,
+	SC_fstat, SC_exit, SC_exit_group, SC_futex, SC_set_robust_list, SC_nanosleep, SC_clock_gettime,
+	SC_clock_getres, SC_clock_nanosleep, SC_sched_yield, SC_restart_syscall, SC_tgkill, SC_rt_sigprocmask,
+	SC_rt_sigreturn, SC_gettimeofday, SC_getpid, SC_gettid, SC_sendto, SC_recvfrom, SC_shutdown, SC_brk,
+	SC_munmap, SC_mremap, SC_mmap, SC_mprotect, SC_madvise, SC_accept4, SC_getrandom, SC_rseq,
+};
+
 /*
  * ioctl requests (unique; order free). The _IO* encoding is generic, so these are the arm64 values on any host; only
  * kvm_vcpu_events is laid out per architecture, which matters only in host-side unit tests, where nothing is
@@ -87,6 +96,7 @@ static const struct sandbox_policy policies[SANDBOX_NR_CLASSES] = {
 	[SANDBOX_VCPU] = POLICY("vCPU", vcpu_calls, vcpu_ioctls),
 	[SANDBOX_WORKER] = POLICY("device worker", worker_calls, worker_ioctls),
 	[SANDBOX_SHARE] = POLICY("9p worker", share_calls, worker_ioctls),
+	[SANDBOX_METRICS] = { "metrics", metrics_calls, ARRAY_SIZE(metrics_calls), NULL, 0 },
 };
 
 const struct sandbox_policy *sandbox_policy(enum sandbox_class c)

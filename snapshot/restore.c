@@ -15,6 +15,7 @@
 #include "kvm/kvm-cpu.h"
 #include "kvm/io.h"
 #include "kvm/kvm.h"
+#include "kvm/metrics.h"
 #include "kvm/migrate.h"
 #include "kvm/options.h"
 #include "kvm/ram.h"
@@ -398,7 +399,7 @@ static void migrate_incoming_handover(int fd, const char *what)
 
 int cmd_restore(int argc, const char **argv)
 {
-	const char *name = NULL, *clock = "continue", *pos[1], *disks[8], *incoming = NULL;
+	const char *name = NULL, *clock = "continue", *pos[1], *disks[8], *incoming = NULL, *metrics = NULL;
 	unsigned int nr_disks = 0;
 	bool help = false, info = false, no_seccomp = false, seccomp_log = false;
 	struct restore_state st;
@@ -424,6 +425,8 @@ int cmd_restore(int argc, const char **argv)
 			{ 0, "verify", OPT_BOOL, &st.verify, NULL,
 			  "Check the RAM image's CRCs before running (reads all of it; a mapped restore otherwise does not)",
 			  NULL, 0 },
+			{ 0, "metrics", OPT_STRING, &metrics, "unix:PATH|tcp:[ADDR:]PORT",
+			  "Serve live metrics there, as 'lkvm run --metrics' (counters start afresh)", NULL, 0 },
 			{ 0, "no-seccomp", OPT_BOOL, &no_seccomp, NULL, "Run without the seccomp sandbox (debugging)", NULL,
 			  0 },
 			{ 0, "seccomp-log", OPT_BOOL, &seccomp_log, NULL,
@@ -468,6 +471,11 @@ int cmd_restore(int argc, const char **argv)
 		return snapshot_info(pos[0]);
 	if (strcmp(clock, "continue") && strcmp(clock, "advance"))
 		die("--clock %s: expected continue or advance", clock);
+	if (metrics) {
+		struct migrate_addr ma;
+		if (metrics_addr_parse(metrics, &ma, err, sizeof(err)))
+			die("%s", err);
+	}
 	st.clock_advance = !strcmp(clock, "advance");
 	if (incoming) {
 		snprintf(incoming_name, sizeof(incoming_name), "stream from %s", incoming);
@@ -505,6 +513,9 @@ int cmd_restore(int argc, const char **argv)
 	apply_config(&st, kvm, disks, nr_disks);
 	kvm->cfg.no_seccomp = no_seccomp;
 	kvm->cfg.seccomp_log = seccomp_log;
+	kvm->cfg.metrics = metrics;
+	if (metrics)
+		metrics_listen(kvm, metrics); /* before the guest is built: a taken address fails while the source runs */
 	for (unsigned int i = 0; i < kvm->cfg.nr_disks; i++) {
 		/* Check disks now: a missing one must fail before the RAM is read. */
 		size_t plen;

@@ -50,9 +50,12 @@ static void p9_queue_notify(struct virtio_dev *vd, unsigned int q)
 			n = read_direct(p, &ch, len, cap);
 			if (!n) {
 				n = p9_handle(&p->srv, p->req, len, p->reply, cap);
+				if (!n || (n > 4 && p->reply[4] == P9_RLERROR))
+					virtio_stat_add(&p->errors, 1);
 				if (n)
 					n = iov_copy_to(ch.iov + ch.n_out, ch.n_in, 0, p->reply, n);
 			}
+			virtio_stat_add(&p->requests, 1);
 			virtq_push(&vd->vq[q], ch.head, (u32)n);
 		}
 	} while (virtio_dev_done(vd, q));

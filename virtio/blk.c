@@ -244,6 +244,7 @@ u32 virtio_blk_execute(struct virtio_blk_disk *disk, struct virtio_blk_req *req)
 		break;
 	}
 out:
+	req->result = status;
 	__atomic_store_n(req->status, status, __ATOMIC_RELAXED);
 	return written;
 }
@@ -295,6 +296,21 @@ int virtio_blk_parse_spec(const char *spec, size_t *path_len, bool *ro, bool *di
 	return 0;
 }
 
+static void blk_account(struct virtio_blk_stats *st, const struct virtio_blk_req *req)
+{
+	enum virtio_blk_op op = req->bad_header ? VIRTIO_BLK_OP_OTHER
+				: req->type == VIRTIO_BLK_T_IN	  ? VIRTIO_BLK_OP_READ
+				: req->type == VIRTIO_BLK_T_OUT	  ? VIRTIO_BLK_OP_WRITE
+				: req->type == VIRTIO_BLK_T_FLUSH ? VIRTIO_BLK_OP_FLUSH
+								  : VIRTIO_BLK_OP_OTHER;
+
+	virtio_stat_add(&st->ops[op], 1);
+	if (req->result != VIRTIO_BLK_S_OK)
+		virtio_stat_add(&st->errors[op], 1);
+	else if (op == VIRTIO_BLK_OP_READ || op == VIRTIO_BLK_OP_WRITE)
+		virtio_stat_add(&st->bytes[op], req->data_len);
+}
+
 static void blk_queue_notify(struct virtio_dev *vd, unsigned int q)
 {
 	struct virtio_blk *b = vd->priv;
@@ -308,6 +324,7 @@ static void blk_queue_notify(struct virtio_dev *vd, unsigned int q)
 				return;
 			}
 			virtq_push(&vd->vq[q], ch.head, virtio_blk_execute(&b->disk, &req));
+			blk_account(&b->stats, &req);
 		}
 	} while (virtio_dev_done(vd, q));
 }

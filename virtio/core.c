@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "kvm/sandbox.h"
+#include "kvm/thread.h"
 #include "kvm/virtio-dev.h"
 
 u64 virtio_dev_offered_features(const struct virtio_dev *vd)
@@ -31,16 +32,24 @@ static void signal_fd(int fd)
 		;
 }
 
-static void drain_fd(int fd)
+/* Read an eventfd's counter (how many signals it got since the last read); 0 when it had none. */
+static u64 drain_fd(int fd)
 {
-	u64 v;
+	u64 v = 0;
 
-	while (read(fd, &v, sizeof(v)) < 0 && errno == EINTR)
-		;
+	while (read(fd, &v, sizeof(v)) < 0) {
+		if (errno != EINTR)
+			return 0;
+	}
+	return v;
 }
 
 void virtio_dev_interrupt(struct virtio_dev *vd, int q)
 {
+	if (q >= 0 && q < VIRTIO_DEV_MAX_QUEUES)
+		virtio_stat_add(&vd->qstats[q].interrupts, 1);
+	else
+		virtio_stat_add(&vd->config_interrupts, 1);
 	if (vd->tr && vd->tr->interrupt)
 		vd->tr->interrupt(vd, q);
 }
@@ -69,6 +78,7 @@ void virtio_dev_fail(struct virtio_dev *vd, const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	vd->status |= VIRTIO_STATUS_NEEDS_RESET;
+	virtio_stat_add(&vd->driver_errors, 1);
 	pr_warn_ratelimited(&vd->rl, "%s: guest driver error: %s; device needs reset", vd->label, why);
 	virtio_dev_interrupt(vd, VIRTIO_IRQ_CONFIG);
 }
@@ -93,8 +103,14 @@ int virtio_dev_pop(struct virtio_dev *vd, unsigned int q, struct virtq_chain *ch
 	ch->iov_cap = vd->ops->queue_max;
 	r = virtq_pop(&vd->vq[q], ch);
 	if (r < 0) {
+		virtio_stat_add(&vd->qstats[q].errors, 1);
 		virtio_dev_fail(vd, "queue %u: %s", q, vd->vq[q].why);
 		return 0;
+	}
+	if (r > 0) {
+		virtio_stat_add(&vd->qstats[q].requests, 1);
+		virtio_stat_add(&vd->qstats[q].bytes_out, ch->out_len);
+		virtio_stat_add(&vd->qstats[q].bytes_in, ch->in_len);
 	}
 	return r;
 }
@@ -238,7 +254,7 @@ int virtio_dev_poll(struct virtio_dev *vd, int timeout_ms)
 	for (unsigned int q = 0; q < nq; q++) {
 		if (!p[q].revents)
 			continue;
-		drain_fd(vd->kick_fd[q]);
+		virtio_stat_add(&vd->qstats[q].notifications, drain_fd(vd->kick_fd[q]));
 		handled++;
 		if (virtio_dev_running(vd) && vd->vq[q].ready)
 			vd->ops->queue_notify(vd, q);
@@ -278,20 +294,11 @@ static void *worker(void *arg)
 
 int virtio_dev_start(struct virtio_dev *vd)
 {
-	sigset_t all, old;
-	pthread_attr_t attr;
-	int r;
+	/* Signals belong to the main thread's signalfd: the worker starts with all of them blocked. */
+	int r = lkvm_thread_start(&vd->thread, worker, vd);
 
-	/* Signals belong to the main thread's signalfd: the worker inherits a fully blocked mask. */
-	sigfillset(&all);
-	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, LKVM_THREAD_STACK);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	r = pthread_create(&vd->thread, &attr, worker, vd);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&attr);
 	if (r)
-		return -r;
+		return r;
 	vd->thread_started = true;
 	return 0;
 }

@@ -190,7 +190,7 @@ static bool rx_fetch(struct virtio_net *n)
 			return false;
 		}
 		if ((size_t)r <= VIRTIO_NET_HDR_LEN) {
-			n->rx_dropped++;
+			virtio_stat_add(&n->rx_drops, 1);
 			continue;
 		}
 		n->rx_len = (size_t)r;
@@ -214,10 +214,13 @@ static void net_rx(struct virtio_net *n)
 				break;
 			if (!virtio_dev_pop(vd, VIRTIO_NET_RXQ, &ch))
 				break; /* the packet waits for the guest's next receive buffer */
-			if (ch.in_len >= n->rx_len)
+			if (ch.in_len >= n->rx_len) {
 				copied = iov_copy_to(ch.iov + ch.n_out, ch.n_in, 0, n->rx_buf, n->rx_len);
-			else
-				n->rx_dropped++; /* too big for the buffer: the guest sees an empty one */
+				virtio_stat_add(&n->rx_packets, 1);
+				virtio_stat_add(&n->rx_bytes, n->rx_len - VIRTIO_NET_HDR_LEN);
+			} else {
+				virtio_stat_add(&n->rx_drops, 1); /* too big for the buffer: the guest sees an empty one */
+			}
 			virtq_push(&vd->vq[VIRTIO_NET_RXQ], ch.head, (u32)copied);
 			n->rx_len = 0;
 			budget--;
@@ -235,14 +238,18 @@ static void net_tx(struct virtio_net *n)
 		while (virtio_dev_pop(vd, VIRTIO_NET_TXQ, &ch)) {
 			/* The chain is header + frame, the same layout the tap takes: pass it through. */
 			if (ch.out_len <= VIRTIO_NET_HDR_LEN || ch.out_len > sizeof(n->rx_buf)) {
-				n->tx_dropped++;
+				virtio_stat_add(&n->tx_drops, 1);
 			} else {
 				ssize_t r;
 				do
 					r = writev(n->tap_fd, ch.iov, (int)ch.n_out);
 				while (r < 0 && errno == EINTR);
-				if (r < 0)
-					n->tx_dropped++; /* tap queue full or link down: a NIC drops too */
+				if (r < 0) {
+					virtio_stat_add(&n->tx_drops, 1); /* tap queue full or link down: a NIC drops too */
+				} else {
+					virtio_stat_add(&n->tx_packets, 1);
+					virtio_stat_add(&n->tx_bytes, ch.out_len - VIRTIO_NET_HDR_LEN);
+				}
 			}
 			virtq_push(&vd->vq[VIRTIO_NET_TXQ], ch.head, 0);
 		}

@@ -29,6 +29,7 @@ enum control_op {
 	CONTROL_SAVE,      /* "save" / "save-stop": stream the snapshot on the socket */
 	CONTROL_SAVE_FILE, /* "save-file" / "save-file-stop": into the file passed with the request */
 	CONTROL_MIGRATE,   /* "migrate ARGS" with the connection to the destination passed */
+	CONTROL_SAMPLE,    /* "sample": state and per-vCPU counters for lkvm top and stat --watch (metrics.h) */
 };
 struct control_request {
 	enum control_op op;

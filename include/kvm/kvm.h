@@ -38,6 +38,7 @@ struct kvm_config {
 	enum virtio_transport_type virtio_transport; /* --virtio-transport */
 	bool no_ioeventfd; /* --no-ioeventfd: queue notifications exit to lkvm (for measurements) */
 	bool no_seccomp, seccomp_log; /* --no-seccomp, --seccomp-log (sandbox.h) */
+	const char *metrics; /* --metrics unix:PATH|tcp:[ADDR:]PORT (metrics/) */
 };
 
 /* What -d DIR appends to the kernel command line (kvmtool's convention), unless --nodefaults. */
@@ -45,6 +46,7 @@ struct kvm_config {
 
 struct kvm_cpu;
 struct kvm_cpu_hooks;
+struct metrics;
 struct serial8250;
 
 /*
@@ -126,6 +128,9 @@ struct kvm {
 
 	/* Hooks into the vCPU loop (kvm-cpu.h), e.g. the gdb stub's; NULL when none. */
 	const struct kvm_cpu_hooks *vcpu_hooks;
+
+	/* Live metrics (metrics.h): KVM stats fds, the --metrics endpoint and its thread. */
+	struct metrics *metrics;
 };
 
 /* A zeroed VM with its locks and eventfd; name NULL gives guest-PID. */

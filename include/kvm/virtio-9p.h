@@ -19,6 +19,7 @@ struct virtio_9p_spec {
 
 struct virtio_9p {
 	struct virtio_dev vdev;
+	u64 requests, errors; /* 9P requests answered, and of them answered Rlerror (relaxed atomics, for metrics) */
 	struct p9_server srv;
 	u8 *req, *reply; /* P9_MAX_MSIZE bytes each: one request gathered from its chain, its reply */
 };

@@ -36,6 +36,7 @@ struct virtio_blk_req {
 	unsigned int n_data;
 	u64 data_len;
 	u8 *status; /* the last device-writable byte */
+	u8 result;  /* what virtio_blk_execute() stored there (VIRTIO_BLK_S_*) */
 };
 
 /* The backing file. */
@@ -49,8 +50,17 @@ struct virtio_blk_disk {
 	char id[VIRTIO_BLK_ID_BYTES]; /* GET_ID answer, NUL-padded */
 };
 
+/* Per-disk counters for the metrics endpoint (relaxed atomics; the worker writes, the metrics thread reads). */
+enum virtio_blk_op { VIRTIO_BLK_OP_READ, VIRTIO_BLK_OP_WRITE, VIRTIO_BLK_OP_FLUSH, VIRTIO_BLK_OP_OTHER, VIRTIO_BLK_OP_NR };
+struct virtio_blk_stats {
+	u64 ops[VIRTIO_BLK_OP_NR];    /* requests completed, by kind (GET_ID and unknown types are "other") */
+	u64 bytes[VIRTIO_BLK_OP_NR];  /* payload bytes of the successful reads and writes */
+	u64 errors[VIRTIO_BLK_OP_NR]; /* requests answered IOERR or UNSUPP */
+};
+
 struct virtio_blk {
 	struct virtio_dev vdev;
+	struct virtio_blk_stats stats;
 	struct virtio_dev_ops ops; /* per device: the features depend on ,ro */
 	struct virtio_blk_disk disk;
 	struct iovec *data; /* VIRTIO_BLK_QUEUE_SIZE entries of scratch for virtio_blk_req.data */

@@ -58,6 +58,25 @@ struct virtio_transport {
 	void (*destroy)(struct virtio_dev *vd);
 };
 
+/*
+ * Per-queue counters for the metrics endpoint: updated with relaxed atomic adds by whichever thread does the work
+ * (mostly the worker), read the same way by the metrics thread. Counted for the life of the process: a reset or a
+ * restore does not clear them.
+ */
+struct virtio_queue_stats {
+	u64 requests;      /* chains taken from the ring */
+	u64 bytes_out;     /* bytes in their device-readable buffers (guest to device) */
+	u64 bytes_in;      /* bytes in their device-writable buffers (room for device to guest) */
+	u64 notifications; /* the driver's queue notifications (kicks) the worker received */
+	u64 interrupts;    /* interrupts raised for the queue */
+	u64 errors;        /* ring violations (the device then needs a reset) */
+};
+
+static inline void virtio_stat_add(u64 *ctr, u64 v)
+{
+	__atomic_fetch_add(ctr, v, __ATOMIC_RELAXED);
+}
+
 struct virtio_dev {
 	/* The device as the VM sees it: on the MMIO bus (mmio) or a bookkeeping entry for snapshots (pci). */
 	struct device dev;
@@ -97,6 +116,10 @@ struct virtio_dev {
 	pthread_t thread;
 	bool thread_started;
 	struct ratelimit rl;
+
+	struct virtio_queue_stats qstats[VIRTIO_DEV_MAX_QUEUES];
+	u64 config_interrupts; /* configuration-change interrupts */
+	u64 driver_errors;     /* times the guest's driver broke a rule and the device was marked as needing reset */
 };
 
 /* Set up the core: eventfds, per-queue buffers. config_size bytes of vd->config are the config space. 0 or -errno. */

@@ -32,7 +32,9 @@ struct virtio_net {
 	bool tap_broken; /* poll reported an error: receive has stopped */
 	/* A packet read from the tap that waits for a guest receive buffer (rx_len 0: none). */
 	size_t rx_len;
-	u64 rx_dropped, tx_dropped;
+	/* Per-NIC counters (frames without the virtio-net header), relaxed atomics: the worker writes, metrics read. */
+	u64 rx_packets, rx_bytes, rx_drops;
+	u64 tx_packets, tx_bytes, tx_drops;
 	struct ratelimit rl;
 	u8 rx_buf[VIRTIO_NET_HDR_LEN + VIRTIO_NET_MAX_FRAME];
 };

@@ -202,7 +202,8 @@ trap 'guest_kill; exit 143' TERM INT
 # host_tool TOOL IN OUT: run TOOL with the file IN as its input; its output (stdout and stderr) goes to OUT; returns
 # its exit status. TOOL is gdb (IN is a gdb script, run with gdb-multiarch -batch; @GDB_TARGET@ in it is where lkvm's
 # --gdb port 1234 is reached from the tool, @GUEST_DIR@ the directory of the bare-metal payloads' ELF files),
-# promtool (IN is a scrape, checked with promtool check metrics) or echo (IN comes back).
+# promtool (IN is a scrape, checked with promtool check metrics), promtool-om (IN is an OpenMetrics scrape, read by
+# Prometheus's OpenMetrics parser through promtool tsdb create-blocks-from openmetrics) or echo (IN comes back).
 # Nested, the tool runs on the test machine through the test bed's bridge (HOST_AGENT=ip:port, set by l1-init;
 # tests/testbed/host-agent.sh); lkvm must then listen on $GDB_LISTEN. On an arm64 host the tool runs here.
 : "${GDB_LISTEN:=127.0.0.1}"
@@ -233,6 +234,13 @@ host_tool() {
 		gdb-multiarch -nx -batch -x "$_ht_raw" </dev/null >"$3" 2>&1
 		;;
 	promtool) promtool check metrics <"$2" >"$3" 2>&1 ;;
+	promtool-om) # as tests/testbed/host-agent.sh does it: Prometheus's OpenMetrics parser, a timestamp per sample
+		awk '/^#/ { print; next } { print $0 " 1700000000" }' "$2" >"$_ht_raw.om"
+		promtool tsdb create-blocks-from openmetrics "$_ht_raw.om" "$_ht_raw.db" >"$3" 2>&1
+		_ht_rc=$?
+		rm -rf "$_ht_raw.om" "$_ht_raw.db"
+		return $_ht_rc
+		;;
 	echo) cat "$2" >"$3" ;;
 	*) echo "host_tool: unknown tool $1" >"$3"; false ;;
 	esac

@@ -9,6 +9,8 @@
 #             the host's end of the forward to port 1234 in L1 and @GUEST_DIR@ the bare-metal payloads' directory
 #             (build/guest: NAME.elf has the symbols).
 #   promtool  LEN bytes are a scrape; runs promtool check metrics on them.
+#   promtool-om  LEN bytes are an OpenMetrics scrape; Prometheus's OpenMetrics parser reads it (promtool tsdb
+#             create-blocks-from openmetrics, which needs a timestamp on every sample: one is appended to each).
 #   echo      LEN bytes come back unchanged (the bridge's own test).
 # Environment (exported by run-l1.sh): LKVM_GDB_PORT, LKVM_REPO.
 set -u
@@ -63,12 +65,21 @@ promtool)
 	timeout -k 5 60 promtool check metrics <"$tmp/in" 2>&1
 	reply_exit $?
 	;;
+promtool-om)
+	if ! command -v promtool >/dev/null; then
+		echo "host-agent: promtool is not installed on the test machine (Debian package prometheus)"
+		reply_exit 127
+	fi
+	awk '/^#/ { print; next } { print $0 " 1700000000" }' "$tmp/in" >"$tmp/om"
+	timeout -k 5 60 promtool tsdb create-blocks-from openmetrics "$tmp/om" "$tmp/db" 2>&1
+	reply_exit $?
+	;;
 echo)
 	cat "$tmp/in"
 	reply_exit 0
 	;;
 *)
-	echo "host-agent: unknown tool '$tool' (gdb, promtool, echo)"
+	echo "host-agent: unknown tool '$tool' (gdb, promtool, promtool-om, echo)"
 	reply_exit 2
 	;;
 esac

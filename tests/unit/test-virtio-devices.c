@@ -238,8 +238,14 @@ static void test_net(struct unit_counts *uc)
 		abort();
 	while (virtio_dev_poll(&n->vdev, 0) > 0)
 		;
-	CHECK(uc, drv_used(&d, VIRTIO_NET_RXQ, &id, &len) && len == 0 && n->rx_dropped == 1 && n->rx_len == 0,
+	CHECK(uc, drv_used(&d, VIRTIO_NET_RXQ, &id, &len) && len == 0 && n->rx_drops == 1 && n->rx_len == 0,
 	      "RX: too-small buffer returned empty, packet dropped");
+	CHECK(uc, n->tx_packets == 1 && n->tx_bytes == 60 && n->tx_drops == 0 && n->rx_packets == 1 && n->rx_bytes == 60,
+	      "counters: one frame of 60 bytes each way, one receive drop");
+	CHECK(uc, n->vdev.qstats[VIRTIO_NET_TXQ].requests == 1 && n->vdev.qstats[VIRTIO_NET_TXQ].bytes_out == 72 &&
+			  n->vdev.qstats[VIRTIO_NET_RXQ].requests == 2 && n->vdev.qstats[VIRTIO_NET_RXQ].bytes_in == 1526 + 32 &&
+			  n->vdev.qstats[VIRTIO_NET_TXQ].notifications >= 1 && n->vdev.qstats[VIRTIO_NET_RXQ].interrupts >= 1,
+	      "queue counters: requests, buffer bytes, notifications, interrupts");
 	close(sp[1]);
 	close(sp[0]);
 	drv_fini(&d);
