@@ -76,7 +76,7 @@ $(B)/arm64/init/blob.o: init/blob.S $(B)/init/lkvm-init
 	$(Q)$(CC) -DLKVM_INIT_BIN='"$(B)/init/lkvm-init"' -c -o $@ $<
 
 # ---- test tools (static aarch64 helpers run inside the test bed) ----
-TOOLS := $(B)/tools/fdtls $(B)/tools/bench-io $(B)/tools/ptyrun $(B)/tools/tstamp $(B)/tools/mignet
+TOOLS := $(B)/tools/fdtls $(B)/tools/bench-io $(B)/tools/ptyrun $(B)/tools/tstamp $(B)/tools/mignet $(B)/tools/jsonck
 tools: $(TOOLS)
 $(B)/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)

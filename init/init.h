@@ -29,6 +29,8 @@ struct req {
 	char ttys[4];
 	unsigned int rows, cols;
 	const char *kdir;
+	bool kdir_shared;
+	mode_t umask;
 };
 
 /* run.c: read the request, build the command's root under /newroot and enter it. Exits through fail() on errors. */

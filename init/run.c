@@ -69,6 +69,7 @@ static void parse(struct req *r)
 		n++;
 	if (k < 0)
 		fail("the request %s is damaged", RUNCMD_SPEC_PATH);
+	r->umask = 022;
 	r->argv = calloc((size_t)n + 1, sizeof(char *));
 	r->env = calloc((size_t)n + 1, sizeof(char *));
 	if (!r->argv || !r->env)
@@ -94,6 +95,8 @@ static void parse(struct req *r)
 		case 't': snprintf(r->ttys, sizeof(r->ttys), "%s", v); break;
 		case 'W': sscanf(v, "%u %u", &r->rows, &r->cols); break;
 		case 'k': r->kdir = v; break;
+		case 'K': r->kdir_shared = *v == '1'; break;
+		case 'm': r->umask = (mode_t)strtoul(v, NULL, 8) & 0777; break;
 		default: break; /* a newer lkvm's field */
 		}
 	}
@@ -159,17 +162,58 @@ static void kdir_modules(const struct req *r)
 	}
 }
 
+struct share {
+	const char *path, *tag;
+	bool ro;
+};
+
 static int by_depth(const void *a, const void *b)
 {
-	return (int)strlen(*(char *const *)a) - (int)strlen(*(char *const *)b);
+	return (int)strlen(((const struct share *)a)->path) - (int)strlen(((const struct share *)b)->path);
+}
+
+/* Is dir at or below under? */
+static bool beneath(const char *dir, const char *under)
+{
+	size_t n = strlen(under);
+	return !strncmp(dir, under, n) && (dir[n] == '\0' || dir[n] == '/' || (n && under[n - 1] == '/'));
+}
+
+/* The shares at their host paths, outer ones first: the working directory, each --rwdir, a hidden --kdir tree. */
+static void mount_shares(const struct req *r)
+{
+	struct share sh[10];
+	char tags[8][16];
+	int n = 0, e;
+
+	if (r->cwd_shared)
+		sh[n++] = (struct share){ r->cwd, RUNCMD_TAG_CWD, false };
+	for (int i = 0; i < r->nr_rwdirs; i++) {
+		snprintf(tags[i], sizeof(tags[i]), RUNCMD_TAG_RW "%d", i);
+		sh[n++] = (struct share){ r->rwdirs[i], tags[i], false };
+	}
+	if (r->kdir && r->kdir_shared) {
+		bool inside = false;
+		for (int i = 0; i < n; i++)
+			inside |= beneath(r->kdir, sh[i].path); /* already there, writable */
+		if (!inside)
+			sh[n++] = (struct share){ r->kdir, RUNCMD_TAG_KDIR, true };
+	}
+	qsort(sh, (size_t)n, sizeof(sh[0]), by_depth);
+	for (int i = 0; i < n; i++) {
+		char at[4200];
+		snprintf(at, sizeof(at), "/newroot%s", sh[i].path);
+		if (mkdir_p(at) && !r->rw)
+			fail("cannot make the mount point %s: %s", sh[i].path, strerror(errno));
+		if ((e = mount_9p(sh[i].tag, at, sh[i].ro ? MS_RDONLY : 0)))
+			fail("cannot mount %s (9p share %s): %s", sh[i].path, sh[i].tag, strerror(-e));
+	}
 }
 
 /* The host's /: read-only 9p under a tmpfs overlay (or writable with --rw); the guest's own /proc, /dev, /tmp... */
 static void build_root(const struct req *r)
 {
-	const char *shares[10], *tags[10];
-	char tagbuf[8][16];
-	int n = 0, e;
+	int e;
 
 	mkdir("/newroot", 0755);
 	if (r->rw) {
@@ -191,33 +235,13 @@ static void build_root(const struct req *r)
 	mount_at("devtmpfs", "/dev", "devtmpfs", 0, NULL, r);
 	mount_at("devpts", "/dev/pts", "devpts", 0, "mode=620,ptmxmode=666", r);
 	mount_at("tmpfs", "/dev/shm", "tmpfs", 0, "mode=1777", r);
-	mount_at("tmpfs", "/tmp", "tmpfs", 0, "mode=1777", r);
-	mount_at("tmpfs", "/run", "tmpfs", 0, "mode=755", r);
+	if (!r->rw) { /* fresh, as on a booted host; with --rw the host's own are written through */
+		mount_at("tmpfs", "/tmp", "tmpfs", 0, "mode=1777", r);
+		mount_at("tmpfs", "/run", "tmpfs", 0, "mode=755", r);
+	}
 	if (r->kdir)
 		kdir_modules(r);
-	/* the writable shares at their host paths, outer ones first */
-	if (r->cwd_shared) {
-		shares[n] = r->cwd;
-		tags[n++] = RUNCMD_TAG_CWD;
-	}
-	for (int i = 0; i < r->nr_rwdirs; i++) {
-		snprintf(tagbuf[i], sizeof(tagbuf[i]), RUNCMD_TAG_RW "%d", i);
-		shares[n] = r->rwdirs[i];
-		tags[n++] = tagbuf[i];
-	}
-	for (int i = 0; i < n; i++) /* pair each path with its tag for the sort: "PATH\0TAG" */
-		if (asprintf((char **)&shares[i], "%s%c%s", shares[i], '\0', tags[i]) < 0)
-			fail("out of memory");
-	qsort(shares, (size_t)n, sizeof(shares[0]), by_depth);
-	for (int i = 0; i < n; i++) {
-		const char *path = shares[i], *tag = path + strlen(path) + 1;
-		char at[4200];
-		snprintf(at, sizeof(at), "/newroot%s", path);
-		if (mkdir_p(at) && !r->rw)
-			fail("cannot make the mount point %s: %s", path, strerror(errno));
-		if ((e = mount_9p(tag, at, 0)))
-			fail("cannot mount %s read-write (9p share %s): %s", path, tag, strerror(-e));
-	}
+	mount_shares(r);
 }
 
 /* Enter /newroot as / (switch_root: move the mount, chroot into it). */

@@ -126,6 +126,7 @@ static void child(const struct req *r, const int fds[NR_CH], int slave)
 		_exit(125);
 	}
 	environ = r->env;
+	umask(r->umask);
 	signal(SIGPIPE, SIG_DFL);
 	execvp(r->argv[0], r->argv);
 	e = errno;

@@ -62,6 +62,14 @@ static void pick_kernel(struct kvm *kvm, char *release, size_t rlen, char *moddi
 		snprintf(path, sizeof(path), "%s/arch/arm64/boot/Image", kdir);
 		if (stat(path, &st) || !S_ISREG(st.st_mode))
 			die("--kdir %s: no arch/arm64/boot/Image in it; build the kernel there first (make Image modules)", kdir);
+		{
+			u8 hdr[64];
+			int fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0 || pread(fd, hdr, sizeof(hdr), 0) != sizeof(hdr) || memcmp(hdr + 0x38, "ARM\x64", 4))
+				die("--kdir %s: arch/arm64/boot/Image is not an arm64 kernel Image (no ARM\\x64 magic); rebuild "
+				    "it (make Image)", kdir);
+			close(fd);
+		}
 		if (!(cfg->kernel = strdup(path)))
 			die("out of memory");
 		snprintf(path, sizeof(path), "%s/include/config/kernel.release", kdir);
@@ -139,6 +147,16 @@ static const char *env_or(const char *name, const char *dflt)
 	return v && *v ? v : dflt;
 }
 
+/* Is the build tree under /tmp or /run, which the guest replaces with its own tmpfs? */
+static bool kdir_hidden(const char *kdir)
+{
+	char *abs = kdir ? realpath(kdir, NULL) : NULL;
+	bool hidden = abs && (!strncmp(abs, "/tmp/", 5) || !strncmp(abs, "/run/", 5));
+
+	free(abs);
+	return hidden;
+}
+
 /* The request for the guest init: the command, who runs it, where, with what. */
 static void make_spec(struct kvm *kvm, struct spec_buf *b, const char *cwd, bool cwd_shared)
 {
@@ -148,7 +166,7 @@ static void make_spec(struct kvm *kvm, struct spec_buf *b, const char *cwd, bool
 	struct winsize ws;
 
 	if (r->exec) {
-		spec_put(b, 'a', "/bin/sh");
+		spec_put(b, 'a', "sh");
 		spec_put(b, 'a', "-c");
 		spec_put(b, 'a', r->exec);
 	}
@@ -196,6 +214,11 @@ static void make_spec(struct kvm *kvm, struct spec_buf *b, const char *cwd, bool
 	}
 	if (total > RUNCMD_ARGS_MAX)
 		die("the command line and --env are %zu bytes together; lkvm passes at most %u", total, RUNCMD_ARGS_MAX);
+	{
+		mode_t m = umask(022);
+		umask(m);
+		spec_putf(b, 'm', "%o", (unsigned int)m);
+	}
 	spec_put(b, 'c', cwd);
 	spec_put(b, 'C', cwd_shared ? "1" : "0");
 	for (unsigned int i = 0; i < r->nr_rwdirs; i++)
@@ -211,6 +234,7 @@ static void make_spec(struct kvm *kvm, struct spec_buf *b, const char *cwd, bool
 	if (r->kdir) {
 		char *abs = realpath(r->kdir, NULL);
 		spec_put(b, 'k', abs ? abs : r->kdir);
+		spec_put(b, 'K', kdir_hidden(r->kdir) ? "1" : "0");
 		free(abs);
 	}
 	if (b->oom)
@@ -276,6 +300,15 @@ void runcmd_setup(struct kvm *kvm)
 		char tag[32];
 		snprintf(tag, sizeof(tag), RUNCMD_TAG_RW "%u", i);
 		cfg->shares[cfg->nr_shares++] = share_spec(cfg->run.rwdirs[i], tag, "--rwdir");
+	}
+	if (kdir_hidden(cfg->run.kdir)) {
+		/* the guest's /tmp and /run are its own: a tree there is shared by itself, read-only */
+		char *ro;
+		if (cfg->nr_shares >= ARRAY_SIZE(cfg->shares))
+			die("--kdir %s: one share too many (at most %zu in all)", cfg->run.kdir, ARRAY_SIZE(cfg->shares));
+		if (asprintf(&ro, "%s,ro", share_spec(cfg->run.kdir, RUNCMD_TAG_KDIR, "--kdir")) < 0)
+			die("out of memory");
+		cfg->shares[cfg->nr_shares++] = ro;
 	}
 	if (cfg->run.rw)
 		pr_warn("--rw: the command can change every host file that %s may change; nothing is copy-on-write",

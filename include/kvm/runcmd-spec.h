@@ -10,12 +10,14 @@
  * environment entry NAME=VALUE, 'u' uid, 'g' gid, 'G' a supplementary gid (one each), 'c' the working directory,
  * 'C' "1" when it is shared read-write (9p tag lkvm-cwd), 'w' a --rwdir path (tag lkvm-rwN, N counting from 0),
  * 'R' "1" for --rw (the root share writable, no overlay), 't' the standard fds that are terminals ("0", "01", ...),
- * 'W' "ROWS COLS", 'k' a --kdir path and 'r' its kernel release (/lib/modules/RELEASE in the guest).
+ * 'W' "ROWS COLS", 'k' a --kdir path, 'K' "1" when it is shared by itself (9p tag lkvm-kdir, read-only: a tree
+ * under /tmp or /run, which the guest replaces with its own), 'm' the caller's umask (octal).
  */
 #define RUNCMD_SPEC_PATH "/lkvm/run"
 #define RUNCMD_TAG_ROOT "lkvm-root"
 #define RUNCMD_TAG_CWD "lkvm-cwd"
 #define RUNCMD_TAG_RW "lkvm-rw" /* + N */
+#define RUNCMD_TAG_KDIR "lkvm-kdir"
 
 struct spec_buf {
 	char *buf;

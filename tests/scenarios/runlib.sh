@@ -30,7 +30,7 @@ run_cmd() {
 	shift 2
 	OUT="$WORK/$_tag.out"
 	ERR="$WORK/$_tag.err"
-	log "[$_tag] ${RUN_AS:+(as $RUN_AS) }$LKVM run $*"
+	log "[$_tag] ${RUN_AS:+(as $RUN_AS) }$(echo "$LKVM run $*" | cut -c1-400)"
 	_t0=$(now_cs)
 	if [ -n "${RUN_AS:-}" ]; then
 		# su's -c takes one shell line: quote every word
@@ -49,8 +49,8 @@ run_cmd() {
 	case $RC in 137 | 143) [ $_el -ge $((_t * 100)) ] && RC=timeout ;; esac
 	{
 		echo "== [$_tag] exit $RC after $SECS s; stdout $(wc -c <"$OUT") bytes, stderr $(wc -c <"$ERR") bytes"
-		head -c 2000 "$OUT" | tr -c '[:print:]\n' '?' | sed 's/^/out: /'
-		head -c 4000 "$ERR" | tr -c '[:print:]\n' '?' | sed 's/^/err: /'
+		head -c 2000 "$OUT" | LC_ALL=C sed 's/[^[:print:]]/?/g; s/^/out: /'
+		head -c 4000 "$ERR" | LC_ALL=C sed 's/[^[:print:]]/?/g; s/^/err: /'
 	} >>"$LOG"
 	return 0
 }
