@@ -265,6 +265,8 @@ void runcmd_setup(struct kvm *kvm)
 	struct cpio c = { 0 };
 	bool cwd_shared;
 	sigset_t winch;
+	struct timespec t0, t1;
+	size_t len;
 
 	if (!rc)
 		die("out of memory");
@@ -315,12 +317,17 @@ void runcmd_setup(struct kvm *kvm)
 			getuid() ? "the user running lkvm" : "root");
 
 	/* the initramfs: lkvm-init, the modules it needs, the request */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	initramfs_skeleton(&c);
 	add_modules(kvm, &c, moddir, release);
 	make_spec(kvm, &spec, cwd, cwd_shared);
 	cpio_add(&c, RUNCMD_SPEC_PATH + 1, S_IFREG | 0644, spec.buf, spec.len, 0, 0);
 	free(spec.buf);
+	len = c.len;
 	kvm->initrd_fd = initramfs_memfd(&c);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	pr_debug("initramfs: %zu KiB built in %.1f ms", len >> 10,
+		 (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 
 	/* quiet, and a panic resets at once (status 125 with the log's tail) */
 	if (asprintf(&params, "quiet panic=-1%s%s", cfg->params ? " " : "", cfg->params ? cfg->params : "") < 0)

@@ -17,6 +17,8 @@ mkdir -p "$D" && cd "$D" || exit 1
 run_cmd true 120 -- true
 check "-- true: status 0 ($RC, $SECS s), nothing on stdout or stderr" \
 	sh -c "[ '$RC' = 0 ] && [ ! -s '$OUT' ] && [ ! -s '$ERR' ]"
+run_cmd debug 120 --loglevel debug -- true
+diag "$(grep -m1 'initramfs:' "$ERR" | sed 's/^ *//') (nested)"
 run_cmd false 120 -- false
 check "-- false: status 1 ($RC)" [ "$RC" = 1 ]
 run_cmd exit42 120 -- sh -c 'exit 42'
