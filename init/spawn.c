@@ -167,7 +167,7 @@ static void ctl_input(int ctl, int master, char *line, size_t *len)
  * Wait for the command, relaying the pty (master to the stdout port, the stdin port to the master) when there is
  * one, and size changes from lkvm. Returns its wait status.
  */
-static int wait_command(pid_t pid, int master, const int fds[NR_CH], int sigfd)
+static int wait_command(pid_t pid, int master, int term_out, const int fds[NR_CH], int sigfd)
 {
 	char line[128], buf[16384], pend[4096];
 	size_t llen = 0, plen = 0, poff = 0;
@@ -199,7 +199,7 @@ static int wait_command(pid_t pid, int master, const int fds[NR_CH], int sigfd)
 		if (master >= 0 && (p[2].revents & (POLLIN | POLLHUP | POLLERR))) {
 			ssize_t n = read(master, buf, sizeof(buf));
 			if (n > 0)
-				write_all(fds[CH_STDOUT], buf, (size_t)n);
+				write_all(term_out, buf, (size_t)n);
 			else if (n < 0 && errno != EAGAIN && errno != EINTR && done)
 				break; /* EIO: every slave fd is closed and all output is out */
 		}
@@ -225,13 +225,15 @@ static int wait_command(pid_t pid, int master, const int fds[NR_CH], int sigfd)
 
 void spawn_and_report(const struct req *r)
 {
-	int fds[NR_CH], master = -1, slave = -1, sigfd, status, code;
+	int fds[NR_CH], master = -1, slave = -1, term_out = -1, sigfd, status, code;
 	sigset_t chld;
 	pid_t pid;
 
 	open_channels(fds);
-	if (strchr(r->ttys, '0')) {
-		/* lkvm's stdin is a terminal: the command gets one too, with the terminal's size */
+	if (strchr(r->ttys, '0') && (strchr(r->ttys, '1') || strchr(r->ttys, '2'))) {
+		/* lkvm's stdin is a terminal (and its stdout or stderr): the command gets one too, of the same size; the
+		 * pty's output goes where the terminal is (a redirected stdout keeps its own port, byte-exact) */
+		term_out = fds[strchr(r->ttys, '1') ? CH_STDOUT : CH_STDERR];
 		struct winsize ws = { .ws_row = (unsigned short)r->rows, .ws_col = (unsigned short)r->cols };
 		master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
 		if (master < 0 || grantpt(master) || unlockpt(master) ||
@@ -254,7 +256,7 @@ void spawn_and_report(const struct req *r)
 	}
 	if (slave >= 0)
 		close(slave);
-	status = wait_command(pid, master, fds, sigfd);
+	status = wait_command(pid, master, term_out, fds, sigfd);
 	code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 125;
 	sync(); /* the shares are written through; this is for anything a driver still holds */
 	dprintf(ctl_fd, "exit %d\n", code);

@@ -82,6 +82,12 @@ if [ -x "$PTY" ]; then
 	check "... of the terminal's size (30 rows, 100 columns)" has "$WORK/pty.clean" "SIZE1 30 100"
 	check "... resized live (40 x 120)" has "$WORK/pty.clean" "SIZE2 40 120"
 	check "... and lkvm exits 0 with the command" has "$WORK/pty.clean" "PTYRUN exit=0 "
+	# stdin and stderr a terminal, stdout redirected: stdout stays byte-exact, stderr comes through the pty
+	timeout 200 "$PTY" NO-MARKER '' -- sh -c "'$LKVM' run -- sh -c 'test -t 0 && echo IN-TTY; test -t 1 ||
+		echo OUT-NOT-TTY; echo to-err >&2' >'$WORK/pty-redir.out'" >"$WORK/pty2.out" 2>&1
+	check "stdout redirected under a terminal: exactly the command's bytes, no CR ($(od -c "$WORK/pty-redir.out" | head -n 2 | tr -s ' '))" \
+		[ "$(cat "$WORK/pty-redir.out")" = "$(printf 'IN-TTY\nOUT-NOT-TTY')" ]
+	check "... and stderr on the terminal" has "$WORK/pty2.out" to-err
 else
 	not_ok "helper $PTY missing (make tools)"
 fi
