@@ -64,8 +64,8 @@ $(B)/arm64/%.o: %.c
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 # lkvm-init: the static PID 1 of the initramfs 'lkvm run' (no -k, or -- CMD) builds; linked into lkvm as bytes
-# (init/blob.S). runcmd/spec.c reads the request lkvm puts beside it.
-INIT_SRC := $(wildcard init/*.c) runcmd/spec.c
+# (init/blob.S). runcmd/spec.c reads the request lkvm puts beside it; io.c has the write loop.
+INIT_SRC := $(wildcard init/*.c) runcmd/spec.c io.c
 $(B)/init/lkvm-init: $(INIT_SRC) $(wildcard init/*.h) include/kvm/runcmd-spec.h
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@)

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "init.h"
+#include "kvm/io.h"
 
 enum { CH_STDIN, CH_STDOUT, CH_STDERR, CH_CTL, NR_CH };
 static const char *const ch_names[NR_CH] = { "lkvm.stdin", "lkvm.stdout", "lkvm.stderr", "lkvm.ctl" };
@@ -75,25 +76,6 @@ static void open_channels(int fds[NR_CH])
 		usleep(2000);
 	}
 	ctl_fd = fds[CH_CTL];
-}
-
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
-			struct pollfd pf = { .fd = fd, .events = POLLOUT };
-			poll(&pf, 1, -1);
-			continue;
-		}
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /* The child: the caller's fds, ids, directory and environment, then exec. Errors: 126/127 as a shell gives them. */
@@ -199,7 +181,7 @@ static int wait_command(pid_t pid, int master, int term_out, const int fds[NR_CH
 		if (master >= 0 && (p[2].revents & (POLLIN | POLLHUP | POLLERR))) {
 			ssize_t n = read(master, buf, sizeof(buf));
 			if (n > 0)
-				write_all(term_out, buf, (size_t)n);
+				write_full(term_out, buf, (size_t)n);
 			else if (n < 0 && errno != EAGAIN && errno != EINTR && done)
 				break; /* EIO: every slave fd is closed and all output is out */
 		}

@@ -1,11 +1,11 @@
 /* virtio-console multiport device: named ports, control messages, host input with end of file, ordered output. */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "kvm/io.h"
 #include "kvm/vserial.h"
 
 #define CTRL_RXQ 2 /* control receiveq: device to driver */
@@ -107,27 +107,6 @@ static void port_rx(struct vserial *vs, unsigned int p)
 	}
 }
 
-/* Write all of buf to fd; 0 or an errno. A non-blocking fd (inherited) is waited for. */
-static int write_all(int fd, const u8 *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
-			struct pollfd pf = { .fd = fd, .events = POLLOUT };
-			if (poll(&pf, 1, -1) < 0 && errno != EINTR)
-				return errno;
-			continue;
-		}
-		if (n <= 0)
-			return n < 0 ? errno : EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static void port_tx(struct vserial *vs, unsigned int p);
 
 /* Guest output on port p: to its fd, or (after every other port's pending output) to ops->data. */
@@ -144,7 +123,7 @@ static void port_out(struct vserial *vs, unsigned int p, const struct virtq_chai
 		return;
 	}
 	for (unsigned int i = 0; i < ch->n_out && !pt->out_failed; i++) {
-		int err = write_all(pt->out_fd, ch->iov[i].iov_base, ch->iov[i].iov_len);
+		int err = -write_full(pt->out_fd, ch->iov[i].iov_base, ch->iov[i].iov_len);
 		if (err) {
 			pt->out_failed = true; /* the rest is dropped: the guest must never stall on a dead reader */
 			if (vs->ops && vs->ops->out_error)

@@ -6,13 +6,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/runlib.sh"
 
-if ! run_boot_setup; then
-	not_ok "no host kernel for lkvm run -- CMD"
-	finish
-fi
 D=$WORK/status
-rm -rf "$D"
-mkdir -p "$D" && cd "$D" || exit 1
+run_setup "$D"
 
 run_cmd true 120 -- true
 check "-- true: status 0 ($RC, $SECS s), nothing on stdout or stderr" \

@@ -5,13 +5,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/runlib.sh"
 
-if ! run_boot_setup; then
-	not_ok "no host kernel for lkvm run -- CMD"
-	finish
-fi
 D=$WORK/streams
-rm -rf "$D"
-mkdir -p "$D" && cd "$D" || exit 1
+run_setup "$D"
 
 # exact bytes: CR, CRLF, no final newline, NUL and 0xff on stdout; other bytes on stderr
 printf 'out 1\r\nout 2\n\000\377 end' >"$D/want.out"

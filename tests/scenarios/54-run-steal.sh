@@ -5,11 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/runlib.sh"
 
-if ! run_boot_setup; then
-	not_ok "no host kernel for lkvm run -- CMD"
-	finish
-fi
-mkdir -p "$WORK/steal" && cd "$WORK/steal" || exit 1
+run_setup "$WORK/steal"
 SPIN='{ timeout 3 sh -c "while :; do :; done"; } 2>/dev/null; echo spun'
 pct() { sed -n 's/.*vCPU 0 [0-9.]* ms (\([0-9.]*\)%).*/\1/p' "$1" | tail -n 1; }
 

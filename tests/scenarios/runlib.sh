@@ -16,6 +16,16 @@ run_boot_setup() {
 	fi
 	mkdir -p /boot && ln -s "$L2_KERNEL" "/boot/Image-$REL" && RUN_BOOT_MADE=1
 }
+# run_setup DIR: the host kernel (else a failed check and the scenario ends), then a fresh DIR as the working
+# directory
+run_setup() {
+	if ! run_boot_setup; then
+		not_ok "no host kernel for lkvm run -- CMD"
+		finish
+	fi
+	rm -rf "$1"
+	mkdir -p "$1" && cd "$1" || exit 1
+}
 run_boot_cleanup() {
 	[ -n "$RUN_BOOT_MADE" ] && rm -rf /boot
 	RUN_BOOT_MADE=

@@ -34,6 +34,21 @@ static size_t unescape(const char *in, char *out)
 	return n;
 }
 
+/* The terminal's size from the environment variable var ("ROWS COLS"), if it is set. */
+static bool set_size(int master, const char *var)
+{
+	struct winsize ws = { 0 };
+	unsigned int r = 0, c = 0;
+
+	if (!getenv(var))
+		return false;
+	sscanf(getenv(var), "%u %u", &r, &c);
+	ws.ws_row = (unsigned short)r;
+	ws.ws_col = (unsigned short)c;
+	ioctl(master, TIOCSWINSZ, &ws);
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	char keys[256], buf[4096], seen[8192] = "";
@@ -53,14 +68,7 @@ int main(int argc, char **argv)
 		perror("ptyrun: pty");
 		return 2;
 	}
-	if (getenv("PTYRUN_SIZE")) {
-		struct winsize ws = { 0 };
-		unsigned int r = 0, c = 0;
-		sscanf(getenv("PTYRUN_SIZE"), "%u %u", &r, &c);
-		ws.ws_row = (unsigned short)r;
-		ws.ws_col = (unsigned short)c;
-		ioctl(master, TIOCSWINSZ, &ws);
-	}
+	set_size(master, "PTYRUN_SIZE");
 	tcgetattr(slave, &before);
 	pid = fork();
 	if (pid == 0) {
@@ -92,15 +100,8 @@ int main(int argc, char **argv)
 		if (!typed && strstr(seen, argv[1])) {
 			tcgetattr(slave, &during);
 			raw_seen = !(during.c_lflag & (ICANON | ECHO | ISIG));
-			if (getenv("PTYRUN_RESIZE")) {
-				struct winsize ws = { 0 };
-				unsigned int r = 0, c = 0;
-				sscanf(getenv("PTYRUN_RESIZE"), "%u %u", &r, &c);
-				ws.ws_row = (unsigned short)r;
-				ws.ws_col = (unsigned short)c;
-				ioctl(master, TIOCSWINSZ, &ws);
+			if (set_size(master, "PTYRUN_RESIZE"))
 				usleep(300000); /* the size change reaches the command before the keys do */
-			}
 			if (write(master, keys, nkeys) != (ssize_t)nkeys)
 				perror("ptyrun: write");
 			typed = true;
