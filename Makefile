@@ -42,6 +42,10 @@ GENERIC_SRC += control-request.c
 METRICS_GENERIC_SRC := metrics/text.c metrics/http.c metrics/server.c metrics/listen.c metrics/kvm-stats.c metrics/vm-sample.c
 GENERIC_SRC += $(METRICS_GENERIC_SRC)
 METRICS_SRC := metrics/endpoint.c metrics/collect.c metrics/top.c metrics/watch.c
+# runcmd/ (lkvm run -- CMD): the parts that build for the host too, and the rest
+RUNCMD_GENERIC_SRC := runcmd/spec.c runcmd/modset.c runcmd/vserial.c runcmd/options.c runcmd/report.c
+GENERIC_SRC += $(RUNCMD_GENERIC_SRC)
+RUNCMD_SRC := runcmd/runcmd.c runcmd/channel.c runcmd/initramfs.c
 # virtio/ sources: VIRTIO_GENERIC_SRC also builds for the host unit tests (no KVM calls)
 VIRTIO_GENERIC_SRC := virtio/queue.c virtio/core.c virtio/mmio.c virtio/pci.c virtio/blk.c virtio/console.c virtio/rng.c virtio/net.c virtio/snapshot.c virtio/9p.c virtio/9p-wire.c virtio/9p-proto.c virtio/9p-io.c virtio/9p-ops.c virtio/9p-path.c
 VIRTIO_SRC := $(VIRTIO_GENERIC_SRC) virtio/setup.c
@@ -49,7 +53,7 @@ LKVM_SRC := main.c builtin-run.c host-shell.c builtin-ctl.c kvm.c kvm-cpu.c term
             hw/serial8250.c \
             arm/kvm-arch.c arm/kvm-cpu-arch.c arm/gic.c arm/pvtime.c arm/snapshot.c \
             snapshot/save.c snapshot/restore.c snapshot/info.c snapshot/migrate.c builtin-save.c builtin-migrate.c \
-            $(VIRTIO_SRC) $(METRICS_SRC) $(GENERIC_SRC)
+            $(VIRTIO_SRC) $(METRICS_SRC) $(RUNCMD_SRC) $(GENERIC_SRC)
 LKVM_OBJ := $(patsubst %.c,$(B)/arm64/%.o,$(LKVM_SRC)) $(B)/arm64/init/blob.o
 
 all: lkvm tools guest
@@ -63,11 +67,13 @@ $(B)/arm64/%.o: %.c
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
-# lkvm-init: the static PID 1 of the initramfs 'lkvm run' (no -k) builds; linked into lkvm as bytes (init/blob.S)
-$(B)/init/lkvm-init: init/lkvm-init.c
+# lkvm-init: the static PID 1 of the initramfs 'lkvm run' (no -k, or -- CMD) builds; linked into lkvm as bytes
+# (init/blob.S). runcmd/spec.c reads the request lkvm puts beside it; io.c has the write loop.
+INIT_SRC := $(wildcard init/*.c) runcmd/spec.c io.c
+$(B)/init/lkvm-init: $(INIT_SRC) $(wildcard init/*.h) include/kvm/runcmd-spec.h
 	@mkdir -p $(dir $@)
-	$(call say,CC,$<)
-	$(Q)$(CC) -std=gnu11 $(WARN) -D_GNU_SOURCE -Os -static -o $@ $<
+	$(call say,CC,$@)
+	$(Q)$(CC) -std=gnu11 $(WARN) -Iinclude -D_GNU_SOURCE -Os -static -o $@ $(INIT_SRC)
 $(B)/arm64/init/blob.o: init/blob.S $(B)/init/lkvm-init
 	@mkdir -p $(dir $@)
 	$(call say,AS,$<)
@@ -75,7 +81,7 @@ $(B)/arm64/init/blob.o: init/blob.S $(B)/init/lkvm-init
 
 # ---- test tools (static aarch64 helpers run inside the test bed) ----
 TOOLS := $(B)/tools/fdtls $(B)/tools/bench-io $(B)/tools/ptyrun $(B)/tools/tstamp $(B)/tools/mignet
-TOOLS += $(B)/tools/mscrape
+TOOLS += $(B)/tools/mscrape $(B)/tools/jsonck
 tools: $(TOOLS)
 $(B)/tools/%: tests/tools/%.c io.c
 	@mkdir -p $(dir $@)

@@ -68,25 +68,35 @@ static void console_read(struct kvm *kvm)
 	console_flush(kvm);
 }
 
-/* The main thread: wait for the stop request, signals and console input. */
+/* The main thread: wait for the stop request, signals and console input (and the loop hook's fds). */
+#define MAIN_HOOK_FDS 4
 static int main_loop(struct kvm *kvm, int sig_fd)
 {
+	const struct kvm_loop_hook *hook = kvm->loop_hook;
+	bool eof_told = false;
+
 	for (;;) {
-		struct pollfd p[4] = {
+		struct pollfd p[4 + MAIN_HOOK_FDS] = {
 			{ .fd = kvm->done_fd, .events = POLLIN },
 			{ .fd = sig_fd, .events = POLLIN },
 			{ .fd = -1, .events = POLLIN },
 			{ .fd = kvm->ctl_fd, .events = POLLIN },
 		};
 		bool backlog = kvm->term.in.len > 0;
+		int nh = hook && hook->fds ? hook->fds(kvm, p + 4, MAIN_HOOK_FDS) : 0;
+		int tmo = backlog ? 10 : -1, ht = hook && hook->timeout_ms ? hook->timeout_ms(kvm) : -1;
 
+		if (ht >= 0 && (tmo < 0 || ht < tmo))
+			tmo = ht;
 		/* a pipe is read only while the ring has room: it waits in the pipe instead of being dropped */
 		if (!kvm->term.eof && (kvm->term.is_tty || console_buf_space(&kvm->term.in) >= CONSOLE_READ))
 			p[2].fd = kvm->term.in_fd;
-		if (poll(p, 4, backlog ? 10 : -1) < 0 && errno != EINTR)
+		if (poll(p, (nfds_t)(4 + nh), tmo) < 0 && errno != EINTR)
 			die_perror("poll");
 		if (p[0].revents & POLLIN)
 			break;
+		if (hook && hook->ready)
+			hook->ready(kvm, p + 4, nh);
 		if (p[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			if (read(sig_fd, &si, sizeof(si)) == sizeof(si)) {
@@ -101,6 +111,10 @@ static int main_loop(struct kvm *kvm, int sig_fd)
 			control_serve_one(kvm);
 		if (backlog)
 			console_flush(kvm);
+		if (hook && hook->input_eof && !eof_told && kvm->term.eof && !kvm->term.in.len) {
+			eof_told = true;
+			hook->input_eof(kvm);
+		}
 	}
 	return kvm->exit_code;
 }
@@ -113,6 +127,7 @@ struct kvm *kvm_alloc(const char *name)
 		die("out of memory");
 	kvm->sys_fd = kvm->vm_fd = kvm->ctl_fd = -1;
 	kvm->kernel_fd = kvm->initrd_fd = -1;
+	kvm->console_out_fd = STDOUT_FILENO;
 	kvm->arch.gic_fd = kvm->arch.its_fd = -1;
 	if (name && !control_name_ok(name))
 		die("--name '%s': use letters, digits, '-', '_' and '.' (at most 64)", name);
@@ -174,7 +189,7 @@ int cmd_run(int argc, const char **argv)
 	bool help;
 
 	if (run_parse_args(argc, argv, &cfg, &help, err, sizeof(err)))
-		die("%s (see 'lkvm run --help')", err);
+		die("%s (see 'lkvm run --help')", err); /* with '--' or --exec in argv: status 125 (run_parse_args) */
 	if (help) {
 		run_usage(stdout);
 		return 0;
@@ -191,7 +206,9 @@ int cmd_run(int argc, const char **argv)
 		metrics_listen(kvm, cfg.metrics); /* a taken port fails now, before anything is built */
 	kvm_open(kvm);
 	gic_probe(kvm);
-	if (!kvm->cfg.kernel)
+	if (runcmd_wanted(&kvm->cfg.run))
+		runcmd_setup(kvm); /* -- CMD: the kernel, lkvm's initramfs with the command, the shares, the kernel log */
+	else if (!kvm->cfg.kernel)
 		host_shell_setup(kvm); /* no -k: the host's own kernel, an initramfs of lkvm's, the host's / over 9p */
 	kvm_validate_payload(kvm);
 	kvm_create_vm(kvm);
@@ -201,7 +218,11 @@ int cmd_run(int argc, const char **argv)
 	arm_pmu_setup(kvm);
 	pvtime_setup_vcpus(kvm);
 	kvm_setup_devices(kvm);
+	if (kvm->runcmd)
+		runcmd_setup_devices(kvm);
 	kvm_write_fdt(kvm);
 	kvm_cpu_arch_set_boot_regs(kvm->cpus[0], kvm->layout.kernel_entry, kvm->layout.dtb_addr);
+	if (kvm->runcmd)
+		return runcmd_finish(kvm, kvm_run_vm(kvm));
 	return kvm_run_vm(kvm);
 }

@@ -1,5 +1,6 @@
 /* Whole-buffer reads and writes: the loops every file and socket user needs, written once. */
 #include <errno.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include "kvm/io.h"
@@ -26,6 +27,12 @@ int write_full(int fd, const void *buf, size_t len)
 		ssize_t n = write(fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == EAGAIN) { /* a non-blocking fd (e.g. an inherited stdout): wait until it takes more */
+			struct pollfd pf = { .fd = fd, .events = POLLOUT };
+			if (poll(&pf, 1, -1) < 0 && errno != EINTR)
+				return -errno;
+			continue;
+		}
 		if (n <= 0)
 			return n < 0 ? -errno : -EIO;
 		p += n;

@@ -218,7 +218,7 @@ static size_t uart_console_rx(struct kvm *kvm, const unsigned char *buf, size_t 
 void kvm_setup_devices(struct kvm *kvm)
 {
 	sandbox_init(kvm_sandbox_mode(kvm)); /* the SIGSYS reporter, before the first (self-sandboxing) worker starts */
-	kvm->uart = serial8250_create(kvm, ARM_UART_BASE, ARM_SPI_UART, STDOUT_FILENO);
+	kvm->uart = serial8250_create(kvm, ARM_UART_BASE, ARM_SPI_UART, kvm->console_out_fd);
 	kvm->console_rx = uart_console_rx;
 	virtio_setup(kvm); /* console, disks, rng, NICs: each registers its slot and DT node */
 }

@@ -8,8 +8,14 @@
 
 #include "kvm/log.h"
 
-/* The only process-wide mutable: verbosity, written once before threads start. */
+/* The only process-wide mutables: verbosity and die()'s exit status, written once before threads start. */
 static enum log_level current_level = LOG_WARNING;
+static int fatal_status = 1;
+
+void log_set_fatal_status(int status)
+{
+	fatal_status = status;
+}
 
 void log_set_level(enum log_level lvl)
 {
@@ -51,7 +57,7 @@ void die(const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg("Fatal", fmt, ap);
 	va_end(ap);
-	exit(1);
+	exit(fatal_status);
 }
 
 void die_perror(const char *what)

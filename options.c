@@ -163,6 +163,28 @@ int options_parse(const struct option_desc *opts, int argc, const char **argv, v
 	return npos;
 }
 
+int options_dashdash(const struct option_desc *opts, int argc, const char **argv)
+{
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		const struct option_desc *o = NULL;
+
+		if (!strcmp(a, "--"))
+			return i;
+		if (a[0] != '-' || a[1] == '\0')
+			continue;
+		if (a[1] == '-') {
+			if (!strchr(a, '='))
+				o = find_long(opts, a + 2, strlen(a + 2));
+		} else if (!a[2]) {
+			o = find_short(opts, a[1]);
+		}
+		if (o && takes_value(o))
+			i++; /* its value, even if it is "--" */
+	}
+	return -1;
+}
+
 void options_usage(FILE *f, const char *usage, const struct option_desc *opts)
 {
 	fprintf(f, " usage: %s\n\n", usage);

@@ -8,11 +8,12 @@
 #include "kvm/kvm.h"
 #include "kvm/metrics.h"
 #include "kvm/options.h"
+#include "kvm/runcmd.h"
 #include "kvm/virtio-blk.h"
 #include "kvm/virtio-9p.h"
 #include "kvm/virtio-net.h"
 
-#define RUN_USAGE "lkvm run [<options>] [<kernel image>]"
+#define RUN_USAGE "lkvm run [<options>] [<kernel image>] [-- <command> [<args>...]]"
 
 static int opt_console(const struct option_desc *o, const char *arg, void *ctx, char *err, size_t errlen)
 {
@@ -180,7 +181,7 @@ static int opt_no_pvtime(const struct option_desc *o, const char *arg, void *ctx
 }
 
 /* Fills opts (at least RUN_MAX_OPTS entries) with the table for 'lkvm run', bound to cfg and *help. */
-#define RUN_MAX_OPTS 40
+#define RUN_MAX_OPTS 64
 static void run_options(struct option_desc *opts, struct kvm_config *cfg, bool *help)
 {
 	const struct option_desc table[] = {
@@ -220,6 +221,22 @@ static void run_options(struct option_desc *opts, struct kvm_config *cfg, bool *
 		{ 0, NULL, OPT_GROUP, NULL, NULL, "Monitoring options", NULL, 0 },
 		{ 0, "metrics", OPT_CALLBACK, NULL, "unix:PATH|tcp:[ADDR:]PORT",
 		  "Serve OpenMetrics / Prometheus text at http://.../metrics (ADDR default 127.0.0.1)", opt_metrics, 0 },
+		{ 0, NULL, OPT_GROUP, NULL, NULL, "Run a command (lkvm run [options] -- CMD [ARGS...])", NULL, 0 },
+		{ 0, "exec", OPT_STRING, &cfg->run.exec, "line", "Run this shell line (/bin/sh -c) instead of CMD", NULL, 0 },
+		{ 0, "kdir", OPT_STRING, &cfg->run.kdir, "dir",
+		  "Boot a kernel build tree: its arch/arm64/boot/Image and its modules", NULL, 0 },
+		{ 0, "timeout", OPT_CALLBACK, NULL, "seconds", "Stop the guest after this long: status 124",
+		  runcmd_opt_timeout, 0 },
+		{ 0, "rwdir", OPT_CALLBACK, NULL, "dir", "Share this host directory read-write too (repeatable)",
+		  runcmd_opt_rwdir, 0 },
+		{ 0, "rw", OPT_BOOL, &cfg->run.rw, NULL, "The host's / writable (no copy-on-write overlay)", NULL, 0 },
+		{ 0, "root", OPT_BOOL, &cfg->run.root, NULL, "Run the command as root in the guest", NULL, 0 },
+		{ 0, "env", OPT_CALLBACK, NULL, "name[=value]", "Pass this environment variable (repeatable)",
+		  runcmd_opt_env, 0 },
+		{ 0, "kernel-log", OPT_STRING, &cfg->run.kernel_log, "file", "Keep the guest kernel's messages in this file",
+		  NULL, 0 },
+		{ 0, "steal-report", OPT_CALLBACK, NULL, "json", "Print the stolen time over the command at exit",
+		  runcmd_opt_steal, OPT_OPTIONAL_ARG },
 		{ 0, NULL, OPT_GROUP, NULL, NULL, "Debug options", NULL, 0 },
 		{ 0, "loglevel", OPT_CALLBACK, NULL, "error|warning|info|debug", "Verbosity of lkvm's messages",
 		  opt_loglevel, 0 },
@@ -238,7 +255,7 @@ int run_parse_args(int argc, const char **argv, struct kvm_config *cfg, bool *he
 {
 	struct option_desc opts[RUN_MAX_OPTS];
 	const char *pos[1];
-	int n;
+	int n, dd;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->nr_cpus = 1;
@@ -246,6 +263,22 @@ int run_parse_args(int argc, const char **argv, struct kvm_config *cfg, bool *he
 	cfg->pvtime = PVTIME_AUTO;
 	*help = false;
 	run_options(opts, cfg, help);
+	dd = options_dashdash(opts, argc, argv);
+	/* a command runner: every failure before the command runs is status 125 (timeout(1)'s convention) */
+	for (int i = 0; i < (dd >= 0 ? dd : argc); i++)
+		if (!strcmp(argv[i], "--exec") || !strncmp(argv[i], "--exec=", 7))
+			log_set_fatal_status(RUNCMD_FAILED);
+	if (dd >= 0)
+		log_set_fatal_status(RUNCMD_FAILED);
+	if (dd >= 0) {
+		cfg->run.argv = argv + dd + 1;
+		cfg->run.argc = argc - dd - 1;
+		if (!cfg->run.argc) {
+			snprintf(err, errlen, "nothing after '--': give the command to run (lkvm run -- CMD [ARGS])");
+			return -1;
+		}
+		argc = dd;
+	}
 	n = options_parse(opts, argc, argv, cfg, pos, 1, err, errlen);
 	if (n < 0)
 		return -1;
@@ -256,7 +289,7 @@ int run_parse_args(int argc, const char **argv, struct kvm_config *cfg, bool *he
 		}
 		cfg->kernel = pos[0];
 	}
-	return 0;
+	return runcmd_check_config(&cfg->run, err, errlen);
 }
 
 void run_usage(FILE *f)

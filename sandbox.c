@@ -80,6 +80,7 @@ static const u32 metrics_calls[] = {
  */
 static const u32 main_ioctls[] = {
 	TCGETS, TCSETS, TCSETSW, TCSETSF, /* the terminal: restored on exit */
+	TIOCGWINSZ,                       /* its size, for the pty of 'lkvm run -- CMD' (runcmd/channel.c) */
 	KVM_CHECK_EXTENSION, KVM_SET_USER_MEMORY_REGION, KVM_GET_DIRTY_LOG, KVM_IRQ_LINE, KVM_SIGNAL_MSI,
 	KVM_IOEVENTFD, KVM_GET_ONE_REG, KVM_SET_ONE_REG, KVM_GET_REG_LIST, KVM_GET_MP_STATE, KVM_SET_MP_STATE,
 	KVM_GET_VCPU_EVENTS, KVM_SET_VCPU_EVENTS, KVM_SET_DEVICE_ATTR, KVM_GET_DEVICE_ATTR, KVM_HAS_DEVICE_ATTR,

@@ -1,6 +1,7 @@
-/* lkvm-init: PID 1 of the initramfs of a bare lkvm run: load the 9p modules, mount the host / read-only, a shell. */
+/* lkvm-init: PID 1 of lkvm's own initramfs: load the modules, then a shell on the host's root or the command runner. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,15 +13,43 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define OPTS "trans=virtio,version=9p2000.L,msize=524288"
+#include "init.h"
+#include "kvm/runcmd-spec.h"
 
-static void say(const char *fmt, const char *a, const char *b)
+#ifndef MODULE_INIT_COMPRESSED_FILE
+#define MODULE_INIT_COMPRESSED_FILE 4
+#endif
+
+void say(const char *fmt, ...)
 {
-	fprintf(stderr, "lkvm-init: ");
-	fprintf(stderr, fmt, a, b);
-	fprintf(stderr, "\n");
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	dprintf(2, "lkvm-init: %s\n", buf);
 }
 
+int mkdir_p(const char *path)
+{
+	char p[4096];
+
+	snprintf(p, sizeof(p), "%s", path);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	if (mkdir(p, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* /lkvm/modules: one module file per line (NAME.ko, or NAME.ko.xz/.zst for the kernel to unpack), deps first. */
 static void load_modules(void)
 {
 	char line[256], path[300];
@@ -29,14 +58,16 @@ static void load_modules(void)
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
-		int fd;
+		int fd, flags;
 		line[strcspn(line, "\n")] = '\0';
 		if (!line[0])
 			continue;
-		snprintf(path, sizeof(path), "/lkvm/%s.ko", line);
+		snprintf(path, sizeof(path), "/lkvm/%s", line);
+		flags = strstr(line, ".ko.") ? MODULE_INIT_COMPRESSED_FILE : 0;
 		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST))
-			say("cannot load module %s: %s", line, strerror(errno));
+		if (fd < 0 || (syscall(SYS_finit_module, fd, "", flags) < 0 && errno != EEXIST))
+			say("cannot load module %s: %s%s", line, strerror(errno),
+			    flags && errno == EINVAL ? " (this kernel cannot unpack compressed modules)" : "");
 		if (fd >= 0)
 			close(fd);
 	}
@@ -44,17 +75,16 @@ static void load_modules(void)
 }
 
 /* The virtio devices may still be probing: try a mount for a few seconds. */
-static int mount_9p(const char *tag, const char *at, unsigned long flags)
+int mount_9p(const char *tag, const char *at, unsigned long flags)
 {
-	for (int i = 0; i < 50; i++) {
-		if (mount(tag, at, "9p", flags, OPTS) == 0)
+	for (int i = 0; i < 500; i++) {
+		if (mount(tag, at, "9p", flags, P9_OPTS) == 0)
 			return 0;
 		if (errno != ENOENT && errno != ENODEV)
 			break;
-		usleep(100000);
+		usleep(10000);
 	}
-	say("cannot mount the 9p share %s: %s", tag, strerror(errno));
-	return -1;
+	return -errno;
 }
 
 /* The console's tty (ttyS0, hvc0): the last name in /sys/class/tty/console/active. */
@@ -93,7 +123,7 @@ static void shell(const char *tty)
 			close(fd);
 	}
 	if (chroot("/newroot") < 0 || chdir("/root") < 0) {
-		say("cannot enter the host's root: %s%s", strerror(errno), "");
+		say("cannot enter the host's root: %s", strerror(errno));
 		_exit(1);
 	}
 	setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
@@ -108,11 +138,37 @@ static void shell(const char *tty)
 	_exit(1);
 }
 
-int main(void)
+/* 'lkvm run' with no command: a shell on the console, the host's / read-only, ~/.lkvm/NAME as /root. */
+static void shell_main(void)
 {
 	char tty[160];
 	pid_t pid;
+	int r;
 
+	mkdir("/newroot", 0755);
+	r = mount_9p(RUNCMD_TAG_ROOT, "/newroot", MS_RDONLY);
+	if (r == 0) {
+		mount("proc", "/newroot/proc", "proc", 0, NULL);
+		mount("sysfs", "/newroot/sys", "sysfs", 0, NULL);
+		mount("devtmpfs", "/newroot/dev", "devtmpfs", 0, NULL);
+		mount("devpts", "/newroot/dev/pts", "devpts", 0, NULL);
+		mount("tmpfs", "/newroot/tmp", "tmpfs", 0, "mode=1777");
+		mount("tmpfs", "/newroot/run", "tmpfs", 0, "mode=755");
+		if ((r = mount_9p("lkvm-home", "/newroot/root", 0)))
+			say("cannot mount the 9p share lkvm-home: %s", strerror(-r));
+		console_path(tty, sizeof(tty));
+		pid = fork();
+		if (pid == 0)
+			shell(tty);
+		while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	} else {
+		say("cannot mount the 9p share %s: %s", RUNCMD_TAG_ROOT, strerror(-r));
+	}
+}
+
+int main(void)
+{
 	mkdir("/proc", 0755);
 	mkdir("/sys", 0755);
 	mkdir("/dev", 0755);
@@ -120,22 +176,9 @@ int main(void)
 	mount("sysfs", "/sys", "sysfs", 0, NULL);
 	mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
 	load_modules();
-	mkdir("/newroot", 0755);
-	if (mount_9p("lkvm-root", "/newroot", MS_RDONLY) == 0) {
-		mount("proc", "/newroot/proc", "proc", 0, NULL);
-		mount("sysfs", "/newroot/sys", "sysfs", 0, NULL);
-		mount("devtmpfs", "/newroot/dev", "devtmpfs", 0, NULL);
-		mount("devpts", "/newroot/dev/pts", "devpts", 0, NULL);
-		mount("tmpfs", "/newroot/tmp", "tmpfs", 0, "mode=1777");
-		mount("tmpfs", "/newroot/run", "tmpfs", 0, "mode=755");
-		mount_9p("lkvm-home", "/newroot/root", 0);
-		console_path(tty, sizeof(tty));
-		pid = fork();
-		if (pid == 0)
-			shell(tty);
-		while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
-	}
+	if (access(RUNCMD_SPEC_PATH, R_OK) == 0)
+		run_main(); /* does not return */
+	shell_main();
 	sync();
 	reboot(RB_POWER_OFF);
 	return 0;

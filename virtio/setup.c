@@ -159,6 +159,11 @@ static void attach(struct kvm *kvm, struct virtio_dev *vd, const char *what)
 		attach_mmio(kvm, vd, what);
 }
 
+void virtio_attach(struct kvm *kvm, struct virtio_dev *vd, const char *what)
+{
+	attach(kvm, vd, what);
+}
+
 static size_t virtio_console_rx(struct kvm *kvm, const unsigned char *buf, size_t len)
 {
 	return virtio_console_receive(kvm->virtio_console, buf, len);
@@ -170,7 +175,7 @@ static size_t virtio_console_rx(struct kvm *kvm, const unsigned char *buf, size_
  */
 static void setup_console(struct kvm *kvm)
 {
-	struct virtio_console *c = virtio_console_create(&kvm->ram, STDOUT_FILENO);
+	struct virtio_console *c = virtio_console_create(&kvm->ram, kvm->console_out_fd);
 
 	if (!c)
 		die("virtio-console: out of memory");

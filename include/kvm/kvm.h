@@ -10,6 +10,7 @@
 #include "kvm/guest-mem.h"
 #include "kvm/image.h"
 #include "kvm/pvtime.h"
+#include "kvm/runcmd.h"
 #include "kvm/term.h"
 #include "kvm/util.h"
 
@@ -39,6 +40,7 @@ struct kvm_config {
 	bool no_ioeventfd; /* --no-ioeventfd: queue notifications exit to lkvm (for measurements) */
 	bool no_seccomp, seccomp_log; /* --no-seccomp, --seccomp-log (sandbox.h) */
 	const char *metrics; /* --metrics unix:PATH|tcp:[ADDR:]PORT (metrics/) */
+	struct runcmd_config run; /* lkvm run [options] -- CMD / --exec LINE (runcmd/) */
 };
 
 /* What -d DIR appends to the kernel command line (kvmtool's convention), unless --nodefaults. */
@@ -47,6 +49,16 @@ struct kvm_config {
 struct kvm_cpu;
 struct kvm_cpu_hooks;
 struct metrics;
+struct pollfd;
+struct runcmd;
+
+/* Extra work for the main thread's loop (kvm->loop_hook, NULL when none), e.g. 'lkvm run -- CMD' (runcmd/). */
+struct kvm_loop_hook {
+	int (*fds)(struct kvm *kvm, struct pollfd *p, int max);        /* fds to poll besides lkvm's own: count */
+	void (*ready)(struct kvm *kvm, const struct pollfd *p, int n); /* after every wake-up, with their revents */
+	int (*timeout_ms)(struct kvm *kvm);                            /* how long the loop may sleep; -1: no limit */
+	void (*input_eof)(struct kvm *kvm); /* stdin ended and all of it was handed to console_rx */
+};
 struct serial8250;
 
 /*
@@ -131,6 +143,10 @@ struct kvm {
 
 	/* Live metrics (metrics.h): KVM stats fds, the --metrics endpoint and its thread. */
 	struct metrics *metrics;
+	/* Where the console (8250, virtio-console) writes guest output: stdout unless a runner takes it (runcmd/). */
+	int console_out_fd;
+	const struct kvm_loop_hook *loop_hook;
+	struct runcmd *runcmd; /* lkvm run -- CMD: the runner's state (runcmd/), NULL otherwise */
 };
 
 /* A zeroed VM with its locks and eventfd; name NULL gives guest-PID. */

@@ -11,6 +11,8 @@ enum log_level { LOG_ERROR = 0, LOG_WARNING = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
 void log_set_level(enum log_level lvl);
 enum log_level log_get_level(void);
 int log_parse_level(const char *s, enum log_level *out);
+/* die()'s exit status (1 unless set; 'lkvm run -- CMD' uses 125), set once before any thread starts. */
+void log_set_fatal_status(int status);
 
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void die_perror(const char *what) __attribute__((noreturn));

@@ -38,6 +38,9 @@ struct option_desc {
 int options_parse(const struct option_desc *opts, int argc, const char **argv, void *ctx, const char **positional,
 		  int max_pos, char *err, size_t errlen);
 
+/* The index in argv of the "--" that ends the options (values of options skipped), or -1 if there is none. */
+int options_dashdash(const struct option_desc *opts, int argc, const char **argv);
+
 void options_usage(FILE *f, const char *usage, const struct option_desc *opts);
 
 /* Strict unsigned parsers (decimal, or 0x hex); return 0 or -EINVAL/-ERANGE. */

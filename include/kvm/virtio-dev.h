@@ -11,7 +11,7 @@
 #include "kvm/virtio-queue.h"
 #include "kvm/virtio.h"
 
-#define VIRTIO_DEV_MAX_QUEUES 2
+#define VIRTIO_DEV_MAX_QUEUES 10 /* the multiport console of lkvm run -- CMD (runcmd/vserial.c): 4 ports */
 #define VIRTIO_DEV_CONFIG_MAX 64
 #define VIRTIO_IRQ_CONFIG (-1) /* virtio_dev_interrupt(): the configuration-change interrupt */
 

@@ -38,6 +38,9 @@ struct kvm;
  * starts its worker thread. Dies with one line on host-side setup errors (a missing disk, no /dev/net/tun).
  */
 void virtio_setup(struct kvm *kvm);
+struct virtio_dev;
+/* Attach one more device (created by its owner, e.g. runcmd/) the same way; dies with one line naming `what`. */
+void virtio_attach(struct kvm *kvm, struct virtio_dev *vd, const char *what);
 /* After a restore, once the interrupt controller is restored too: let every device look at its queues. */
 void virtio_resume_restored(struct kvm *kvm);
 /* Lock every disk image not yet locked (waiting up to wait_ms for a holder to let go): 0, or -1 with a reason. */

@@ -290,6 +290,35 @@ def seeds_9p():
     put("9p", "escape", b"\x00" + b"".join(escape))
 
 
+def seeds_vserial():
+    # fuzz-vserial.c's own layout: queue q at q*0x200 (avail +0x100, used +0x180), buffers from 0x2000
+    r = Ram()
+    nxt = [0x2000]
+    def q_chains(q, bufs):
+        heads = []
+        for i, (ln, wr, data) in enumerate(bufs):
+            addr = nxt[0]
+            nxt[0] += (ln + 15) & ~15
+            if data:
+                r.w(addr, data)
+            r.w(q * 0x200 + 16 * i, struct.pack("<QIHH", RAM + addr, ln, F_WRITE if wr else 0, 0))
+            heads.append(i)
+        a = q * 0x200 + 0x100
+        r.w(a, struct.pack("<HH", 0, len(heads)))
+        for i, h in enumerate(heads):
+            r.w(a + 4 + 2 * i, struct.pack("<H", h))
+    ctl = lambda pid, ev, v: struct.pack("<IHH", pid, ev, v)
+    q_chains(2, [(64, True, None)] * 8)
+    q_chains(3, [(8, False, ctl(0xffffffff, 0, 1))] + [(8, False, ctl(p, 3, 1)) for p in range(4)] +
+             [(8, False, ctl(0, 6, 1)), (4, False, b"\0\0\0\0"), (8, False, ctl(9, 6, 1))])
+    q_chains(0, [(3, True, None), (64, True, None)])
+    q_chains(5, [(5, False, b"hello")])
+    q_chains(9, [(7, False, b"exit 0\n")])
+    ops = [(0, 2), (0, 3), (1, 20), (2, 0), (0, 0), (0, 5), (0, 9), (3, 0)]
+    put("vserial", "handshake", bytes([0, 3, len(ops)]) + b"".join(bytes(o) for o in ops) + r.bytes())
+    put("vserial", "handshake-event-idx", bytes([2, 3, len(ops)]) + b"".join(bytes(o) for o in ops) + r.bytes())
+
+
 def main():
     seeds_image()
     seeds_control()
@@ -300,6 +329,7 @@ def main():
     seeds_mmio()
     seeds_pci()
     seeds_9p()
+    seeds_vserial()
     for extra in sys.argv[1:]:
         globals()["seeds_" + extra]()
 

@@ -86,6 +86,13 @@ if [ -n "$kdir" ] && [ -d "$OUT/l2root/lib/modules-lkvm" ]; then
 		mkdir -p "$root/lib/modules/$rel/$(dirname "${src#"$kdir"}")"
 		cp "$src" "$root/lib/modules/$rel/${src#"$kdir"}"
 	done
+	# 'lkvm run -- CMD' also needs overlay (the copy-on-write root); dummy is the module its --kdir test loads
+	for m in overlay dummy; do
+		src=$(find "$kdir/kernel" -name "$m.ko" | head -n 1)
+		[ -n "$src" ] || continue
+		mkdir -p "$root/lib/modules/$rel/$(dirname "${src#"$kdir"}")"
+		cp "$src" "$root/lib/modules/$rel/${src#"$kdir"}"
+	done
 fi
 mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null || true
 

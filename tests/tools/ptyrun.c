@@ -1,4 +1,8 @@
-/* ptyrun: run a command on a pseudo-terminal, type keys once a marker appears, report the terminal's state. */
+/*
+ * ptyrun: run a command on a pseudo-terminal, type keys once a marker appears, report the terminal's state.
+ * PTYRUN_SIZE="ROWS COLS" gives the terminal that size (and makes it the command's controlling terminal, so it gets
+ * SIGWINCH); PTYRUN_RESIZE="ROWS COLS" changes the size when the marker appears, before the keys are typed.
+ */
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
@@ -6,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -29,6 +34,21 @@ static size_t unescape(const char *in, char *out)
 	return n;
 }
 
+/* The terminal's size from the environment variable var ("ROWS COLS"), if it is set. */
+static bool set_size(int master, const char *var)
+{
+	struct winsize ws = { 0 };
+	unsigned int r = 0, c = 0;
+
+	if (!getenv(var))
+		return false;
+	sscanf(getenv(var), "%u %u", &r, &c);
+	ws.ws_row = (unsigned short)r;
+	ws.ws_col = (unsigned short)c;
+	ioctl(master, TIOCSWINSZ, &ws);
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	char keys[256], buf[4096], seen[8192] = "";
@@ -48,6 +68,7 @@ int main(int argc, char **argv)
 		perror("ptyrun: pty");
 		return 2;
 	}
+	set_size(master, "PTYRUN_SIZE");
 	tcgetattr(slave, &before);
 	pid = fork();
 	if (pid == 0) {
@@ -56,6 +77,8 @@ int main(int argc, char **argv)
 		dup2(slave, 1);
 		dup2(slave, 2);
 		close(master);
+		if (getenv("PTYRUN_SIZE"))
+			ioctl(0, TIOCSCTTY, 0);
 		execvp(argv[4], argv + 4);
 		_exit(127);
 	}
@@ -77,6 +100,8 @@ int main(int argc, char **argv)
 		if (!typed && strstr(seen, argv[1])) {
 			tcgetattr(slave, &during);
 			raw_seen = !(during.c_lflag & (ICANON | ECHO | ISIG));
+			if (set_size(master, "PTYRUN_RESIZE"))
+				usleep(300000); /* the size change reaches the command before the keys do */
 			if (write(master, keys, nkeys) != (ssize_t)nkeys)
 				perror("ptyrun: write");
 			typed = true;
