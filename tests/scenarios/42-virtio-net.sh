@@ -1,11 +1,12 @@
 # 42-virtio-net.sh - virtio-net on a tap: ping both ways and a 4 MiB transfer each way with matching checksums (pci,
 # the default); then ping both ways over pci with MSI-X (gicv3-its) and over mmio.
+# (192.168.76.x: L1's own eth0 holds 10.0.2.15 for the bridge to the test machine.)
 # timeout: 420
 . "$(dirname "$0")/lib.sh"
 
 TAP=lkvmtap0
-HOST_IP=10.0.2.1
-GUEST_IP=10.0.2.15
+HOST_IP=192.168.76.1
+GUEST_IP=192.168.76.15
 if [ ! -c /dev/net/tun ]; then
 	mkdir -p /dev/net && mknod /dev/net/tun c 10 200 2>/dev/null
 fi
