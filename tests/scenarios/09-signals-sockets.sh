@@ -6,7 +6,7 @@
 vm_pid() { "$LKVM" stat --name "$1" 2>/dev/null | sed -n 's/.*pid=\([0-9]*\).*/\1/p'; }
 
 guest_start sig 120 run -c 1 -m 256 --name sigvm -k "$L2_KERNEL" -i "$L2_INITRD" -p "quiet l2.run=counter"
-wait_for "$OUT" "COUNT 2 " 100 || { guest_kill; not_ok "guest never started"; finish; }
+wait_for "$OUT" "COUNT 2 " 100 || { guest_kill; not_ok "guest never started [$(guest_tail)]"; finish; }
 check "lkvm list shows sigvm running" sh -c "'$LKVM' list | grep -q 'sigvm *running'"
 pid=$(vm_pid sigvm)
 kill -TERM "$pid"
@@ -16,7 +16,7 @@ check "SIGTERM: the guest was stopped cleanly (an Info line, no error)" [ "$(gre
 if "$LKVM" list | grep -q sigvm; then not_ok "sigvm still listed after SIGTERM"; else ok "sigvm gone from lkvm list"; fi
 
 guest_start stale 120 run -c 1 -m 256 --name stalevm -k "$L2_KERNEL" -i "$L2_INITRD" -p "quiet l2.run=counter"
-wait_for "$OUT" "COUNT 2 " 100 || { guest_kill; not_ok "guest never started"; finish; }
+wait_for "$OUT" "COUNT 2 " 100 || { guest_kill; not_ok "guest never started [$(guest_tail)]"; finish; }
 pid=$(vm_pid stalevm)
 kill -KILL "$pid"
 guest_wait

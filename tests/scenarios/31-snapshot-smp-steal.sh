@@ -38,7 +38,7 @@ if wait_for "$OUT" "CPU1 4" 100 && wait_for "$OUT" "CPU0 4" 10; then
 	guest_wait
 else
 	guest_kill
-	not_ok "2 vCPUs: the guest's per-CPU counters never started"
+	not_ok "2 vCPUs: the guest's per-CPU counters never started [$(guest_tail)]"
 fi
 
 # --- stolen time across a save/restore -------------------------------------------------------------------------
@@ -73,6 +73,6 @@ if wait_for "$OUT" "STEAL 2 " 100; then
 	guest_wait
 else
 	guest_kill
-	not_ok "pvtime: the guest never started counting"
+	not_ok "pvtime: the guest never started counting [$(guest_tail)]"
 fi
 finish

@@ -17,7 +17,7 @@ continued() {
 }
 
 guest_start chain0 90 run -c 1 -m 256 --name chainvm -k "$L2_KERNEL" -i "$L2_INITRD" -p "quiet l2.run=counter"
-wait_for "$OUT" "COUNT 3 " 100 || { guest_kill; not_ok "guest never counted"; finish; }
+wait_for "$OUT" "COUNT 3 " 100 || { guest_kill; not_ok "guest never counted [$(guest_tail)]"; finish; }
 
 # cycle 1: file
 "$LKVM" save --name chainvm --stop "$WORK/chain1.snap" >>"$LOG" 2>&1

@@ -5,7 +5,7 @@
 
 GOOD=$WORK/good.snap
 guest_start bad-src 400 run -c 1 -m 128 --name badvm -k "$L2_KERNEL" -i "$L2_INITRD" -p "quiet l2.run=counter"
-wait_for "$OUT" "COUNT 2 " 100 || { guest_kill; not_ok "guest never counted"; finish; }
+wait_for "$OUT" "COUNT 2 " 100 || { guest_kill; not_ok "guest never counted [$(guest_tail)]"; finish; }
 "$LKVM" save --name badvm "$GOOD" >>"$LOG" 2>&1
 check "save without --stop: exit 0, VM keeps running" "$LKVM" stat --name badvm
 SRC_OUT=$OUT

@@ -90,7 +90,7 @@ if ! wait_for "$OUT" "COUNT 3 " 100; then
 	grep -E 'compact|thp_fault|pgfault' /proc/vmstat >>"$LOG"
 	cat /sys/kernel/mm/transparent_hugepage/defrag /proc/meminfo >>"$LOG" 2>&1
 	guest_kill
-	not_ok "guest never counted"
+	not_ok "guest never counted [$(guest_tail)]"
 	finish
 fi
 huge=$(stat_val memvm ram_huge_kib)
@@ -199,7 +199,7 @@ if wait_for "$OUT" "COUNT 3 " 100; then
 	guest_wait
 else
 	guest_kill
-	not_ok "1 GiB guest never counted"
+	not_ok "1 GiB guest never counted [$(guest_tail)]"
 fi
 rm -f "$WORK/big.snap"
 

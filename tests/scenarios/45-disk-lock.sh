@@ -59,7 +59,7 @@ if wait_for "$WORK/hsrc.out" "COUNT 3 " 100 && [ -S "$WORK/hov.sock" ]; then
 		sh -c "[ $RC = 1 ] && grep -q 'locked by another process (pid $H, lkvm)' '$ERR'"
 	"$LKVM" stop --name hov >>"$LOG" 2>&1
 else
-	not_ok "the migration source never ran (or the destination did not listen)"
+	not_ok "the migration source never ran (or the destination did not listen) [$(guest_tail)]"
 fi
 OUT=$DST_OUT ERR=$DST_ERR
 guest_kill

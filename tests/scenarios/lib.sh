@@ -115,6 +115,13 @@ lkvm_run() {
 	log "[$_tag] exit $RC after $SECS s"
 	return 0
 }
+# guest_tail: the last console and stderr lines of the guest that just ran, on one line (for "never got there"
+# failures, so the summary alone shows where the guest stood)
+guest_tail() {
+	_o=$(grep '[^[:space:]]' "$OUT" 2>/dev/null | tail -n 2 | tr -d '\r' | tr '\n' '|' | cut -c 1-160)
+	_e=$(grep '[^[:space:]]' "$ERR" 2>/dev/null | tail -n 1 | cut -c 1-120)
+	echo "console: ${_o:-nothing}; stderr: ${_e:-nothing}"
+}
 rc_text() {
 	case $1 in
 	124) echo "timed out" ;;
