@@ -39,7 +39,7 @@ endif
 GENERIC_SRC := thread.c console-buf.c cpio.c host-kernel.c control-client.c control-path.c disk-lock.c io.c sandbox.c snapshot/format.c snapshot/ram-image.c snapshot/ram-pages.c snapshot/migrate-net.c options.c run-options.c guest-mem.c ram.c log.c devices.c arm/fdt.c arm/image.c arm/pvtime-policy.c hw/pci.c
 GENERIC_SRC += control-request.c
 # debug/: the gdb stub's stage-1 walker and packet layer (host-testable); the rest talks to KVM
-DEBUG_GENERIC_SRC := debug/s1walk.c
+DEBUG_GENERIC_SRC := debug/s1walk.c debug/packet.c
 GENERIC_SRC += $(DEBUG_GENERIC_SRC)
 # metrics/: the endpoint's encoder, request reader, server and address (host-testable); the collectors and front-ends
 METRICS_GENERIC_SRC := metrics/text.c metrics/http.c metrics/server.c metrics/listen.c metrics/kvm-stats.c metrics/vm-sample.c
