@@ -39,7 +39,7 @@ endif
 GENERIC_SRC := thread.c console-buf.c cpio.c host-kernel.c control-client.c control-path.c disk-lock.c io.c sandbox.c snapshot/format.c snapshot/ram-image.c snapshot/ram-pages.c snapshot/migrate-net.c options.c run-options.c guest-mem.c ram.c log.c devices.c arm/fdt.c arm/image.c arm/pvtime-policy.c hw/pci.c
 GENERIC_SRC += control-request.c
 # debug/: the gdb stub's stage-1 walker and packet layer (host-testable); the rest talks to KVM
-DEBUG_GENERIC_SRC := debug/s1walk.c debug/packet.c
+DEBUG_GENERIC_SRC := debug/s1walk.c debug/packet.c debug/addr.c
 GENERIC_SRC += $(DEBUG_GENERIC_SRC)
 # metrics/: the endpoint's encoder, request reader, server and address (host-testable); the collectors and front-ends
 METRICS_GENERIC_SRC := metrics/text.c metrics/http.c metrics/server.c metrics/listen.c metrics/kvm-stats.c metrics/vm-sample.c
@@ -55,6 +55,7 @@ VIRTIO_SRC := $(VIRTIO_GENERIC_SRC) virtio/setup.c
 LKVM_SRC := main.c builtin-run.c host-shell.c builtin-ctl.c kvm.c kvm-cpu.c term.c control.c \
             hw/serial8250.c \
             arm/kvm-arch.c arm/kvm-cpu-arch.c arm/gic.c arm/pvtime.c arm/snapshot.c \
+            debug/gdb.c debug/commands.c \
             snapshot/save.c snapshot/restore.c snapshot/info.c snapshot/migrate.c builtin-save.c builtin-migrate.c \
             $(VIRTIO_SRC) $(METRICS_SRC) $(RUNCMD_SRC) $(GENERIC_SRC)
 LKVM_OBJ := $(patsubst %.c,$(B)/arm64/%.o,$(LKVM_SRC)) $(B)/arm64/init/blob.o

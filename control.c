@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "kvm/control.h"
+#include "kvm/gdb.h"
 #include "kvm/kvm-cpu.h"
 #include "kvm/kvm.h"
 #include "kvm/metrics.h"
@@ -223,6 +224,14 @@ void control_serve_one(struct kvm *kvm)
 	if (kvm->migrating && req.refused_while_migrating) {
 		/* answered from inside the migration's loop: nothing may pause, resume or save the VM meanwhile */
 		fprintf(out, "error: VM %s is being migrated; try again when 'lkvm migrate' has finished\n", kvm->name);
+		fclose(out);
+		if (passed >= 0)
+			close(passed);
+		return;
+	}
+	if (gdb_attached(kvm) && (req.op == CONTROL_MIGRATE || req.op == CONTROL_SAVE || req.op == CONTROL_SAVE_FILE ||
+				  req.op == CONTROL_PAUSE)) {
+		fprintf(out, "error: VM %s has a debugger attached (--gdb); detach it first\n", kvm->name);
 		fclose(out);
 		if (passed >= 0)
 			close(passed);
