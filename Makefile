@@ -93,7 +93,7 @@ $(B)/tools/%: tests/tools/%.c io.c
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< io.c $(LDLIBS)
 
 # ---- bare-metal guest payloads: guest/NAME.c + guest/lib/* -> build/guest/NAME.bin ----
-GUEST_CFLAGS := -std=gnu11 $(WARN) -O2 -ffreestanding -fno-builtin -nostdlib -nostdinc -mgeneral-regs-only \
+GUEST_CFLAGS := -std=gnu11 $(WARN) -O2 -g -ffreestanding -fno-builtin -nostdlib -nostdinc -mgeneral-regs-only \
                 -fno-stack-protector -fno-pic -fno-pie -mstrict-align -Iguest/include -MMD -MP
 GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -T guest/guest.ld
 GUEST_PROGS := $(patsubst guest/%.c,%,$(wildcard guest/*.c))

@@ -1,0 +1,166 @@
+# 70-gdb.sh - lkvm run --gdb with the real client (gdb-multiarch on the test machine): a bare-metal payload with
+# symbols (break, registers, stepi, finish, watch, set var, threads, detach); then a Linux guest: a raw client
+# (packets, errors, Ctrl-C, one debugger at a time, save refused while attached), then gdb-multiarch: attach,
+# interrupt, vCPU threads, kernel virtual memory through the walker, detach, the guest still alive.
+# timeout: 600
+. "$(dirname "$0")/lib.sh"
+
+TARGET=$TOOLS/gdb-target.bin
+if [ ! -f "$TARGET" ]; then
+	not_ok "payload $TARGET missing (make guest)"
+	finish
+fi
+# section TAG FILE: the lines after the marker "==TAG" up to the next marker
+section() { sed -n "/^==$1\$/,/^==/p" "$2" | sed '1d;$d'; }
+
+# ---- bare metal, 2 vCPUs, the guest waits for the debugger ----
+cat >"$WORK/bare.gdb" <<'GDB'
+set pagination off
+set confirm off
+file @GUEST_DIR@/gdb-target.elf
+target remote @GDB_TARGET@
+echo ==THREADS\n
+info threads
+echo ==BREAK\n
+break gdb_mark
+continue
+echo ==X0\n
+info registers x0
+echo ==PC0\n
+p/x $pc
+stepi
+echo ==PC1\n
+p/x $pc
+echo ==FINISH\n
+finish
+echo ==VALUE\n
+p gdb_value
+echo ==WATCH\n
+delete
+watch gdb_value
+continue
+echo ==AFTER\n
+p gdb_value
+delete
+set var gdb_setme = 7
+echo ==MONITOR\n
+monitor regs-el1
+detach
+echo ==DETACHED\n
+GDB
+guest_start gdbbare 300 run --loglevel info --name gdbbare --gdb "tcp:$GDB_LISTEN:1234" --gdb-wait -c 2 -m 64 -k "$TARGET"
+if ! wait_for "$ERR" "gdb: listening" 60; then
+	not_ok "lkvm never listened for gdb: $(first_line "$ERR")"
+	guest_kill
+	finish
+fi
+check "--gdb-wait: the guest has not started before a debugger attaches" sh -c "! grep -q GDB-TARGET '$OUT'"
+host_tool gdb "$WORK/bare.gdb" "$WORK/bare.gdbout"
+GRC=$?
+cat "$WORK/bare.gdbout" >>"$LOG"
+check "gdb-multiarch ran its script (status $GRC)" [ "$GRC" = 0 ]
+wait_for "$OUT" "GDB-TARGET DONE" 60
+guest_wait
+G=$WORK/bare.gdbout
+check "info threads: one thread per vCPU ($(section THREADS "$G" | grep -c 'vCPU'))" \
+	[ "$(section THREADS "$G" | grep -c 'vCPU [01]')" = 2 ]
+check "break gdb_mark + continue: hit" sh -c "sed -n '/^==BREAK\$/,/^==/p' '$G' | grep -q 'Breakpoint 1, .*gdb_mark'"
+check "info registers: x0 is the argument 0x1234 ($(section X0 "$G" | tr -s ' ' | head -n 1))" \
+	sh -c "sed -n '/^==X0\$/,/^==/p' '$G' | grep -q '^x0 *0x1234 '"
+PC0=$(section PC0 "$G" | sed -n 's/.*= \(0x[0-9a-f]*\).*/\1/p')
+PC1=$(section PC1 "$G" | sed -n 's/.*= \(0x[0-9a-f]*\).*/\1/p')
+check "stepi moves the PC ($PC0 -> $PC1)" sh -c "[ -n '$PC0' ] && [ -n '$PC1' ] && [ '$PC0' != '$PC1' ]"
+check "finish returns to guest_main" sh -c "sed -n '/^==FINISH\$/,/^==/p' '$G' | grep -q 'guest_main'"
+check "reading a variable: gdb_value = 1" sh -c "sed -n '/^==VALUE\$/,/^==/p' '$G' | grep -q '= 1\$'"
+check "watch gdb_value fires: Old value = 1, New value = 42" \
+	sh -c "sed -n '/^==WATCH\$/,/^==/p' '$G' | tr '\n' ' ' | grep -q 'Old value = 1 *New value = 42'"
+check "after the watchpoint: gdb_value = 42" sh -c "sed -n '/^==AFTER\$/,/^==/p' '$G' | grep -q '= 42\$'"
+check "monitor regs-el1 prints SCTLR_EL1 and TCR_EL1" \
+	sh -c "sed -n '/^==MONITOR\$/,/^==/p' '$G' | grep -q SCTLR_EL1 && sed -n '/^==MONITOR\$/,/^==/p' '$G' | grep -q TCR_EL1"
+check "detach: the guest finished normally (exit 0: $(rc_text "$RC"))" [ "$RC" = 0 ]
+check "set var: the guest printed the new value (setme=7)" has "$OUT" "GDB-TARGET setme=7 value=42"
+check "the second gdb_mark ran without a breakpoint after detach (calls=0x68ac)" has "$OUT" "calls=0x68ac"
+
+# ---- a Linux guest: attach to a running kernel, Ctrl-C, threads, kernel memory, detach ----
+cat >"$WORK/linux.gdb" <<'GDB'
+set pagination off
+set confirm off
+set architecture aarch64
+target remote @GDB_TARGET@
+echo ==THREADS\n
+info threads
+echo ==INSN\n
+x/4i $pc
+echo ==PCVAL\n
+p/x $pc
+echo ==REGS\n
+monitor regs-el1
+echo ==CONT\n
+python
+import threading
+threading.Timer(3.0, lambda: gdb.post_event(lambda: gdb.execute("interrupt"))).start()
+end
+continue
+echo ==AFTERINT\n
+p/x $pc
+x/2i $pc
+detach
+echo ==DONE\n
+GDB
+guest_start gdblinux 300 run --loglevel info --name gdblinux --gdb "tcp:$GDB_LISTEN:1234" -c 2 -m 256 -k "$L2_KERNEL" -i "$L2_INITRD" \
+	-p quiet
+if ! wait_for "$OUT" "L2-INIT-OK" 200; then
+	not_ok "Linux guest did not boot with --gdb ($(first_line "$ERR"))"
+	guest_kill
+	finish
+fi
+# A raw client first (busybox nc): stop reply, threads, an unmapped address, a malformed packet, a bad checksum,
+# continue + Ctrl-C; meanwhile a second debugger and lkvm save are refused. Its EOF detaches.
+{
+	printf '$?#3f'; sleep 1
+	printf '$qfThreadInfo#bb'; sleep 1
+	printf '$m8000000000000000,4#d5'; sleep 1
+	printf '$mzz#61'; sleep 1
+	printf '$g#00'; sleep 1
+	printf '$c#63'; sleep 2
+	printf '\003'; sleep 3
+} | timeout 30 nc "$GDB_LISTEN" 1234 >"$WORK/raw.out" 2>&1 &
+RAWPID=$!
+sleep 2
+printf '$?#3f' | timeout 5 nc "$GDB_LISTEN" 1234 >"$WORK/second.out" 2>&1
+check "a second debugger connection is refused ($(head -c 50 "$WORK/second.out"))" has "$WORK/second.out" "another debugger"
+"$LKVM" save --name gdblinux "$WORK/gdb.snap" >"$WORK/save.out" 2>&1
+SRC=$?
+check "lkvm save while attached: refused in one line (exit $SRC): $(head -n 1 "$WORK/save.out")" \
+	sh -c "[ $SRC != 0 ] && [ \$(wc -l <'$WORK/save.out') = 1 ] && grep -q 'debugger attached' '$WORK/save.out'"
+wait $RAWPID
+R=$WORK/raw.out
+log "raw session: $(cat "$R")"
+check "raw: '?' answers T02 for vCPU 1" has "$R" '$T02thread:1;#d4'
+check "raw: qfThreadInfo lists both vCPUs" has "$R" '$m1,2#'
+check "raw: an address outside both halves of the VA space: E14" has "$R" '$E14#aa'
+check "raw: a malformed m packet: E01" has "$R" '$E01#a6'
+check "raw: a bad checksum is answered '-'" has "$R" '-'
+check "raw: continue then Ctrl-C: a second stop reply ($(grep -o 'T02thread' "$R" | wc -l))" \
+	[ "$(grep -o 'T02thread' "$R" | wc -l)" -ge 2 ]
+check "raw client gone: the stub detached" wait_for "$ERR" "debugger detached" 20
+host_tool gdb "$WORK/linux.gdb" "$WORK/linux.gdbout"
+GRC=$?
+cat "$WORK/linux.gdbout" >>"$LOG"
+L=$WORK/linux.gdbout
+check "gdb-multiarch attached to the running kernel (status $GRC)" [ "$GRC" = 0 ]
+check "info threads: 2 vCPUs ($(sed -n '/^==THREADS$/,/^==/p' "$L" | grep -c 'vCPU'))" \
+	[ "$(sed -n '/^==THREADS$/,/^==/p' "$L" | grep -c 'vCPU [01]')" = 2 ]
+PC=$(sed -n '/^==PCVAL$/,/^==/p' "$L" | sed -n 's/.*= \(0x[0-9a-f]*\).*/\1/p')
+check "the PC is a kernel virtual address ($PC)" sh -c "echo '$PC' | grep -q '^0xffff'"
+NI=$(sed -n '/^==INSN$/,/^==/p' "$L" | grep -c '^ *=*>* *0xffff[0-9a-f]*.*:	[a-z]')
+check "x/4i \$pc: four instructions read through the walker ($NI)" [ "$NI" = 4 ]
+check "no memory error reading kernel text" sh -c "! grep -q 'Cannot access memory' '$L'"
+check "Ctrl-C (interrupt) stopped the running kernel" sh -c "sed -n '/^==AFTERINT\$/,/^==/p' '$L' | grep -q '= 0xffff'"
+check "monitor regs-el1: TTBR1_EL1 printed" sh -c "sed -n '/^==REGS\$/,/^==/p' '$L' | grep -q 'TTBR1_EL1  0x'"
+guest_send "echo STILL-ALIVE-\$((6*7))"
+check "after detach the guest still runs (answers on its console)" wait_for "$OUT" "STILL-ALIVE-42" 60
+guest_send "poweroff -f"
+guest_wait
+check "guest powered off cleanly after the debugging session ($(rc_text "$RC"))" [ "$RC" = 0 ]
+finish
