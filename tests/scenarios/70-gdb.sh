@@ -42,6 +42,11 @@ continue
 echo ==AFTER\n
 p gdb_value
 delete
+echo ==HBREAK\n
+hbreak gdb_mark
+continue
+info registers x0
+delete
 set var gdb_setme = 7
 echo ==MONITOR\n
 monitor regs-el1
@@ -74,12 +79,15 @@ check "finish returns to guest_main" sh -c "sed -n '/^==FINISH\$/,/^==/p' '$G' |
 check "reading a variable: gdb_value = 1" sh -c "sed -n '/^==VALUE\$/,/^==/p' '$G' | grep -q '= 1\$'"
 check "watch gdb_value fires: Old value = 1, New value = 42" \
 	sh -c "sed -n '/^==WATCH\$/,/^==/p' '$G' | tr '\n' ' ' | grep -q 'Old value = 1 *New value = 42'"
+check "the watchpoint is a hardware one (Z2 accepted)" sh -c "sed -n '/^==WATCH\$/,/^==/p' '$G' | grep -q 'Hardware watchpoint'"
+check "hbreak gdb_mark (Z1) + continue: hit with x0 = 0x5678" \
+	sh -c "sed -n '/^==HBREAK\$/,/^==/p' '$G' | grep -iqE 'breakpoint [0-9]+, .*gdb_mark' && sed -n '/^==HBREAK\$/,/^==/p' '$G' | grep -q '^x0 *0x5678 '"
 check "after the watchpoint: gdb_value = 42" sh -c "sed -n '/^==AFTER\$/,/^==/p' '$G' | grep -q '= 42\$'"
 check "monitor regs-el1 prints SCTLR_EL1 and TCR_EL1" \
 	sh -c "sed -n '/^==MONITOR\$/,/^==/p' '$G' | grep -q SCTLR_EL1 && sed -n '/^==MONITOR\$/,/^==/p' '$G' | grep -q TCR_EL1"
 check "detach: the guest finished normally (exit 0: $(rc_text "$RC"))" [ "$RC" = 0 ]
 check "set var: the guest printed the new value (setme=7)" has "$OUT" "GDB-TARGET setme=7 value=42"
-check "the second gdb_mark ran without a breakpoint after detach (calls=0x68ac)" has "$OUT" "calls=0x68ac"
+check "the guest ran on after detach to the end (calls=0x68ac)" has "$OUT" "calls=0x68ac"
 
 # ---- a Linux guest: attach to a running kernel, Ctrl-C, threads, kernel memory, detach ----
 cat >"$WORK/linux.gdb" <<'GDB'
@@ -104,6 +112,12 @@ continue
 echo ==AFTERINT\n
 p/x $pc
 x/2i $pc
+echo ==HBREAK\n
+hbreak *@UNAME@
+continue
+echo ==BT\n
+bt 3
+delete
 detach
 echo ==DONE\n
 GDB
@@ -114,6 +128,14 @@ if ! wait_for "$OUT" "L2-INIT-OK" 200; then
 	guest_kill
 	finish
 fi
+# kernel addresses from the guest's kallsyms; a loop in the guest calls uname(2) every second
+guest_send "grep -E ' __arm64_sys_newuname\$' /proc/kallsyms | sed 's/^/KSYM /'"
+guest_send "while :; do uname >/dev/null; sleep 1; done &"
+guest_send "echo KSYMS-DONE-\$((1+1))"
+wait_for "$OUT" "KSYMS-DONE-2" 30
+UNAME=$(sed -n 's/^KSYM \([0-9a-f]*\) . __arm64_sys_newuname.*/0x\1/p' "$OUT" | head -n 1)
+check "kallsyms gave __arm64_sys_newuname ($UNAME)" sh -c "echo '$UNAME' | grep -q '^0xffff'"
+sed -i -e "s|@UNAME@|$UNAME|" "$WORK/linux.gdb"
 # A raw client first (busybox nc): stop reply, threads, an unmapped address, a malformed packet, a bad checksum,
 # continue + Ctrl-C; meanwhile a second debugger and lkvm save are refused. Its EOF detaches.
 {
@@ -157,6 +179,9 @@ NI=$(sed -n '/^==INSN$/,/^==/p' "$L" | grep -c '^ *=*>* *0xffff[0-9a-f]*.*:	[a-z
 check "x/4i \$pc: four instructions read through the walker ($NI)" [ "$NI" = 4 ]
 check "no memory error reading kernel text" sh -c "! grep -q 'Cannot access memory' '$L'"
 check "Ctrl-C (interrupt) stopped the running kernel" sh -c "sed -n '/^==AFTERINT\$/,/^==/p' '$L' | grep -q '= 0xffff'"
+check "hbreak at __arm64_sys_newuname (from kallsyms): hit while the guest calls uname" \
+	sh -c "sed -n '/^==HBREAK\$/,/^==/p' '$L' | grep -qi 'breakpoint 1, 0x'"
+check "bt from the hardware breakpoint shows frames" sh -c "sed -n '/^==BT\$/,/^==/p' '$L' | grep -q '^#0 '"
 check "monitor regs-el1: TTBR1_EL1 printed" sh -c "sed -n '/^==REGS\$/,/^==/p' '$L' | grep -q 'TTBR1_EL1  0x'"
 guest_send "echo STILL-ALIVE-\$((6*7))"
 check "after detach the guest still runs (answers on its console)" wait_for "$OUT" "STILL-ALIVE-42" 60
