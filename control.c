@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "kvm/control.h"
+#include "kvm/debug-dump.h"
 #include "kvm/gdb.h"
 #include "kvm/kvm-cpu.h"
 #include "kvm/kvm.h"
@@ -235,6 +236,14 @@ void control_serve_one(struct kvm *kvm)
 		fclose(out);
 		if (passed >= 0)
 			close(passed);
+		return;
+	}
+	if (req.op == CONTROL_DEBUG) {
+		if (passed >= 0)
+			close(passed);
+		if (debug_dump(kvm, req.args, req.stop, out) == 0)
+			fprintf(out, "ok\n");
+		fclose(out);
 		return;
 	}
 	if (req.op == CONTROL_MIGRATE) {

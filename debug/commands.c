@@ -9,10 +9,10 @@
 #include <sys/ioctl.h>
 
 #include "gdb-int.h"
+#include "kvm/debug-dump.h"
 #include "kvm/guest-mem.h"
 #include "kvm/kvm-cpu.h"
 #include "kvm/kvm.h"
-#include "kvm/s1walk.h"
 
 #define CORE(field) (KVM_REG_ARM64 | KVM_REG_ARM_CORE | (offsetof(struct kvm_regs, field) / sizeof(u32)))
 #define SYSREG(op0, op1, crn, crm, op2) ARM64_SYS_REG(op0, op1, crn, crm, op2)
@@ -148,28 +148,9 @@ static int reg_set(struct kvm_cpu *cpu, unsigned int n, const u8 *in)
 
 /* ---- memory at guest virtual addresses ---- */
 
-static int read_desc(void *ctx, u64 pa, u64 *val)
-{
-	struct gdb *g = ctx;
-	return guest_read(&g->kvm->ram, pa, val, 8);
-}
-
 static int translate(struct gdb *g, u64 va, u64 *pa, u64 *room)
 {
-	struct kvm_cpu *cpu = cpu_of(g, g->g_cpu);
-	struct s1_regs r = { 0 };
-	struct s1_result res;
-	int e;
-
-	if (kvm_cpu_get_reg(cpu, SYSREG(3, 0, 1, 0, 0), &r.sctlr) || kvm_cpu_get_reg(cpu, SYSREG(3, 0, 2, 0, 2), &r.tcr) ||
-	    kvm_cpu_get_reg(cpu, SYSREG(3, 0, 2, 0, 0), &r.ttbr0) || kvm_cpu_get_reg(cpu, SYSREG(3, 0, 2, 0, 1), &r.ttbr1))
-		return -EIO;
-	e = s1_translate(&r, va, read_desc, g, &res);
-	if (e)
-		return e;
-	*pa = res.pa;
-	*room = res.size - (va & (res.size - 1));
-	return 0;
+	return debug_translate(cpu_of(g, g->g_cpu), va, pa, room);
 }
 
 /* Copy len bytes at guest virtual va to/from buf: bytes done (the first failure ends it). */

@@ -136,6 +136,21 @@ wait_for "$OUT" "KSYMS-DONE-2" 30
 UNAME=$(sed -n 's/^KSYM \([0-9a-f]*\) . __arm64_sys_newuname.*/0x\1/p' "$OUT" | head -n 1)
 check "kallsyms gave __arm64_sys_newuname ($UNAME)" sh -c "echo '$UNAME' | grep -q '^0xffff'"
 sed -i -e "s|@UNAME@|$UNAME|" "$WORK/linux.gdb"
+# lkvm debug: a register dump of the running guest, without a debugger
+"$LKVM" debug --name gdblinux >"$WORK/dbg.out" 2>&1
+DRC=$?
+cat "$WORK/dbg.out" >>"$LOG"
+check "lkvm debug: one line per vCPU with a kernel PC (exit $DRC)" \
+	sh -c "[ $DRC = 0 ] && [ \$(grep -c '^vcpu=[01] pc=0xffff' '$WORK/dbg.out') = 2 ]"
+"$LKVM" debug --name gdblinux --dump --vcpu 1 >"$WORK/dbgd.out" 2>&1
+DRC=$?
+cat "$WORK/dbgd.out" >>"$LOG"
+check "lkvm debug --dump --vcpu 1: x0-x30, EL1 registers, code bytes at PC (exit $DRC)" \
+	sh -c "[ $DRC = 0 ] && grep -q '^vcpu=1 ' '$WORK/dbgd.out' && ! grep -q '^vcpu=0' '$WORK/dbgd.out' && grep -q ' x30 0x' '$WORK/dbgd.out' && grep -q 'TTBR1_EL1 0x' '$WORK/dbgd.out' && grep -q 'VBAR_EL1' '$WORK/dbgd.out' && grep -qE 'code at pc:( [0-9a-f]{2}){16}' '$WORK/dbgd.out'"
+"$LKVM" debug --name gdblinux --vcpu 7 >"$WORK/dbg7.out" 2>&1
+DRC=$?
+check "lkvm debug --vcpu 7 on 2 vCPUs: one-line error (exit $DRC): $(head -n 1 "$WORK/dbg7.out")" \
+	sh -c "[ $DRC != 0 ] && [ \$(wc -l <'$WORK/dbg7.out') = 1 ]"
 # A raw client first (busybox nc): stop reply, threads, an unmapped address, a malformed packet, a bad checksum,
 # continue + Ctrl-C; meanwhile a second debugger and lkvm save are refused. Its EOF detaches.
 {
@@ -155,6 +170,10 @@ check "a second debugger connection is refused ($(head -c 50 "$WORK/second.out")
 SRC=$?
 check "lkvm save while attached: refused in one line (exit $SRC): $(head -n 1 "$WORK/save.out")" \
 	sh -c "[ $SRC != 0 ] && [ \$(wc -l <'$WORK/save.out') = 1 ] && grep -q 'debugger attached' '$WORK/save.out'"
+"$LKVM" debug --name gdblinux >"$WORK/dbga.out" 2>&1
+DRC=$?
+check "lkvm debug while a debugger is attached: refused in one line (exit $DRC)" \
+	sh -c "[ $DRC != 0 ] && grep -q 'debugger attached' '$WORK/dbga.out'"
 wait $RAWPID
 R=$WORK/raw.out
 log "raw session: $(cat "$R")"
