@@ -197,6 +197,8 @@ int cmd_run(int argc, const char **argv)
 		run_usage(stdout);
 		return 0;
 	}
+	if (cfg.gdb_wait && !cfg.gdb)
+		die("--gdb-wait needs --gdb ADDRESS (e.g. --gdb tcp:1234)");
 	kvm = kvm_alloc(cfg.name);
 	kvm->cfg = cfg;
 

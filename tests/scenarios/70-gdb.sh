@@ -204,7 +204,33 @@ check "bt from the hardware breakpoint shows frames" sh -c "sed -n '/^==BT\$/,/^
 check "monitor regs-el1: TTBR1_EL1 printed" sh -c "sed -n '/^==REGS\$/,/^==/p' '$L' | grep -q 'TTBR1_EL1  0x'"
 guest_send "echo STILL-ALIVE-\$((6*7))"
 check "after detach the guest still runs (answers on its console)" wait_for "$OUT" "STILL-ALIVE-42" 60
+
+# ---- lkvm restore --gdb --gdb-wait: debug a restored guest from where it was saved ----
+SNAP=$WORK/gdb.snap
+rm -f "$SNAP"
+if "$LKVM" save --name gdblinux --stop "$SNAP" >>"$LOG" 2>&1; then ok "save --stop after the session"; else not_ok "save --stop failed"; fi
+guest_wait
+guest_start gdbrest 200 restore --gdb "tcp:$GDB_LISTEN:1234" --gdb-wait "$SNAP"
+# the stub listens before the control socket exists: once 'lkvm stat' answers, it is there
+n=0
+while ! "$LKVM" stat --name gdblinux >/dev/null 2>&1 && [ $n -lt 60 ]; do sleep 1; n=$((n + 1)); done
+if [ $n -ge 60 ]; then
+	not_ok "restore --gdb: the restored VM never answered: $(first_line "$ERR")"
+	guest_kill
+	finish
+fi
+{
+	printf '$?#3f'; sleep 1
+	printf '$p20#d2'; sleep 1
+	printf '$c#63'; sleep 1
+} | timeout 20 nc "$GDB_LISTEN" 1234 >"$WORK/rest.out" 2>&1
+log "restore raw session: $(cat "$WORK/rest.out")"
+# (the stub run-length encodes the reply: ...f* # is f repeated 1 + 3 times)
+check "restore --gdb-wait: the debugger attaches and reads the saved PC (a kernel address)" \
+	sh -c "grep -q '\$T02thread:1;#d4' '$WORK/rest.out' && grep -qE '\$[0-9a-f]+(ffff|f\* )#' '$WORK/rest.out'"
+guest_send "echo RESTORED-ALIVE-\$((6*7))"
+check "the restored guest runs once the debugger continued and left" wait_for "$OUT" "RESTORED-ALIVE-42" 60
 guest_send "poweroff -f"
 guest_wait
-check "guest powered off cleanly after the debugging session ($(rc_text "$RC"))" [ "$RC" = 0 ]
+check "restored guest powered off cleanly ($(rc_text "$RC"))" [ "$RC" = 0 ]
 finish
