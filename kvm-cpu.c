@@ -109,15 +109,18 @@ static void park(struct kvm_cpu *cpu)
 	pthread_mutex_unlock(&kvm->pause_lock);
 }
 
+void kvm_cpu_kick(struct kvm_cpu *cpu)
+{
+	if (!cpu->started)
+		return;
+	__atomic_store_n(&cpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	pthread_kill(cpu->thread, SIG_KICK);
+}
+
 void kvm_cpu_kick_all(struct kvm *kvm)
 {
-	for (unsigned int i = 0; i < kvm->nr_cpus; i++) {
-		struct kvm_cpu *cpu = kvm->cpus[i];
-		if (!cpu->started)
-			continue;
-		__atomic_store_n(&cpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-		pthread_kill(cpu->thread, SIG_KICK);
-	}
+	for (unsigned int i = 0; i < kvm->nr_cpus; i++)
+		kvm_cpu_kick(kvm->cpus[i]);
 }
 
 void kvm_pause(struct kvm *kvm)

@@ -57,15 +57,25 @@ static void hook_before_run(struct kvm_cpu *cpu)
 	struct kvm *kvm = cpu->kvm;
 	struct gdb *g = kvm->gdb;
 
-	pthread_mutex_lock(&kvm->pause_lock);
-	if (!g->go[cpu->id] && !kvm_is_stopping(kvm)) {
-		g->held++;
-		pthread_cond_broadcast(&kvm->pause_cond);
-		while (!g->go[cpu->id] && !kvm_is_stopping(kvm))
-			pthread_cond_wait(&kvm->pause_cond, &kvm->pause_lock);
-		g->held--;
-	}
-	pthread_mutex_unlock(&kvm->pause_lock);
+	bool held;
+
+	do {
+		pthread_mutex_lock(&kvm->pause_lock);
+		held = !g->go[cpu->id] && !kvm_is_stopping(kvm);
+		if (held) {
+			g->held++;
+			pthread_cond_broadcast(&kvm->pause_cond);
+			while (!g->go[cpu->id] && !kvm_is_stopping(kvm))
+				pthread_cond_wait(&kvm->pause_cond, &kvm->pause_lock);
+			g->held--;
+		}
+		pthread_mutex_unlock(&kvm->pause_lock);
+		if (!held)
+			break;
+		/* the kick that stopped us may have left immediate_exit set: drop it, then look again, so that a stop
+		 * asked after this point (go cleared, then a kick) is still seen */
+		__atomic_store_n(&cpu->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+	} while (!__atomic_load_n(&g->go[cpu->id], __ATOMIC_SEQ_CST));
 	apply_debug(g, cpu);
 }
 
@@ -92,7 +102,9 @@ static bool hook_handle_debug(struct kvm_cpu *cpu)
 	pthread_mutex_unlock(&kvm->pause_lock);
 	if (!ours)
 		return true; /* a step or breakpoint that raced a detach: the vCPU runs on without debugging */
-	kvm_cpu_kick_all(kvm);
+	for (unsigned int i = 0; i < kvm->nr_cpus; i++)
+		if (i != cpu->id) /* this one holds in before_run right away: no extra KVM_RUN round for it */
+			kvm_cpu_kick(kvm->cpus[i]);
 	if (write(g->wake_fd, &one, sizeof(one)) < 0)
 		pr_debug("gdb: wake: %s", strerror(errno));
 	return true;
