@@ -101,6 +101,8 @@ echo ==INSN\n
 x/4i $pc
 echo ==PCVAL\n
 p/x $pc
+echo ==KTEXT\n
+x/16xb @UNAME@
 echo ==REGS\n
 monitor regs-el1
 echo ==CONT\n
@@ -136,6 +138,12 @@ wait_for "$OUT" "KSYMS-DONE-2" 30
 UNAME=$(sed -n 's/^KSYM \([0-9a-f]*\) . __arm64_sys_newuname.*/0x\1/p' "$OUT" | head -n 1)
 check "kallsyms gave __arm64_sys_newuname ($UNAME)" sh -c "echo '$UNAME' | grep -q '^0xffff'"
 sed -i -e "s|@UNAME@|$UNAME|" "$WORK/linux.gdb"
+# the guest's own view of those bytes: /proc/kcore (an ELF core of kernel memory; the PT_LOAD holding the address)
+# read with the guest's busybox (od, dd; its shell arithmetic wraps at 64 bits, so kernel addresses subtract right)
+guest_send 'kread() { F=/proc/kcore; a=$((0x$1)); ph=$(od -A n -t d8 -j 32 -N 8 $F); n=$(od -A n -t u2 -j 56 -N 2 $F); i=0; while [ $i -lt $n ]; do b=$((ph + i * 56)); t=$(od -A n -t u4 -j $b -N 4 $F); set -- $(od -A n -t d8 -j $((b + 8)) -N 32 $F); o=$((a - $2)); if [ $t = 1 ] && [ $o -ge 0 ] && [ $o -lt $4 ]; then echo KCORE $(dd if=$F bs=1 count=16 skip=$(($1 + o)) 2>/dev/null | od -A n -t x1); fi; i=$((i + 1)); done; }'
+guest_send "kread ${UNAME#0x}; echo KREAD-DONE-\$((2+2))"
+wait_for "$OUT" "KREAD-DONE-4" 30
+KCORE=$(sed -n 's/^KCORE \(\([0-9a-f][0-9a-f] \)\{15\}[0-9a-f][0-9a-f]\).*/\1/p' "$OUT" | head -n 1 | tr -d '\r')
 # lkvm debug: a register dump of the running guest, without a debugger
 "$LKVM" debug --name gdblinux >"$WORK/dbg.out" 2>&1
 DRC=$?
@@ -196,6 +204,10 @@ PC=$(sed -n '/^==PCVAL$/,/^==/p' "$L" | sed -n 's/.*= \(0x[0-9a-f]*\).*/\1/p')
 check "the PC is a kernel virtual address ($PC)" sh -c "echo '$PC' | grep -q '^0xffff'"
 NI=$(sed -n '/^==INSN$/,/^==/p' "$L" | grep -c '^ *=*>* *0xffff[0-9a-f]*.*:	[a-z]')
 check "x/4i \$pc: four instructions read through the walker ($NI)" [ "$NI" = 4 ]
+# kernel memory at a virtual address: 16 bytes as gdb reads them through the walker = the guest's /proc/kcore
+GDBTEXT=$(sed -n '/^==KTEXT$/,/^==/p' "$L" | grep '^0xffff' | sed 's/^[^:]*://' | tr -s ' \t' '\n\n' |
+	sed -n 's/^0x\([0-9a-f]\)$/0\1/p;s/^0x\([0-9a-f][0-9a-f]\)$/\1/p' | tr '\n' ' ' | sed 's/ $//')
+check "x/16xb at $UNAME (kernel text) = the guest's /proc/kcore ($GDBTEXT)" [ -n "$KCORE" -a "$GDBTEXT" = "$KCORE" ]
 check "no memory error reading kernel text" sh -c "! grep -q 'Cannot access memory' '$L'"
 check "Ctrl-C (interrupt) stopped the running kernel" sh -c "sed -n '/^==AFTERINT\$/,/^==/p' '$L' | grep -q '= 0xffff'"
 check "hbreak at __arm64_sys_newuname (from kallsyms): hit while the guest calls uname" \
@@ -227,7 +239,7 @@ fi
 log "restore raw session: $(cat "$WORK/rest.out")"
 # (the stub run-length encodes the reply: ...f* # is f repeated 1 + 3 times)
 check "restore --gdb-wait: the debugger attaches and reads the saved PC (a kernel address)" \
-	sh -c "grep -q '\$T02thread:1;#d4' '$WORK/rest.out' && grep -qE '\$[0-9a-f]+(ffff|f\* )#' '$WORK/rest.out'"
+	sh -c "grep -q '\$T02thread:1;#d4' '$WORK/rest.out' && grep -qE '[$][0-9a-f]+(ffff|f[*] )#' '$WORK/rest.out'"
 guest_send "echo RESTORED-ALIVE-\$((6*7))"
 check "the restored guest runs once the debugger continued and left" wait_for "$OUT" "RESTORED-ALIVE-42" 60
 guest_send "poweroff -f"
