@@ -38,6 +38,9 @@ endif
 # Generic code (builds for the host too, for unit tests) and everything else.
 GENERIC_SRC := thread.c console-buf.c cpio.c host-kernel.c control-client.c control-path.c disk-lock.c io.c sandbox.c snapshot/format.c snapshot/ram-image.c snapshot/ram-pages.c snapshot/migrate-net.c options.c run-options.c guest-mem.c ram.c log.c devices.c arm/fdt.c arm/image.c arm/pvtime-policy.c hw/pci.c
 GENERIC_SRC += control-request.c
+# debug/: the gdb stub's stage-1 walker and packet layer (host-testable); the rest talks to KVM
+DEBUG_GENERIC_SRC := debug/s1walk.c debug/packet.c debug/addr.c
+GENERIC_SRC += $(DEBUG_GENERIC_SRC)
 # metrics/: the endpoint's encoder, request reader, server and address (host-testable); the collectors and front-ends
 METRICS_GENERIC_SRC := metrics/text.c metrics/http.c metrics/server.c metrics/listen.c metrics/kvm-stats.c metrics/vm-sample.c
 GENERIC_SRC += $(METRICS_GENERIC_SRC)
@@ -52,6 +55,7 @@ VIRTIO_SRC := $(VIRTIO_GENERIC_SRC) virtio/setup.c
 LKVM_SRC := main.c builtin-run.c host-shell.c builtin-ctl.c kvm.c kvm-cpu.c term.c control.c \
             hw/serial8250.c \
             arm/kvm-arch.c arm/kvm-cpu-arch.c arm/gic.c arm/pvtime.c arm/snapshot.c \
+            debug/gdb.c debug/commands.c debug/dump.c builtin-debug.c \
             snapshot/save.c snapshot/restore.c snapshot/info.c snapshot/migrate.c builtin-save.c builtin-migrate.c \
             $(VIRTIO_SRC) $(METRICS_SRC) $(RUNCMD_SRC) $(GENERIC_SRC)
 LKVM_OBJ := $(patsubst %.c,$(B)/arm64/%.o,$(LKVM_SRC)) $(B)/arm64/init/blob.o
@@ -81,7 +85,7 @@ $(B)/arm64/init/blob.o: init/blob.S $(B)/init/lkvm-init
 
 # ---- test tools (static aarch64 helpers run inside the test bed) ----
 TOOLS := $(B)/tools/fdtls $(B)/tools/bench-io $(B)/tools/ptyrun $(B)/tools/tstamp $(B)/tools/mignet
-TOOLS += $(B)/tools/mscrape $(B)/tools/jsonck
+TOOLS += $(B)/tools/mscrape $(B)/tools/jsonck $(B)/tools/gdbping
 tools: $(TOOLS)
 $(B)/tools/%: tests/tools/%.c io.c
 	@mkdir -p $(dir $@)
@@ -89,7 +93,7 @@ $(B)/tools/%: tests/tools/%.c io.c
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< io.c $(LDLIBS)
 
 # ---- bare-metal guest payloads: guest/NAME.c + guest/lib/* -> build/guest/NAME.bin ----
-GUEST_CFLAGS := -std=gnu11 $(WARN) -O2 -ffreestanding -fno-builtin -nostdlib -nostdinc -mgeneral-regs-only \
+GUEST_CFLAGS := -std=gnu11 $(WARN) -O2 -g -ffreestanding -fno-builtin -nostdlib -nostdinc -mgeneral-regs-only \
                 -fno-stack-protector -fno-pic -fno-pie -mstrict-align -Iguest/include -MMD -MP
 GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -T guest/guest.ld
 GUEST_PROGS := $(patsubst guest/%.c,%,$(wildcard guest/*.c))

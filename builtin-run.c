@@ -13,6 +13,7 @@
 #include "kvm/arm.h"
 #include "kvm/builtin.h"
 #include "kvm/control.h"
+#include "kvm/gdb.h"
 #include "kvm/kvm-cpu.h"
 #include "kvm/kvm.h"
 #include "kvm/metrics.h"
@@ -165,6 +166,7 @@ int kvm_run_vm(struct kvm *kvm)
 	clock_gettime(CLOCK_MONOTONIC, &kvm->start_time);
 	kvm_cpu_start_all(kvm);
 	metrics_start(kvm); /* KVM stats fds, and the --metrics thread (it filters itself as it starts) */
+	gdb_start(kvm);     /* --gdb: the stub's thread (it filters itself too) */
 	/* Every thread is now in its sandbox (workers and vCPUs filter themselves as they start): the main thread last,
 	 * since threads inherit their creator's filter. Only then does the guest run. */
 	{
@@ -175,6 +177,7 @@ int kvm_run_vm(struct kvm *kvm)
 	kvm_cpu_open_gate(kvm);
 	code = main_loop(kvm, sig_fd);
 	kvm_cpu_stop_all(kvm);
+	gdb_cleanup(kvm);
 	control_cleanup(kvm);
 	metrics_cleanup(kvm);
 	term_restore(&kvm->term);
@@ -194,6 +197,8 @@ int cmd_run(int argc, const char **argv)
 		run_usage(stdout);
 		return 0;
 	}
+	if (cfg.gdb_wait && !cfg.gdb)
+		die("--gdb-wait needs --gdb ADDRESS (e.g. --gdb tcp:1234)");
 	kvm = kvm_alloc(cfg.name);
 	kvm->cfg = cfg;
 
@@ -204,6 +209,8 @@ int cmd_run(int argc, const char **argv)
 	 */
 	if (cfg.metrics)
 		metrics_listen(kvm, cfg.metrics); /* a taken port fails now, before anything is built */
+	if (cfg.gdb)
+		gdb_setup(kvm, cfg.gdb, cfg.gdb_wait);
 	kvm_open(kvm);
 	gic_probe(kvm);
 	if (runcmd_wanted(&kvm->cfg.run))

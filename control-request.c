@@ -26,6 +26,16 @@ void control_parse_request(const char *line, struct control_request *req)
 		req->args = line + 8;
 		return;
 	}
+	if (!strncmp(line, "debug", 5) && (!line[5] || line[5] == ' ' || !strncmp(line + 5, "-dump", 5))) {
+		const char *rest = line + 5;
+		req->stop = !strncmp(rest, "-dump", 5);
+		rest += req->stop ? 5 : 0;
+		if (*rest == ' ' || !*rest) {
+			req->op = CONTROL_DEBUG;
+			req->args = *rest ? rest + 1 : rest;
+		}
+		return;
+	}
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
 		if (!strcmp(line, words[i].name)) {
 			req->op = words[i].op;

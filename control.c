@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "kvm/control.h"
+#include "kvm/debug-dump.h"
+#include "kvm/gdb.h"
 #include "kvm/kvm-cpu.h"
 #include "kvm/kvm.h"
 #include "kvm/metrics.h"
@@ -226,6 +228,22 @@ void control_serve_one(struct kvm *kvm)
 		fclose(out);
 		if (passed >= 0)
 			close(passed);
+		return;
+	}
+	if (gdb_attached(kvm) && (req.op == CONTROL_MIGRATE || req.op == CONTROL_SAVE || req.op == CONTROL_SAVE_FILE ||
+				  req.op == CONTROL_PAUSE)) {
+		fprintf(out, "error: VM %s has a debugger attached (--gdb); detach it first\n", kvm->name);
+		fclose(out);
+		if (passed >= 0)
+			close(passed);
+		return;
+	}
+	if (req.op == CONTROL_DEBUG) {
+		if (passed >= 0)
+			close(passed);
+		if (debug_dump(kvm, req.args, req.stop, out) == 0)
+			fprintf(out, "ok\n");
+		fclose(out);
 		return;
 	}
 	if (req.op == CONTROL_MIGRATE) {

@@ -109,15 +109,18 @@ static void park(struct kvm_cpu *cpu)
 	pthread_mutex_unlock(&kvm->pause_lock);
 }
 
-static void kick_all(struct kvm *kvm)
+void kvm_cpu_kick(struct kvm_cpu *cpu)
 {
-	for (unsigned int i = 0; i < kvm->nr_cpus; i++) {
-		struct kvm_cpu *cpu = kvm->cpus[i];
-		if (!cpu->started)
-			continue;
-		__atomic_store_n(&cpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-		pthread_kill(cpu->thread, SIG_KICK);
-	}
+	if (!cpu->started)
+		return;
+	__atomic_store_n(&cpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	pthread_kill(cpu->thread, SIG_KICK);
+}
+
+void kvm_cpu_kick_all(struct kvm *kvm)
+{
+	for (unsigned int i = 0; i < kvm->nr_cpus; i++)
+		kvm_cpu_kick(kvm->cpus[i]);
 }
 
 void kvm_pause(struct kvm *kvm)
@@ -129,7 +132,7 @@ void kvm_pause(struct kvm *kvm)
 	}
 	kvm->pause_requested = true;
 	pthread_mutex_unlock(&kvm->pause_lock);
-	kick_all(kvm);
+	kvm_cpu_kick_all(kvm);
 	pthread_mutex_lock(&kvm->pause_lock);
 	while (kvm->parked < kvm->nr_cpus && !kvm_is_stopping(kvm)) {
 		struct timespec ts;
@@ -142,7 +145,7 @@ void kvm_pause(struct kvm *kvm)
 		/* A vCPU that missed the kick (between its check and KVM_RUN) sees immediate_exit; re-kick anyway. */
 		if (pthread_cond_timedwait(&kvm->pause_cond, &kvm->pause_lock, &ts)) {
 			pthread_mutex_unlock(&kvm->pause_lock);
-			kick_all(kvm);
+			kvm_cpu_kick_all(kvm);
 			pthread_mutex_lock(&kvm->pause_lock);
 		}
 	}
@@ -269,7 +272,7 @@ void kvm_cpu_stop_all(struct kvm *kvm)
 	pthread_mutex_lock(&kvm->pause_lock);
 	pthread_cond_broadcast(&kvm->pause_cond);
 	pthread_mutex_unlock(&kvm->pause_lock);
-	kick_all(kvm);
+	kvm_cpu_kick_all(kvm);
 	for (unsigned int i = 0; i < kvm->nr_cpus; i++) {
 		struct kvm_cpu *cpu = kvm->cpus[i];
 		if (!cpu->started)

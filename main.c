@@ -31,6 +31,7 @@ static const struct command commands[] = {
 	{ "list", cmd_list, "Print a list of running instances" },
 	{ "stat", cmd_stat, "Print statistics of a running instance (--steal: stolen time per vCPU; --watch: live)" },
 	{ "top", cmd_top, "Show every running instance: state, steal, exits/s, memory (like top)" },
+	{ "debug", cmd_debug, "Print a running instance's vCPU registers (--dump: all of them and the code at PC)" },
 	{ "stop", cmd_stop, "Stop a running instance" },
 	{ "pause", cmd_pause, "Pause a running instance" },
 	{ "resume", cmd_resume, "Resume a paused instance" },

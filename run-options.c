@@ -6,6 +6,7 @@
 
 #include "kvm/builtin.h"
 #include "kvm/kvm.h"
+#include "kvm/gdb.h"
 #include "kvm/metrics.h"
 #include "kvm/options.h"
 #include "kvm/runcmd.h"
@@ -158,6 +159,18 @@ static int opt_metrics(const struct option_desc *o, const char *arg, void *ctx, 
 	return 0;
 }
 
+/* --gdb tcp:[ADDR:]PORT|unix:PATH: checked here, opened by gdb_setup() before the VM is built. */
+static int opt_gdb(const struct option_desc *o, const char *arg, void *ctx, char *err, size_t errlen)
+{
+	struct kvm_config *cfg = ctx;
+	struct migrate_addr a;
+	(void)o;
+	if (gdb_addr_parse(arg, &a, err, errlen))
+		return -1;
+	cfg->gdb = arg;
+	return 0;
+}
+
 static int opt_pvtime(const struct option_desc *o, const char *arg, void *ctx, char *err, size_t errlen)
 {
 	struct kvm_config *cfg = ctx;
@@ -238,6 +251,10 @@ static void run_options(struct option_desc *opts, struct kvm_config *cfg, bool *
 		{ 0, "steal-report", OPT_CALLBACK, NULL, "json", "Print the stolen time over the command at exit",
 		  runcmd_opt_steal, OPT_OPTIONAL_ARG },
 		{ 0, NULL, OPT_GROUP, NULL, NULL, "Debug options", NULL, 0 },
+		{ 0, "gdb", OPT_CALLBACK, NULL, "tcp:[ADDR:]PORT|unix:PATH",
+		  "Serve the GDB remote protocol for the guest (ADDR default 127.0.0.1)", opt_gdb, 0 },
+		{ 0, "gdb-wait", OPT_BOOL, &cfg->gdb_wait, NULL, "With --gdb: the guest starts only when gdb continues it",
+		  NULL, 0 },
 		{ 0, "loglevel", OPT_CALLBACK, NULL, "error|warning|info|debug", "Verbosity of lkvm's messages",
 		  opt_loglevel, 0 },
 		{ 0, "no-seccomp", OPT_BOOL, &cfg->no_seccomp, NULL,

@@ -73,6 +73,15 @@ static const u32 metrics_calls[] = {
 	SC_munmap, SC_mremap, SC_mmap, SC_mprotect, SC_madvise, SC_accept4, SC_getrandom, SC_rseq,
 };
 
+/* The gdb stub: its listening socket and one connection, an eventfd, ONE_REG ioctls, kicking vCPUs (tgkill). */
+static const u32 gdb_calls[] = {
+	SC_fcntl, SC_ioctl, SC_close, SC_lseek, SC_read, SC_write, SC_readv, SC_writev, SC_ppoll, SC_newfstatat,
+	SC_fstat, SC_exit, SC_exit_group, SC_futex, SC_set_robust_list, SC_nanosleep, SC_clock_gettime,
+	SC_clock_getres, SC_clock_nanosleep, SC_sched_yield, SC_restart_syscall, SC_tgkill, SC_rt_sigprocmask,
+	SC_rt_sigreturn, SC_gettimeofday, SC_getpid, SC_gettid, SC_sendto, SC_recvfrom, SC_setsockopt, SC_shutdown,
+	SC_brk, SC_munmap, SC_mremap, SC_mmap, SC_mprotect, SC_madvise, SC_accept4, SC_getrandom, SC_rseq,
+};
+
 /*
  * ioctl requests (unique; order free). The _IO* encoding is generic, so these are the arm64 values on any host; only
  * kvm_vcpu_events is laid out per architecture, which matters only in host-side unit tests, where nothing is
@@ -87,8 +96,9 @@ static const u32 main_ioctls[] = {
 };
 static const u32 vcpu_ioctls[] = {
 	KVM_RUN, KVM_IRQ_LINE, KVM_SIGNAL_MSI, KVM_IOEVENTFD, KVM_GET_ONE_REG, KVM_SET_ONE_REG, KVM_GET_VCPU_EVENTS,
-	KVM_SET_VCPU_EVENTS,
+	KVM_SET_VCPU_EVENTS, KVM_SET_GUEST_DEBUG, /* the gdb stub's settings, applied by each vCPU itself */
 };
+static const u32 gdb_ioctls[] = { KVM_GET_ONE_REG, KVM_SET_ONE_REG };
 static const u32 worker_ioctls[] = { KVM_IRQ_LINE, KVM_SIGNAL_MSI };
 
 #define POLICY(n, c, i) { n, c, ARRAY_SIZE(c), i, ARRAY_SIZE(i) }
@@ -98,6 +108,7 @@ static const struct sandbox_policy policies[SANDBOX_NR_CLASSES] = {
 	[SANDBOX_WORKER] = POLICY("device worker", worker_calls, worker_ioctls),
 	[SANDBOX_SHARE] = POLICY("9p worker", share_calls, worker_ioctls),
 	[SANDBOX_METRICS] = { "metrics", metrics_calls, ARRAY_SIZE(metrics_calls), NULL, 0 },
+	[SANDBOX_GDB] = POLICY("gdb", gdb_calls, gdb_ioctls),
 };
 
 const struct sandbox_policy *sandbox_policy(enum sandbox_class c)

@@ -15,6 +15,7 @@
 #include "kvm/kvm-cpu.h"
 #include "kvm/io.h"
 #include "kvm/kvm.h"
+#include "kvm/gdb.h"
 #include "kvm/metrics.h"
 #include "kvm/migrate.h"
 #include "kvm/options.h"
@@ -399,9 +400,9 @@ static void migrate_incoming_handover(int fd, const char *what)
 
 int cmd_restore(int argc, const char **argv)
 {
-	const char *name = NULL, *clock = "continue", *pos[1], *disks[8], *incoming = NULL, *metrics = NULL;
+	const char *name = NULL, *clock = "continue", *pos[1], *disks[8], *incoming = NULL, *metrics = NULL, *gdb = NULL;
 	unsigned int nr_disks = 0;
-	bool help = false, info = false, no_seccomp = false, seccomp_log = false;
+	bool help = false, info = false, no_seccomp = false, seccomp_log = false, gdb_wait = false;
 	struct restore_state st;
 	struct snap_reader r;
 	struct kvm *kvm;
@@ -427,6 +428,10 @@ int cmd_restore(int argc, const char **argv)
 			  NULL, 0 },
 			{ 0, "metrics", OPT_STRING, &metrics, "unix:PATH|tcp:[ADDR:]PORT",
 			  "Serve live metrics there, as 'lkvm run --metrics' (counters start afresh)", NULL, 0 },
+			{ 0, "gdb", OPT_STRING, &gdb, "tcp:[ADDR:]PORT|unix:PATH",
+			  "Serve the GDB remote protocol, as 'lkvm run --gdb' (debug from where the guest was saved)", NULL, 0 },
+			{ 0, "gdb-wait", OPT_BOOL, &gdb_wait, NULL, "With --gdb: the guest resumes only when gdb continues it",
+			  NULL, 0 },
 			{ 0, "no-seccomp", OPT_BOOL, &no_seccomp, NULL, "Run without the seccomp sandbox (debugging)", NULL,
 			  0 },
 			{ 0, "seccomp-log", OPT_BOOL, &seccomp_log, NULL,
@@ -476,6 +481,13 @@ int cmd_restore(int argc, const char **argv)
 		if (metrics_addr_parse(metrics, &ma, err, sizeof(err)))
 			die("%s", err);
 	}
+	if (gdb) {
+		struct migrate_addr ga;
+		if (gdb_addr_parse(gdb, &ga, err, sizeof(err)))
+			die("%s", err);
+	} else if (gdb_wait) {
+		die("--gdb-wait needs --gdb ADDRESS");
+	}
 	st.clock_advance = !strcmp(clock, "advance");
 	if (incoming) {
 		snprintf(incoming_name, sizeof(incoming_name), "stream from %s", incoming);
@@ -516,6 +528,10 @@ int cmd_restore(int argc, const char **argv)
 	kvm->cfg.metrics = metrics;
 	if (metrics)
 		metrics_listen(kvm, metrics); /* before the guest is built: a taken address fails while the source runs */
+	kvm->cfg.gdb = gdb;
+	kvm->cfg.gdb_wait = gdb_wait;
+	if (gdb)
+		gdb_setup(kvm, gdb, gdb_wait);
 	for (unsigned int i = 0; i < kvm->cfg.nr_disks; i++) {
 		/* Check disks now: a missing one must fail before the RAM is read. */
 		size_t plen;

@@ -11,6 +11,7 @@ struct kvm_config;
 int cmd_run(int argc, const char **argv);
 int cmd_list(int argc, const char **argv);
 int cmd_stat(int argc, const char **argv);
+int cmd_debug(int argc, const char **argv);
 int cmd_stop(int argc, const char **argv);
 int cmd_save(int argc, const char **argv);
 int cmd_pause(int argc, const char **argv);

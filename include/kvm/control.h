@@ -30,12 +30,13 @@ enum control_op {
 	CONTROL_SAVE_FILE, /* "save-file" / "save-file-stop": into the file passed with the request */
 	CONTROL_MIGRATE,   /* "migrate ARGS" with the connection to the destination passed */
 	CONTROL_SAMPLE,    /* "sample": state and per-vCPU counters for lkvm top and stat --watch (metrics.h) */
+	CONTROL_DEBUG,     /* "debug [K]" / "debug-dump [K]": vCPU registers and the bytes at PC (lkvm debug) */
 };
 struct control_request {
 	enum control_op op;
-	bool stop;                    /* save: stop the VM once saved */
+	bool stop;                    /* save: stop the VM once saved; debug: the full dump (debug-dump) */
 	bool refused_while_migrating; /* answered with an error while a migration runs */
-	const char *args;             /* migrate: the rest of the line (migrate_params_parse()); "" otherwise */
+	const char *args;             /* migrate: the rest of the line (migrate_params_parse()); debug: the vCPU or ""; "" otherwise */
 };
 void control_parse_request(const char *line, struct control_request *req);
 

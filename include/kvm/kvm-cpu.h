@@ -64,6 +64,9 @@ void kvm_cpu_create_all(struct kvm *kvm);
 void kvm_cpu_start_all(struct kvm *kvm);
 /* Let the started vCPUs (each already in its seccomp sandbox) enter the guest. */
 void kvm_cpu_open_gate(struct kvm *kvm);
+/* Kick every started vCPU out of KVM_RUN (it then runs its hooks and parks if asked); safe from any thread. */
+void kvm_cpu_kick_all(struct kvm *kvm);
+void kvm_cpu_kick(struct kvm_cpu *cpu);
 /* Kick every vCPU out of KVM_RUN and join the threads. */
 void kvm_cpu_stop_all(struct kvm *kvm);
 

@@ -39,6 +39,8 @@ struct kvm_config {
 	enum virtio_transport_type virtio_transport; /* --virtio-transport */
 	bool no_ioeventfd; /* --no-ioeventfd: queue notifications exit to lkvm (for measurements) */
 	bool no_seccomp, seccomp_log; /* --no-seccomp, --seccomp-log (sandbox.h) */
+	const char *gdb;      /* --gdb tcp:[ADDR:]PORT|unix:PATH (debug/) */
+	bool gdb_wait;        /* --gdb-wait: no vCPU runs before a debugger continues it */
 	const char *metrics; /* --metrics unix:PATH|tcp:[ADDR:]PORT (metrics/) */
 	struct runcmd_config run; /* lkvm run [options] -- CMD / --exec LINE (runcmd/) */
 };
@@ -48,6 +50,7 @@ struct kvm_config {
 
 struct kvm_cpu;
 struct kvm_cpu_hooks;
+struct gdb;
 struct metrics;
 struct pollfd;
 struct runcmd;
@@ -140,6 +143,7 @@ struct kvm {
 
 	/* Hooks into the vCPU loop (kvm-cpu.h), e.g. the gdb stub's; NULL when none. */
 	const struct kvm_cpu_hooks *vcpu_hooks;
+	struct gdb *gdb; /* --gdb: the stub (debug/), NULL without */
 
 	/* Live metrics (metrics.h): KVM stats fds, the --metrics endpoint and its thread. */
 	struct metrics *metrics;

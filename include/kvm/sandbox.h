@@ -19,6 +19,7 @@ enum sandbox_class {
 	SANDBOX_WORKER, /* virtio device workers: queue processing, disk/tap/rng I/O, interrupts */
 	SANDBOX_SHARE,  /* the virtio-9p worker: a device worker plus the file calls its server makes beneath shares */
 	SANDBOX_METRICS, /* the --metrics endpoint: its HTTP connections, /proc and KVM stats reads; no ioctl */
+	SANDBOX_GDB,     /* the --gdb stub: one debugger connection, vCPU registers (ONE_REG), kicks */
 	SANDBOX_NR_CLASSES,
 };
 

@@ -77,6 +77,12 @@ static void test_requests(struct unit_counts *uc)
 	      "request: migrate with its arguments");
 	control_parse_request("migrate", &r);
 	CHECK(uc, r.op == CONTROL_UNKNOWN && r.refused_while_migrating, "request: bare migrate is unknown");
+	control_parse_request("debug", &r);
+	CHECK(uc, r.op == CONTROL_DEBUG && !r.stop && !r.args[0] && !r.refused_while_migrating, "request: debug");
+	control_parse_request("debug-dump 1", &r);
+	CHECK(uc, r.op == CONTROL_DEBUG && r.stop && !strcmp(r.args, "1"), "request: debug-dump 1");
+	control_parse_request("debugx", &r);
+	CHECK(uc, r.op == CONTROL_UNKNOWN, "request: debugx is unknown");
 	control_parse_request("savex", &r);
 	CHECK(uc, r.op == CONTROL_UNKNOWN && r.refused_while_migrating, "request: savex unknown, refused mid-migration");
 	control_parse_request("info ", &r);
