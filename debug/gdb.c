@@ -59,6 +59,12 @@ static void hook_before_run(struct kvm_cpu *cpu)
 
 	bool held;
 
+	/* the fast path of every exit while nobody debugs: running, and the debug state applied. Unlocked reads are
+	 * safe: the stub changes these under the lock and then kicks, so a stale read ends KVM_RUN at once and the
+	 * vCPU comes back here */
+	if (__atomic_load_n(&g->go[cpu->id], __ATOMIC_ACQUIRE) &&
+	    __atomic_load_n(&g->applied_gen[cpu->id], __ATOMIC_ACQUIRE) == __atomic_load_n(&g->dbg_gen, __ATOMIC_ACQUIRE))
+		return;
 	do {
 		pthread_mutex_lock(&kvm->pause_lock);
 		held = !g->go[cpu->id] && !kvm_is_stopping(kvm);
