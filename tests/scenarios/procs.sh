@@ -22,4 +22,11 @@ procs_report() {
 			;;
 		esac
 	done
+	# where each running VM's vCPUs are: lkvm debug (PC, PSTATE, the EL1 registers) without stopping them
+	if [ -n "${LKVM:-}" ]; then
+		for _n in $("$LKVM" list 2>/dev/null | awk 'NR > 2 { print $2 }'); do
+			echo "== lkvm debug --name $_n"
+			timeout 10 "$LKVM" debug --name "$_n" --dump 2>&1 | head -n 40
+		done
+	fi
 }
