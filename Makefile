@@ -81,7 +81,7 @@ $(B)/arm64/init/blob.o: init/blob.S $(B)/init/lkvm-init
 
 # ---- test tools (static aarch64 helpers run inside the test bed) ----
 TOOLS := $(B)/tools/fdtls $(B)/tools/bench-io $(B)/tools/ptyrun $(B)/tools/tstamp $(B)/tools/mignet
-TOOLS += $(B)/tools/mscrape $(B)/tools/jsonck
+TOOLS += $(B)/tools/mscrape $(B)/tools/jsonck $(B)/tools/dirtylog
 tools: $(TOOLS)
 $(B)/tools/%: tests/tools/%.c io.c
 	@mkdir -p $(dir $@)

@@ -17,10 +17,12 @@
 /* "key=value" out of a progress or done line; "?" if absent. */
 static const char *field(const char *line, const char *key, char *buf, size_t len)
 {
-	const char *p = strstr(line, key);
-	size_t n;
+	const char *p = line;
+	size_t n, k = strlen(key);
 
-	if (!p || p[strlen(key)] != '=')
+	while ((p = strstr(p, key)) && ((p != line && p[-1] != ' ') || p[k] != '='))
+		p += k; /* "recheck" is not "pause_recheck_ms" */
+	if (!p)
 		return "?";
 	p += strlen(key) + 1;
 	n = strcspn(p, " ");
@@ -38,14 +40,15 @@ static void pause_split(const char *line)
 
 	if (!strcmp(field(line, "pause_state_ms", a, sizeof(a)), "?"))
 		return;
-	field(line, "recheck", g, sizeof(g));
-	field(line, "recheck_full", f, sizeof(f));
+	const char *mode = field(line, "recheck", g, sizeof(g)), *full = field(line, "recheck_full", f, sizeof(f));
+
 	printf("pause %s ms: last dirty pages %s ms (%s pages), device state %s ms, re-check %s ms (%s%s, %s pages read)",
 	       field(line, "pause_ms", b, sizeof(b)), field(line, "pause_pages_ms", c, sizeof(c)),
-	       field(line, "last_pages", d, sizeof(d)), a, field(line, "pause_recheck_ms", e, sizeof(e)), g,
-	       !strcmp(g, "never") ? ": nothing"
-	       : !strcmp(f, "1")   ? (!strcmp(g, "auto") ? ": all of RAM after a loss outside the pages written" : ": all of RAM")
-				   : ": the pages written during the migration",
+	       field(line, "last_pages", d, sizeof(d)), a, field(line, "pause_recheck_ms", e, sizeof(e)), mode,
+	       !strcmp(mode, "never") ? ": nothing"
+	       : !strcmp(full, "1")   ? (!strcmp(mode, "auto") ? ": all of RAM after a loss outside the pages written"
+							   : ": all of RAM")
+				      : ": the pages written during the migration",
 	       field(line, "recheck_read", h, sizeof(h)));
 	if (strcmp(field(line, "pause_verify_ms", a, sizeof(a)), "0"))
 		printf(", verify %s ms", a);
@@ -162,6 +165,7 @@ int cmd_migrate(int argc, const char **argv)
 			shown = false;
 		}
 		if (!strncmp(line, "done ", 5)) {
+			pause_split(line); /* first: scripts take the summary from the last line */
 			field(line, "rounds", a, sizeof(a));
 			if (!strcmp(field(line, "local", b, sizeof(b)), "1"))
 				printf("migrated VM %s to %s: guest RAM handed over by descriptor, %s MiB sent, %s ms in all, "
@@ -176,7 +180,6 @@ int cmd_migrate(int argc, const char **argv)
 				printf(" (%s %s without a dirty-log entry %s sent again)", a,
 				       strcmp(a, "1") ? "pages changed" : "page changed", strcmp(a, "1") ? "were" : "was");
 			putchar('\n');
-			pause_split(line);
 			fflush(stdout);
 			continue;
 		}
