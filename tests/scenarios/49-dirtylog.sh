@@ -1,7 +1,8 @@
 # 49-dirtylog.sh - does this host's KVM dirty log lose entries, without lkvm? tests/tools/dirtylog (a VM made with
 # KVM directly, vCPUs storing a counter into page after page, KVM_GET_DIRTY_LOG every few ms compared with memory).
 # Its self-test (-x: the host writes pages behind KVM's back) must catch every such write; then one thing varied at a
-# time: 2 vCPUs with the guest's MMU on and THP-backed RAM (as an lkvm guest), 1 vCPU, MMU off, no THP. The counts
+# time: 2 vCPUs with the guest's MMU on and THP-backed RAM (as an lkvm guest), 1 vCPU, MMU off, no THP, and each
+# store preceded by a DC ZVA (the guest kernel clears pages that way). The counts
 # of changes without an entry are printed, not judged: they are the host's (docs/migration.md, "Lost entries").
 # timeout: 900
 . "$(dirname "$0")/lib.sh"
@@ -20,7 +21,7 @@ run() {
 	_rc=$?
 	cat "$WORK/dl-$_n.txt" >>"$LOG"
 	_sum=$(grep '^dirtylog: [0-9]* rounds' "$WORK/dl-$_n.txt")
-	grep '^round ' "$WORK/dl-$_n.txt" | head -n 3 | while read -r l; do diag "$_n: $l"; done
+	grep '^round \|^vCPU ' "$WORK/dl-$_n.txt" | head -n 4 | while read -r l; do diag "$_n: $l"; done
 	check "$_n ($*): exit $_rc: ${_sum#dirtylog: }" sh -c "[ $_rc -le 1 ] && [ -n '$_sum' ]"
 	return $_rc
 }
@@ -30,4 +31,5 @@ run lkvm-like -c 2
 run one-vcpu -c 1
 run mmu-off -c 2 -n
 run no-thp -c 2 -H
+run zva -c 2 -z
 finish

@@ -4,10 +4,11 @@
  * every few ms (as a live migration does, and as the kernel's dirty_log_test) and comparing memory with it: every page
  * whose contents changed between two snapshots must be in the log collected before or after the second one.
  *
- * dirtylog [-m MIB] [-c VCPUS] [-r ROUNDS] [-i MS] [-w MS] [-s STRIDE] [-n] [-H] [-x]
+ * dirtylog [-m MIB] [-c VCPUS] [-r ROUNDS] [-i MS] [-w MS] [-s STRIDE] [-n] [-H] [-z] [-x]
  *   -m data MiB (64)  -c vCPUs 1|2 (2)  -r rounds (100)  -i ms between collections (20)  -w ms of running before the
  *   log is switched on (300)  -s page stride of the loop (97)  -n MMU off in the guest (default on, identity map)
- *   -H no transparent huge pages for guest RAM  -x self-test: the host itself writes one page a round behind KVM's
+ *   -H no transparent huge pages for guest RAM  -z each store preceded by a DC ZVA of its 64-byte block (MMU on)
+ *   -x self-test: the host itself writes one page a round behind KVM's
  *   back, which must be reported (the checker can fail)
  * Prints a line per round with losses and a summary; exit 0: no entry lost, 1: entries lost, 2: could not run.
  */
@@ -16,6 +17,7 @@
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +43,7 @@ int main(void)
 #define SYS(op0, op1, crn, crm, op2) ARM64_SYS_REG(op0, op1, crn, crm, op2)
 
 /* x0 data base, x1 pages, x2 stride, x3 byte offset in the page, x4 counter, x5 first page: store, step, wrap */
-extern const unsigned char guest_loop[], guest_loop_end[];
+extern const unsigned char guest_loop[], guest_loop_end[], guest_zva[], guest_zva_end[];
 __asm__(".pushsection .rodata\n"
 	".balign 4\n"
 	"guest_loop:\n"
@@ -54,6 +56,18 @@ __asm__(".pushsection .rodata\n"
 	"	sub x5, x5, x1\n"
 	"	b 1b\n"
 	"guest_loop_end:\n"
+	/* the same, each page first cleared with DC ZVA (as the guest kernel's clear_page()) */
+	"guest_zva:\n"
+	"1:	add x6, x0, x5, lsl #12\n"
+	"	dc zva, x6\n"
+	"	str x4, [x6, x3]\n"
+	"	add x4, x4, #1\n"
+	"	add x5, x5, x2\n"
+	"	cmp x5, x1\n"
+	"	b.lo 1b\n"
+	"	sub x5, x5, x1\n"
+	"	b 1b\n"
+	"guest_zva_end:\n"
 	".popsection\n");
 
 struct vcpu {
@@ -64,6 +78,7 @@ struct vcpu {
 };
 
 static int vm_fd, kvm_fd; /* one VM per process: a test tool */
+static volatile sig_atomic_t stopping;
 
 static void fail(const char *what)
 {
@@ -87,14 +102,28 @@ static u_int64_t get_reg(int fd, u_int64_t id)
 	return v;
 }
 
+static void on_kick(int sig)
+{
+	(void)sig; /* KVM_RUN returns EINTR */
+}
+
+/* Run until kicked at the end; then say where the vCPU is and how many stores it made (its counter). */
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
 	for (;;) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if ((errno == EINTR || errno == EAGAIN) && !stopping)
 				continue;
-			fail("KVM_RUN");
+			if (errno != EINTR && errno != EAGAIN)
+				fail("KVM_RUN");
+			printf("vCPU %d: pc 0x%llx, %llu stores, ESR_EL1 0x%llx, FAR_EL1 0x%llx, ELR_EL1 0x%llx\n", v->id,
+			       (unsigned long long)get_reg(v->fd, CORE(regs.pc)),
+			       (unsigned long long)((get_reg(v->fd, CORE(regs.regs[4])) & ((1ULL << 56) - 1)) - 1),
+			       (unsigned long long)get_reg(v->fd, SYS(3, 0, 5, 2, 0)),
+			       (unsigned long long)get_reg(v->fd, SYS(3, 0, 6, 0, 0)),
+			       (unsigned long long)get_reg(v->fd, CORE(elr_el1)));
+			return NULL;
 		}
 		fprintf(stderr, "dirtylog: vCPU %d exited to userspace (reason %u): the guest loop never should\n", v->id,
 			v->run->exit_reason);
@@ -135,14 +164,14 @@ static int bit(const u_int64_t *b, u_int64_t i)
 int main(int argc, char **argv)
 {
 	u_int64_t mib = 64, rounds = 100, interval = 20, warm = 300, stride = 97, npages, size, hp = (u_int64_t)sysconf(_SC_PAGESIZE);
-	int ncpu = 2, mmu = 1, thp = 1, inject = 0, opt;
+	int ncpu = 2, mmu = 1, thp = 1, inject = 0, zva = 0, opt;
 	struct kvm_vcpu_init init;
 	struct vcpu vc[2];
 	u_int8_t *raw, *host, *snap[2];
 	u_int64_t *log[3], changed_total = 0, lost_total = 0, logged_total = 0, inj = 0, inj_found = 0, lost_rounds = 0;
 	size_t words;
 
-	while ((opt = getopt(argc, argv, "m:c:r:i:w:s:nHx")) != -1) {
+	while ((opt = getopt(argc, argv, "m:c:r:i:w:s:nHzx")) != -1) {
 		switch (opt) {
 		case 'm': mib = strtoull(optarg, NULL, 0); break;
 		case 'c': ncpu = atoi(optarg); break;
@@ -153,13 +182,14 @@ int main(int argc, char **argv)
 		case 'n': mmu = 0; break;
 		case 'H': thp = 0; break;
 		case 'x': inject = 1; break;
+		case 'z': zva = 1; break;
 		default:
-			fprintf(stderr, "usage: dirtylog [-m MIB] [-c 1|2] [-r ROUNDS] [-i MS] [-w MS] [-s STRIDE] [-n] [-H] [-x]\n");
+			fprintf(stderr, "usage: dirtylog [-m MIB] [-c 1|2] [-r ROUNDS] [-i MS] [-w MS] [-s STRIDE] [-n] [-H] [-z] [-x]\n");
 			return 2;
 		}
 	}
-	if (mib < 1 || mib > 900 || ncpu < 1 || ncpu > 2 || rounds < 3 || hp != PG) {
-		fprintf(stderr, "dirtylog: -m 1..900, -c 1|2, -r >= 3, and a 4 KiB host page size\n");
+	if (mib < 1 || mib > 900 || ncpu < 1 || ncpu > 2 || rounds < 3 || hp != PG || (zva && !mmu)) {
+		fprintf(stderr, "dirtylog: -m 1..900, -c 1|2, -r >= 3, -z needs the MMU on, and a 4 KiB host page size\n");
 		return 2;
 	}
 	npages = mib << 8;
@@ -179,7 +209,10 @@ int main(int argc, char **argv)
 		fail("mmap");
 	host = (u_int8_t *)(((uintptr_t)raw + (2 << 20) - 1) & ~(uintptr_t)((2 << 20) - 1));
 	madvise(host, size, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
-	memcpy(host, guest_loop, (size_t)(guest_loop_end - guest_loop));
+	if (zva)
+		memcpy(host, guest_zva, (size_t)(guest_zva_end - guest_zva));
+	else
+		memcpy(host, guest_loop, (size_t)(guest_loop_end - guest_loop));
 	/* identity map of 1 GiB at BASE: one level-1 block, normal write-back memory (MAIR index 0) */
 	((u_int64_t *)(host + PG))[BASE >> 30] = BASE | (1ULL << 10) /* AF */ | (3ULL << 8) /* inner shareable */ | 1;
 	set_log(host, size, 0);
@@ -220,14 +253,20 @@ int main(int argc, char **argv)
 	log[2] = calloc(words, 8);
 	if (!snap[0] || !snap[1] || !log[0] || !log[1] || !log[2])
 		fail("malloc");
+	{
+		struct sigaction sa = { .sa_handler = on_kick }; /* no SA_RESTART */
+		sigaction(SIGUSR1, &sa, NULL);
+	}
 	for (int i = 0; i < ncpu; i++)
 		if (pthread_create(&vc[i].th, NULL, vcpu_thread, &vc[i]))
 			fail("pthread_create");
 	usleep((useconds_t)warm * 1000); /* stage 2 filled (huge blocks where THP backs RAM) before logging, as in lkvm */
 	set_log(host, size, 1);
-	printf("dirtylog: %llu MiB, %d vCPU(s), MMU %s, THP %s, stride %llu, %llu rounds every %llu ms%s\n",
-	       (unsigned long long)mib, ncpu, mmu ? "on" : "off", thp ? "on" : "off", (unsigned long long)stride,
-	       (unsigned long long)rounds, (unsigned long long)interval, inject ? ", self-test writes" : "");
+	printf("dirtylog: %llu MiB, %d vCPU(s), MMU %s, THP %s, %s, stride %llu, %llu rounds every %llu ms%s\n",
+	       (unsigned long long)mib, ncpu, mmu ? "on" : "off", thp ? "on" : "off", zva ? "DC ZVA + store" : "stores",
+	       (unsigned long long)stride, (unsigned long long)rounds, (unsigned long long)interval,
+	       inject ? ", self-test writes" : "");
+	fflush(stdout);
 	/*
 	 * Round k: collect L_k, snapshot S_k, collect L'_k. A page whose contents differ between S_(k-1) and S_k was
 	 * written after L_(k-1) was collected and before L'_k was: its entry is in L'_(k-1), L_k or L'_k.
@@ -280,6 +319,20 @@ int main(int argc, char **argv)
 			       (unsigned long long)b[0], (unsigned long long)a[1], (unsigned long long)b[1],
 			       (unsigned long long)(now_us() - t0));
 			fflush(stdout);
+		}
+	}
+	stopping = 1;
+	for (int i = 0; i < ncpu; i++) {
+		for (int k = 0; k < 100 && pthread_kill(vc[i].th, SIGUSR1) == 0; k++) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 50000000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			if (pthread_timedjoin_np(vc[i].th, NULL, &ts) == 0)
+				break;
 		}
 	}
 	printf("dirtylog: %llu rounds, %llu page changes checked, %llu log entries, %llu changes without an entry in "
