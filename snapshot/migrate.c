@@ -31,6 +31,7 @@ struct migration {
 	u64 *log;      /* KVM_GET_DIRTY_LOG's bitmap, one bit per host page */
 	struct recheck rc; /* the copies' hashes; which pages to read again, live and paused */
 	u8 *shadow;    /* --debug-unlogged: the copy of every page the destination holds, to name the changed bytes */
+	u64 *unread;   /* --debug-unlogged: pages pass 1 did not read (the host's page table had nothing there) */
 	u64 unlogged;  /* pages found changed since they were sent, with no dirty-log entry (live and paused) */
 	u64 last_pages; /* pages sent in the pause */
 	/* the pause, in ms: vCPUs paused and devices quiesced + their state, the last collection and pages, the
@@ -179,9 +180,13 @@ static int send_pages(struct migration *m, bool first, bool running)
 			continue;
 		if (first) { /* never-touched pages are zero on both sides: do not read (and so allocate) them */
 			guest_ram_populated(ram, off, len, populated);
-			for (u32 i = 0; i < np; i++)
-				if (!populated[i])
-					carried[i / 8] &= (u8) ~(1u << (i % 8));
+			for (u32 i = 0; i < np; i++) {
+				if (populated[i])
+					continue;
+				carried[i / 8] &= (u8) ~(1u << (i % 8));
+				if (m->unread)
+					m->unread[(pg0 + i) / 64] |= 1ULL << ((pg0 + i) % 64);
+			}
 		}
 		if (snapw_ram_pages(&m->w, off, ram->host + off, np, carried, first, &sent, m->rc.sent_hash + pg0))
 			return snprintf(m->err, sizeof(m->err), "sending to the destination failed: %s",
@@ -231,9 +236,10 @@ static void report_unlogged(void *ctx, u64 pg, enum recheck_when when, bool cold
 	m->unlogged++;
 	if (!m->p.debug_unlogged)
 		return;
-	dprintf(m->ctl, "unlogged gpa=0x%llx round=%llu when=%s hot=%d ranges=%s%s%.0d%s bytes=%s\n",
+	dprintf(m->ctl, "unlogged gpa=0x%llx round=%llu when=%s hot=%d pass1=%s ranges=%s%s%.0d%s bytes=%s\n",
 		(unsigned long long)(ram->base + pg * SNAP_PAGE), (unsigned long long)m->rc.round,
-		when == RECHECK_LIVE ? "live" : "paused", !cold, was ? (n ? ranges : "none") : "unknown",
+		when == RECHECK_LIVE ? "live" : "paused", !cold,
+		m->unread && (m->unread[pg / 64] & (1ULL << (pg % 64))) ? "unread" : "read", was ? (n ? ranges : "none") : "unknown",
 		more ? ",+" : "", more, more ? "more" : "", bytes[0] ? bytes : "-");
 }
 
@@ -355,7 +361,8 @@ static int run(struct migration *m)
 		return snprintf(m->err, sizeof(m->err), "out of memory"), -1;
 	m->rc.found = report_unlogged;
 	m->rc.ctx = m;
-	if (m->p.debug_unlogged && !(m->shadow = m->w.shadow = calloc(1, kvm->ram.size)))
+	if (m->p.debug_unlogged && (!(m->shadow = m->w.shadow = calloc(1, kvm->ram.size)) ||
+				    !(m->unread = calloc(guest_ram_bitmap_words(&kvm->ram), sizeof(u64)))))
 		return snprintf(m->err, sizeof(m->err), "out of memory for --debug-unlogged's copy of guest RAM"), -1;
 	if (!kvm->mig_own_dirty)
 		kvm->mig_own_dirty = calloc(guest_ram_bitmap_words(&kvm->ram), sizeof(u64));
@@ -463,10 +470,12 @@ static int final_pass(struct migration *m, bool pages)
 		m->p_pages += now_ms() - t;
 	}
 	t = now_ms();
-	if ((m->p.verify && send_digest(m)) || snapw_finish(&m->w, kvm->ram.size))
+	if (m->p.verify && send_digest(m))
 		goto failed;
 	m->p_verify = now_ms() - t;
 	t = now_ms();
+	if (snapw_finish(&m->w, kvm->ram.size))
+		goto failed;
 	if (handover(m))
 		return -1;
 	m->p_dest = now_ms() - t;
@@ -523,6 +532,7 @@ void migrate_serve(struct kvm *kvm, int ctl, int out, const char *args)
 	snapw_free(&m.w);
 	recheck_free(&m.rc);
 	free(m.shadow);
+	free(m.unread);
 	free(m.send);
 	free(m.log);
 }

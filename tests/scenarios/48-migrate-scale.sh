@@ -55,22 +55,25 @@ sums() { cat "$@" | sed -n 's/^[0-9]* SUM \([0-9a-f]*\) steal=.*/\1/p'; }
 rss_mib() { "$LKVM" stat --name "$1" 2>/dev/null | sed -n 's/.*ram_rss_kib=\([0-9]*\).*/\1/p' | awk '{ printf "%d", $1 / 1024 }'; }
 # move FROM TO TAG ADDR ARGS...: migrate (the destination TO listens on ADDR); 0 if the guest ticks on at TO
 move() {
-	_from=$1 _to=$2 _tag=$3 _addr=$4
+	_from=$1
+	_to=$2
+	_mt=$3
+	_addr=$4
 	shift 4
 	mstart "$_to" restore --incoming "$_addr"
 	wait_listen "$WORK/$_to.err"
 	sleep 2
-	"$LKVM" migrate --name $VM "$@" "$_addr" >"$WORK/$_tag.txt" 2>&1
+	"$LKVM" migrate --name $VM "$@" "$_addr" >"$WORK/$_mt.txt" 2>&1
 	_rc=$?
-	log "move $_tag ($*): rc $_rc: $(cat "$WORK/$_tag.txt")"
-	diag "$_tag ($*): $(grep -v '^pause ' "$WORK/$_tag.txt" | tail -n 1)"
-	diag "$_tag: $(grep '^pause ' "$WORK/$_tag.txt")"
-	check "$_tag ($*): exit $_rc, the pause split printed" \
-		sh -c "[ $_rc = 0 ] && grep -q '^pause [0-9]* ms: last dirty pages [0-9]* ms.*device state [0-9]* ms, re-check [0-9]* ms.*destination set-up [0-9]* ms' '$WORK/$_tag.txt'"
+	log "move $_mt ($*): rc $_rc: $(cat "$WORK/$_mt.txt")"
+	diag "$_mt ($*): $(grep -v '^pause ' "$WORK/$_mt.txt" | tail -n 1)"
+	diag "$_mt: $(grep '^pause ' "$WORK/$_mt.txt")"
+	check "$_mt ($*): exit $_rc, the pause split printed" \
+		sh -c "[ $_rc = 0 ] && grep -q '^pause [0-9]* ms: last dirty pages [0-9]* ms.*device state [0-9]* ms, re-check [0-9]* ms.*destination set-up [0-9]* ms' '$WORK/$_mt.txt'"
 	[ $_rc = 0 ] || return 1
-	check "$_tag: the source exited 0" [ "$(mwait "$_from" 60)" = 0 ]
+	check "$_mt: the source exited 0" [ "$(mwait "$_from" 60)" = 0 ]
 	_lt=$(last_tick "$WORK/$_from.out")
-	check "$_tag: the guest ticks on at the destination (after TICK $_lt)" wait_for "$WORK/$_to.out" "TICK $((${_lt:-0} + 20))" 120
+	check "$_mt: the guest ticks on at the destination (after TICK $_lt)" wait_for "$WORK/$_to.out" "TICK $((${_lt:-0} + 20))" 120
 }
 # parts FILE: the pause and its parts' sum, "P S"
 parts() { grep '^pause ' "$1" | awk '{ for (i = 2; i < NF; i++) if ($(i + 1) ~ /^ms/) { if (!n++) p = $i; else s += $i } } END { if (n) print p, s }'; }
@@ -136,7 +139,7 @@ if wait_for "$WORK/e.out" "SUM " 240; then
 	for i in 1 2; do
 		U=$(sed -n 's/.*(\([0-9]*\) pages* changed without a dirty-log entry.*/\1/p' "$WORK/dbg$i.txt")
 		N=$(grep -c . "$WORK/unlogged$i.txt" 2>/dev/null)
-		BAD=$(grep -cv '^gpa=0x[0-9a-f]* round=[0-9]* when=\(live\|paused\) hot=[01] ranges=[^ ]* bytes=' "$WORK/unlogged$i.txt" 2>/dev/null)
+		BAD=$(grep -cv '^gpa=0x[0-9a-f]* round=[0-9]* when=\(live\|paused\) hot=[01] pass1=\(read\|unread\) ranges=[^ ]* bytes=' "$WORK/unlogged$i.txt" 2>/dev/null)
 		check "move $i: --debug-unlogged wrote $N line(s), as many as pages resent (${U:-0}), all well formed" \
 			sh -c "[ -f '$WORK/unlogged$i.txt' ] && [ '$N' = '${U:-0}' ] && [ '${BAD:-1}' = 0 ]"
 		[ "${N:-0}" -gt 0 ] && diag "move $i unlogged: $(head -n 3 "$WORK/unlogged$i.txt" | tr '\n' ';')"

@@ -36,14 +36,16 @@ int main(void)
 #else
 
 #define BASE 0x80000000ULL
-#define DATA_OFF (2ULL << 20) /* code at page 0, the page table at page 1, data from 2 MiB */
+#define DATA_OFF (2ULL << 20) /* code at page 0, the page table at page 1, exception page 2, data from 2 MiB */
+#define VBAR_OFF 0x800ULL    /* vectors: the loop's code is short */
+#define EXC_OFF (2 * 4096ULL)
 #define PG 4096ULL
 #define HOST_PAGES 16ULL /* the last data pages: the guest never writes them (-x writes them) */
 #define CORE(r) (KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | (offsetof(struct kvm_regs, r) / 4))
 #define SYS(op0, op1, crn, crm, op2) ARM64_SYS_REG(op0, op1, crn, crm, op2)
 
 /* x0 data base, x1 pages, x2 stride, x3 byte offset in the page, x4 counter, x5 first page: store, step, wrap */
-extern const unsigned char guest_loop[], guest_loop_end[], guest_zva[], guest_zva_end[];
+extern const unsigned char guest_loop[], guest_loop_end[], guest_zva[], guest_zva_end[], guest_vec[], guest_vec_end[];
 __asm__(".pushsection .rodata\n"
 	".balign 4\n"
 	"guest_loop:\n"
@@ -68,6 +70,19 @@ __asm__(".pushsection .rodata\n"
 	"	sub x5, x5, x1\n"
 	"	b 1b\n"
 	"guest_zva_end:\n"
+	/* any exception (VBAR_EL1 + 0x200): keep ESR, ELR, FAR of the first one at x10 (the exception page), stop */
+	"guest_vec:\n"
+	"	ldr x7, [x10]\n"
+	"	cbnz x7, 2f\n"
+	"	mrs x7, esr_el1\n"
+	"	mrs x8, elr_el1\n"
+	"	mrs x9, far_el1\n"
+	"	orr x7, x7, #(1 << 63)\n"
+	"	stp x7, x8, [x10]\n"
+	"	str x9, [x10, #16]\n"
+	"2:	wfi\n"
+	"	b 2b\n"
+	"guest_vec_end:\n"
 	".popsection\n");
 
 struct vcpu {
@@ -75,6 +90,7 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t th;
 	int id;
+	u_int8_t *exc; /* where the guest's exception vector records the first exception */
 };
 
 static int vm_fd, kvm_fd; /* one VM per process: a test tool */
@@ -117,12 +133,17 @@ static void *vcpu_thread(void *arg)
 				continue;
 			if (errno != EINTR && errno != EAGAIN)
 				fail("KVM_RUN");
-			printf("vCPU %d: pc 0x%llx, %llu stores, ESR_EL1 0x%llx, FAR_EL1 0x%llx, ELR_EL1 0x%llx\n", v->id,
-			       (unsigned long long)get_reg(v->fd, CORE(regs.pc)),
-			       (unsigned long long)((get_reg(v->fd, CORE(regs.regs[4])) & ((1ULL << 56) - 1)) - 1),
-			       (unsigned long long)get_reg(v->fd, SYS(3, 0, 5, 2, 0)),
-			       (unsigned long long)get_reg(v->fd, SYS(3, 0, 6, 0, 0)),
-			       (unsigned long long)get_reg(v->fd, CORE(elr_el1)));
+			{
+				const volatile u_int64_t *e = (const volatile u_int64_t *)(v->exc);
+				printf("vCPU %d: pc 0x%llx, %llu stores", v->id,
+				       (unsigned long long)get_reg(v->fd, CORE(regs.pc)),
+				       (unsigned long long)((get_reg(v->fd, CORE(regs.regs[4])) & ((1ULL << 56) - 1)) - 1));
+				if (e[0])
+					printf("; stopped by an exception: ESR_EL1 0x%llx at 0x%llx, FAR_EL1 0x%llx",
+					       (unsigned long long)(e[0] & ~(1ULL << 63)), (unsigned long long)e[1],
+					       (unsigned long long)e[2]);
+				printf("\n");
+			}
 			return NULL;
 		}
 		fprintf(stderr, "dirtylog: vCPU %d exited to userspace (reason %u): the guest loop never should\n", v->id,
@@ -213,12 +234,14 @@ int main(int argc, char **argv)
 		memcpy(host, guest_zva, (size_t)(guest_zva_end - guest_zva));
 	else
 		memcpy(host, guest_loop, (size_t)(guest_loop_end - guest_loop));
+	memcpy(host + VBAR_OFF + 0x200, guest_vec, (size_t)(guest_vec_end - guest_vec));
 	/* identity map of 1 GiB at BASE: one level-1 block, normal write-back memory (MAIR index 0) */
 	((u_int64_t *)(host + PG))[BASE >> 30] = BASE | (1ULL << 10) /* AF */ | (3ULL << 8) /* inner shareable */ | 1;
 	set_log(host, size, 0);
 
 	for (int i = 0; i < ncpu; i++) {
 		vc[i].id = i;
+		vc[i].exc = host + EXC_OFF + (u_int64_t)i * 64;
 		vc[i].fd = ioctl(vm_fd, KVM_CREATE_VCPU, i);
 		if (vc[i].fd < 0)
 			fail("KVM_CREATE_VCPU");
@@ -238,6 +261,8 @@ int main(int argc, char **argv)
 		set_reg(vc[i].fd, CORE(regs.regs[3]), (u_int64_t)i * 8);
 		set_reg(vc[i].fd, CORE(regs.regs[4]), ((u_int64_t)(i + 1) << 56) | 1);
 		set_reg(vc[i].fd, CORE(regs.regs[5]), ((npages - HOST_PAGES) / 2) * (u_int64_t)i);
+		set_reg(vc[i].fd, CORE(regs.regs[10]), BASE + EXC_OFF + (u_int64_t)i * 64);
+		set_reg(vc[i].fd, SYS(3, 0, 12, 0, 0), BASE + VBAR_OFF); /* VBAR_EL1 */
 		if (mmu) {
 			set_reg(vc[i].fd, SYS(3, 0, 10, 2, 0), 0xff);                 /* MAIR_EL1: attr 0 normal WB */
 			set_reg(vc[i].fd, SYS(3, 0, 2, 0, 0), BASE + PG);             /* TTBR0_EL1 */
