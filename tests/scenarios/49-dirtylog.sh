@@ -25,6 +25,9 @@ run() {
 	check "$_n ($*): exit $_rc: ${_sum#dirtylog: }" sh -c "[ $_rc -le 1 ] && [ -n '$_sum' ]"
 	return $_rc
 }
+# the guest's first instructions one by one: where it goes when it does not store (a diagnosis, not a check)
+"$T" -m 4 -c 1 -r 3 -d 8 >"$WORK/dl-steps.txt" 2>&1
+grep '^step ' "$WORK/dl-steps.txt" | while read -r l; do diag "single-step: $l"; done
 run self-test -x -c 1
 check "self-test: every write behind KVM's back was caught" grep -q 'self-test: \([0-9]*\) of \1 host writes caught' "$WORK/dl-self-test.txt"
 run lkvm-like -c 2

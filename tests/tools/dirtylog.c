@@ -8,7 +8,7 @@
  *   -m data MiB (64)  -c vCPUs 1|2 (2)  -r rounds (100)  -i ms between collections (20)  -w ms of running before the
  *   log is switched on (300)  -s page stride of the loop (97)  -n MMU off in the guest (default on, identity map)
  *   -H no transparent huge pages for guest RAM  -z each store preceded by a DC ZVA of its 64-byte block (MMU on)
- *   -x self-test: the host itself writes one page a round behind KVM's
+ *   -d N single-step vCPU 0's first N instructions, printing each  -x self-test: the host itself writes one page a round behind KVM's
  *   back, which must be reported (the checker can fail)
  * Prints a line per round with losses and a summary; exit 0: no entry lost, 1: entries lost, 2: could not run.
  */
@@ -90,6 +90,7 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t th;
 	int id;
+	int steps; /* -d: single-step this many instructions first (vCPU 0) */
 	u_int8_t *exc; /* where the guest's exception vector records the first exception */
 };
 
@@ -127,6 +128,25 @@ static void on_kick(int sig)
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
+
+	if (v->steps) { /* -d N: the first N instructions one by one (KVM_GUESTDBG_SINGLESTEP), for a broken bed */
+		struct kvm_guest_debug dbg = { .control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP };
+		if (ioctl(v->fd, KVM_SET_GUEST_DEBUG, &dbg) < 0)
+			fail("KVM_SET_GUEST_DEBUG");
+		for (int n = 0; n < v->steps; n++) {
+			if (ioctl(v->fd, KVM_RUN, 0) < 0)
+				fail("KVM_RUN (single step)");
+			printf("step %d: exit %u hsr 0x%x pc 0x%llx x4 0x%llx x6 0x%llx ESR_EL1 0x%llx\n", n,
+			       v->run->exit_reason, v->run->debug.arch.hsr,
+			       (unsigned long long)get_reg(v->fd, CORE(regs.pc)),
+			       (unsigned long long)get_reg(v->fd, CORE(regs.regs[4])),
+			       (unsigned long long)get_reg(v->fd, CORE(regs.regs[6])),
+			       (unsigned long long)get_reg(v->fd, SYS(3, 0, 5, 2, 0)));
+		}
+		fflush(stdout);
+		dbg.control = 0;
+		ioctl(v->fd, KVM_SET_GUEST_DEBUG, &dbg);
+	}
 	for (;;) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if ((errno == EINTR || errno == EAGAIN) && !stopping)
@@ -185,14 +205,14 @@ static int bit(const u_int64_t *b, u_int64_t i)
 int main(int argc, char **argv)
 {
 	u_int64_t mib = 64, rounds = 100, interval = 20, warm = 300, stride = 97, npages, size, hp = (u_int64_t)sysconf(_SC_PAGESIZE);
-	int ncpu = 2, mmu = 1, thp = 1, inject = 0, zva = 0, opt;
+	int ncpu = 2, mmu = 1, thp = 1, inject = 0, zva = 0, steps = 0, opt;
 	struct kvm_vcpu_init init;
 	struct vcpu vc[2];
 	u_int8_t *raw, *host, *snap[2];
 	u_int64_t *log[3], changed_total = 0, lost_total = 0, logged_total = 0, inj = 0, inj_found = 0, lost_rounds = 0;
 	size_t words;
 
-	while ((opt = getopt(argc, argv, "m:c:r:i:w:s:nHzx")) != -1) {
+	while ((opt = getopt(argc, argv, "m:c:r:i:w:s:d:nHzx")) != -1) {
 		switch (opt) {
 		case 'm': mib = strtoull(optarg, NULL, 0); break;
 		case 'c': ncpu = atoi(optarg); break;
@@ -204,6 +224,7 @@ int main(int argc, char **argv)
 		case 'H': thp = 0; break;
 		case 'x': inject = 1; break;
 		case 'z': zva = 1; break;
+		case 'd': steps = atoi(optarg); break;
 		default:
 			fprintf(stderr, "usage: dirtylog [-m MIB] [-c 1|2] [-r ROUNDS] [-i MS] [-w MS] [-s STRIDE] [-n] [-H] [-z] [-x]\n");
 			return 2;
@@ -241,6 +262,7 @@ int main(int argc, char **argv)
 
 	for (int i = 0; i < ncpu; i++) {
 		vc[i].id = i;
+		vc[i].steps = i == 0 ? steps : 0;
 		vc[i].exc = host + EXC_OFF + (u_int64_t)i * 64;
 		vc[i].fd = ioctl(vm_fd, KVM_CREATE_VCPU, i);
 		if (vc[i].fd < 0)
