@@ -4,12 +4,15 @@
  * every few ms (as a live migration does, and as the kernel's dirty_log_test) and comparing memory with it: every page
  * whose contents changed between two snapshots must be in the log collected before or after the second one.
  *
- * dirtylog [-m MIB] [-c VCPUS] [-r ROUNDS] [-i MS] [-w MS] [-s STRIDE] [-n] [-H] [-z] [-x]
+ * dirtylog [-m MIB] [-c VCPUS] [-r ROUNDS] [-i MS] [-w MS] [-s STRIDE] [-d N] [-n] [-H] [-z] [-p] [-a] [-x]
  *   -m data MiB (64)  -c vCPUs 1|2 (2)  -r rounds (100)  -i ms between collections (20)  -w ms of running before the
  *   log is switched on (300)  -s page stride of the loop (97)  -n MMU off in the guest (default on, identity map)
  *   -H no transparent huge pages for guest RAM  -z each store preceded by a DC ZVA of its 64-byte block (MMU on)
- *   -d N single-step vCPU 0's first N instructions, printing each  -x self-test: the host itself writes one page a round behind KVM's
- *   back, which must be reported (the checker can fail)
+ *   -p the guest rewrites its own L3 page-table descriptor of each page before the store (-m even, <= 64)
+ *   -a as -p, the descriptor written with AF clear and the walker setting it (TCR_EL1.HA; needs FEAT_HAFDBS)
+ *   -d N single-step vCPU 0's first N instructions, printing each (a diagnosis)
+ *   -x self-test: the host itself writes one page a round behind KVM's back, which must be reported (the checker can
+ *   fail)
  * Prints a line per round with losses and a summary; exit 0: no entry lost, 1: entries lost, 2: could not run.
  */
 #include <errno.h>
@@ -46,8 +49,11 @@ int main(void)
 
 /* x0 data base, x1 pages, x2 stride, x3 byte offset in the page, x4 counter, x5 first page: store, step, wrap */
 extern const unsigned char guest_loop[], guest_loop_end[], guest_zva[], guest_zva_end[], guest_vec[], guest_vec_end[];
+extern const unsigned char guest_pt[], guest_pt_end[];
 __asm__(".pushsection .rodata\n"
 	".balign 4\n"
+	/* global: a local label referenced from C resolves to 0 through the GOT in a static PIE-less build */
+	".global guest_loop, guest_loop_end, guest_zva, guest_zva_end, guest_vec, guest_vec_end, guest_pt, guest_pt_end\n"
 	"guest_loop:\n"
 	"1:	add x6, x0, x5, lsl #12\n"
 	"	str x4, [x6, x3]\n"
@@ -70,16 +76,47 @@ __asm__(".pushsection .rodata\n"
 	"	sub x5, x5, x1\n"
 	"	b 1b\n"
 	"guest_zva_end:\n"
-	/* any exception (VBAR_EL1 + 0x200): keep ESR, ELR, FAR of the first one at x10 (the exception page), stop */
+	/*
+	 * -p: the guest writes its own page tables. Data page p is mapped by L3 descriptor p, the L3 tables are the
+	 * first data pages (x12 of them). Each step rewrites the descriptor of page p with new software bits (55-58)
+	 * (x11: the descriptor's attributes; with -a AF clear, then TLBI so that the walker sets AF itself), then
+	 * stores the counter into page p. x5 runs over [x12, x1).
+	 */
+	"guest_pt:\n"
+	"1:	add x6, x0, x5, lsl #12\n"
+	"	lsr x7, x5, #9\n"
+	"	add x7, x0, x7, lsl #12\n"
+	"	and x8, x5, #511\n"
+	"	add x7, x7, x8, lsl #3\n"
+	"	and x9, x4, #0xf\n"
+	"	orr x10, x11, x6\n"
+	"	orr x10, x10, x9, lsl #55\n"
+	"	str x10, [x7]\n"
+	"	cbz x13, 2f\n"
+	"	dsb ishst\n"
+	"	lsr x9, x6, #12\n"
+	"	tlbi vaae1is, x9\n"
+	"	dsb ish\n"
+	"	isb\n"
+	"2:	str x4, [x6, x3]\n"
+	"	add x4, x4, #1\n"
+	"	add x5, x5, x2\n"
+	"	cmp x5, x1\n"
+	"	b.lo 1b\n"
+	"	sub x5, x5, x1\n"
+	"	add x5, x5, x12\n"
+	"	b 1b\n"
+	"guest_pt_end:\n"
+	/* any exception (VBAR_EL1 + 0x200): keep ESR, ELR, FAR of the first one at x15 (the exception page), stop */
 	"guest_vec:\n"
-	"	ldr x7, [x10]\n"
+	"	ldr x7, [x15]\n"
 	"	cbnz x7, 2f\n"
 	"	mrs x7, esr_el1\n"
 	"	mrs x8, elr_el1\n"
 	"	mrs x9, far_el1\n"
 	"	orr x7, x7, #(1 << 63)\n"
-	"	stp x7, x8, [x10]\n"
-	"	str x9, [x10, #16]\n"
+	"	stp x7, x8, [x15]\n"
+	"	str x9, [x15, #16]\n"
 	"2:	wfi\n"
 	"	b 2b\n"
 	"guest_vec_end:\n"
@@ -205,14 +242,15 @@ static int bit(const u_int64_t *b, u_int64_t i)
 int main(int argc, char **argv)
 {
 	u_int64_t mib = 64, rounds = 100, interval = 20, warm = 300, stride = 97, npages, size, hp = (u_int64_t)sysconf(_SC_PAGESIZE);
-	int ncpu = 2, mmu = 1, thp = 1, inject = 0, zva = 0, steps = 0, opt;
+	int ncpu = 2, mmu = 1, thp = 1, inject = 0, zva = 0, steps = 0, pt = 0, haf = 0, opt;
+	u_int64_t ntab = 0; /* -p: L3 tables, the first data pages */
 	struct kvm_vcpu_init init;
 	struct vcpu vc[2];
 	u_int8_t *raw, *host, *snap[2];
 	u_int64_t *log[3], changed_total = 0, lost_total = 0, logged_total = 0, inj = 0, inj_found = 0, lost_rounds = 0;
 	size_t words;
 
-	while ((opt = getopt(argc, argv, "m:c:r:i:w:s:d:nHzx")) != -1) {
+	while ((opt = getopt(argc, argv, "m:c:r:i:w:s:d:nHzxpa")) != -1) {
 		switch (opt) {
 		case 'm': mib = strtoull(optarg, NULL, 0); break;
 		case 'c': ncpu = atoi(optarg); break;
@@ -225,17 +263,21 @@ int main(int argc, char **argv)
 		case 'x': inject = 1; break;
 		case 'z': zva = 1; break;
 		case 'd': steps = atoi(optarg); break;
+		case 'p': pt = 1; break;
+		case 'a': pt = haf = 1; break;
 		default:
-			fprintf(stderr, "usage: dirtylog [-m MIB] [-c 1|2] [-r ROUNDS] [-i MS] [-w MS] [-s STRIDE] [-n] [-H] [-z] [-x]\n");
+			fprintf(stderr, "usage: dirtylog [-m MIB] [-c 1|2] [-r ROUNDS] [-i MS] [-w MS] [-s STRIDE] [-d N] [-n] [-H] [-z] [-p] [-a] [-x]\n");
 			return 2;
 		}
 	}
-	if (mib < 1 || mib > 900 || ncpu < 1 || ncpu > 2 || rounds < 3 || hp != PG || (zva && !mmu)) {
-		fprintf(stderr, "dirtylog: -m 1..900, -c 1|2, -r >= 3, -z needs the MMU on, and a 4 KiB host page size\n");
+	if (mib < 1 || mib > 900 || ncpu < 1 || ncpu > 2 || rounds < 3 || hp != PG || ((zva || pt) && !mmu) || (zva && pt) ||
+	    (pt && (mib % 2 || mib > 64))) {
+		fprintf(stderr, "dirtylog: -m 1..900, -c 1|2, -r >= 3, -z/-p need the MMU on (not both), -p an even -m up to 64, "
+				"and a 4 KiB host page size\n");
 		return 2;
 	}
 	npages = mib << 8;
-	if (stride == 0 || stride >= npages - HOST_PAGES)
+	if (stride == 0 || stride >= npages - HOST_PAGES - mib / 2)
 		stride = 1;
 	size = DATA_OFF + (mib << 20);
 	words = (size / PG + 63) / 64;
@@ -251,13 +293,27 @@ int main(int argc, char **argv)
 		fail("mmap");
 	host = (u_int8_t *)(((uintptr_t)raw + (2 << 20) - 1) & ~(uintptr_t)((2 << 20) - 1));
 	madvise(host, size, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
-	if (zva)
+	if (pt)
+		memcpy(host, guest_pt, (size_t)(guest_pt_end - guest_pt));
+	else if (zva)
 		memcpy(host, guest_zva, (size_t)(guest_zva_end - guest_zva));
 	else
 		memcpy(host, guest_loop, (size_t)(guest_loop_end - guest_loop));
 	memcpy(host + VBAR_OFF + 0x200, guest_vec, (size_t)(guest_vec_end - guest_vec));
 	/* identity map of 1 GiB at BASE: one level-1 block, normal write-back memory (MAIR index 0) */
 	((u_int64_t *)(host + PG))[BASE >> 30] = BASE | (1ULL << 10) /* AF */ | (3ULL << 8) /* inner shareable */ | 1;
+	if (pt) { /* L1[2] -> L2 (page 3): [0] a 2 MiB block (code, tables), [1..] -> L3 tables in the data pages */
+		u_int64_t *l2 = (u_int64_t *)(host + 3 * PG), pages = mib << 8;
+		ntab = mib / 2;
+		((u_int64_t *)(host + PG))[BASE >> 30] = (BASE + 3 * PG) | 3;
+		l2[0] = BASE | (1ULL << 10) | (3ULL << 8) | 1;
+		for (u_int64_t j = 0; j < ntab; j++) {
+			l2[1 + j] = (BASE + DATA_OFF + j * PG) | 3;
+			for (u_int64_t k = 0; k < 512 && j * 512 + k < pages; k++)
+				((u_int64_t *)(host + DATA_OFF + j * PG))[k] =
+					(BASE + DATA_OFF + (j * 512 + k) * PG) | (1ULL << 10) | (3ULL << 8) | 3;
+		}
+	}
 	set_log(host, size, 0);
 
 	for (int i = 0; i < ncpu; i++) {
@@ -282,14 +338,18 @@ int main(int argc, char **argv)
 		set_reg(vc[i].fd, CORE(regs.regs[2]), stride);
 		set_reg(vc[i].fd, CORE(regs.regs[3]), (u_int64_t)i * 8);
 		set_reg(vc[i].fd, CORE(regs.regs[4]), ((u_int64_t)(i + 1) << 56) | 1);
-		set_reg(vc[i].fd, CORE(regs.regs[5]), ((npages - HOST_PAGES) / 2) * (u_int64_t)i);
-		set_reg(vc[i].fd, CORE(regs.regs[10]), BASE + EXC_OFF + (u_int64_t)i * 64);
+		set_reg(vc[i].fd, CORE(regs.regs[5]), ntab + ((npages - HOST_PAGES - ntab) / 2) * (u_int64_t)i);
+		set_reg(vc[i].fd, CORE(regs.regs[11]), (haf ? 0 : 1ULL << 10) | (3ULL << 8) | 3); /* L3 page attrs */
+		set_reg(vc[i].fd, CORE(regs.regs[12]), ntab);
+		set_reg(vc[i].fd, CORE(regs.regs[13]), haf);
+		set_reg(vc[i].fd, CORE(regs.regs[15]), BASE + EXC_OFF + (u_int64_t)i * 64);
 		set_reg(vc[i].fd, SYS(3, 0, 12, 0, 0), BASE + VBAR_OFF); /* VBAR_EL1 */
 		if (mmu) {
 			set_reg(vc[i].fd, SYS(3, 0, 10, 2, 0), 0xff);                 /* MAIR_EL1: attr 0 normal WB */
 			set_reg(vc[i].fd, SYS(3, 0, 2, 0, 0), BASE + PG);             /* TTBR0_EL1 */
 			set_reg(vc[i].fd, SYS(3, 0, 2, 0, 2), 32 | (1 << 8) | (1 << 10) | (3 << 12) | (1ULL << 23) |
-								     (2ULL << 32)); /* TCR: T0SZ 32, WB, ISH, 4K, EPD1, IPS 40 */
+								     (2ULL << 32) | ((u_int64_t)haf << 39));
+			/* TCR: T0SZ 32, WB, ISH, 4K, EPD1, IPS 40; -a: HA, the walker sets AF */
 			set_reg(vc[i].fd, SYS(3, 0, 1, 0, 0), get_reg(vc[i].fd, SYS(3, 0, 1, 0, 0)) | 1 | 4 | (1 << 12));
 		}
 	}
@@ -309,8 +369,17 @@ int main(int argc, char **argv)
 			fail("pthread_create");
 	usleep((useconds_t)warm * 1000); /* stage 2 filled (huge blocks where THP backs RAM) before logging, as in lkvm */
 	set_log(host, size, 1);
+	if (steps) { /* what the host wrote where the guest starts, as the host sees it */
+		u_int32_t w0, wv;
+		memcpy(&w0, host, 4);
+		memcpy(&wv, host + VBAR_OFF + 0x200, 4);
+		printf("host view: 0x%08x at IPA 0x%llx, 0x%08x at the vector; target %u\n", w0, (unsigned long long)BASE,
+		       wv, init.target);
+	}
 	printf("dirtylog: %llu MiB, %d vCPU(s), MMU %s, THP %s, %s, stride %llu, %llu rounds every %llu ms%s\n",
-	       (unsigned long long)mib, ncpu, mmu ? "on" : "off", thp ? "on" : "off", zva ? "DC ZVA + store" : "stores",
+	       (unsigned long long)mib, ncpu, mmu ? "on" : "off", thp ? "on" : "off",
+	       pt ? (haf ? "descriptor (AF clear, TLBI) + store, walker sets AF" : "descriptor + store")
+	       : zva ? "DC ZVA + store" : "stores",
 	       (unsigned long long)stride, (unsigned long long)rounds, (unsigned long long)interval,
 	       inject ? ", self-test writes" : "");
 	fflush(stdout);
