@@ -3,7 +3,8 @@
 # Its self-test (-x: the host writes pages behind KVM's back) must catch every such write; then one thing varied at a
 # time: 2 vCPUs with the guest's MMU on and THP-backed RAM (as an lkvm guest), 1 vCPU, MMU off, no THP, and each
 # store preceded by a DC ZVA (the guest kernel clears pages that way), and the guest rewriting its own page-table
-# descriptors (-p), with the walker setting the access flag (-a): the pages lkvm's migrations see lose entries. The counts
+# descriptors (-p), with the walker setting the access flag (-a): the pages lkvm's migrations see lose entries; and
+# the vCPU threads moved between L1's CPUs every round (-M). The counts
 # of changes without an entry are printed, not judged: they are the host's (docs/migration.md, "Lost entries").
 # timeout: 900
 . "$(dirname "$0")/lib.sh"
@@ -26,9 +27,6 @@ run() {
 	check "$_n ($*): exit $_rc: ${_sum#dirtylog: }" sh -c "[ $_rc -le 1 ] && [ -n '$_sum' ]"
 	return $_rc
 }
-# the guest's first instructions one by one: where it goes when it does not store (a diagnosis, not a check)
-"$T" -m 4 -c 1 -r 3 -d 3 >"$WORK/dl-steps.txt" 2>&1
-grep '^step \|^host view' "$WORK/dl-steps.txt" | while read -r l; do diag "single-step: $l"; done
 run self-test -x -c 1
 check "self-test: every write behind KVM's back was caught" grep -q 'self-test: \([0-9]*\) of \1 host writes caught' "$WORK/dl-self-test.txt"
 run lkvm-like -c 2
@@ -38,4 +36,5 @@ run no-thp -c 2 -H
 run zva -c 2 -z
 run pagetables -c 2 -p
 run pagetables-af -c 2 -a
+run vcpus-moved -c 2 -M
 finish

@@ -4,12 +4,13 @@
  * every few ms (as a live migration does, and as the kernel's dirty_log_test) and comparing memory with it: every page
  * whose contents changed between two snapshots must be in the log collected before or after the second one.
  *
- * dirtylog [-m MIB] [-c VCPUS] [-r ROUNDS] [-i MS] [-w MS] [-s STRIDE] [-d N] [-n] [-H] [-z] [-p] [-a] [-x]
+ * dirtylog [-m MIB] [-c VCPUS] [-r ROUNDS] [-i MS] [-w MS] [-s STRIDE] [-d N] [-n] [-H] [-z] [-p] [-a] [-M] [-x]
  *   -m data MiB (64)  -c vCPUs 1|2 (2)  -r rounds (100)  -i ms between collections (20)  -w ms of running before the
  *   log is switched on (300)  -s page stride of the loop (97)  -n MMU off in the guest (default on, identity map)
  *   -H no transparent huge pages for guest RAM  -z each store preceded by a DC ZVA of its 64-byte block (MMU on)
  *   -p the guest rewrites its own L3 page-table descriptor of each page before the store (-m even, <= 64)
  *   -a as -p, the descriptor written with AF clear and the walker setting it (TCR_EL1.HA; needs FEAT_HAFDBS)
+ *   -M move each vCPU thread to another CPU every round
  *   -d N single-step vCPU 0's first N instructions, printing each (a diagnosis)
  *   -x self-test: the host itself writes one page a round behind KVM's back, which must be reported (the checker can
  *   fail)
@@ -20,6 +21,7 @@
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -242,7 +244,7 @@ static int bit(const u_int64_t *b, u_int64_t i)
 int main(int argc, char **argv)
 {
 	u_int64_t mib = 64, rounds = 100, interval = 20, warm = 300, stride = 97, npages, size, hp = (u_int64_t)sysconf(_SC_PAGESIZE);
-	int ncpu = 2, mmu = 1, thp = 1, inject = 0, zva = 0, steps = 0, pt = 0, haf = 0, opt;
+	int ncpu = 2, mmu = 1, thp = 1, inject = 0, zva = 0, steps = 0, pt = 0, haf = 0, hop = 0, opt;
 	u_int64_t ntab = 0; /* -p: L3 tables, the first data pages */
 	struct kvm_vcpu_init init;
 	struct vcpu vc[2];
@@ -250,7 +252,7 @@ int main(int argc, char **argv)
 	u_int64_t *log[3], changed_total = 0, lost_total = 0, logged_total = 0, inj = 0, inj_found = 0, lost_rounds = 0;
 	size_t words;
 
-	while ((opt = getopt(argc, argv, "m:c:r:i:w:s:d:nHzxpa")) != -1) {
+	while ((opt = getopt(argc, argv, "m:c:r:i:w:s:d:nHzxpaM")) != -1) {
 		switch (opt) {
 		case 'm': mib = strtoull(optarg, NULL, 0); break;
 		case 'c': ncpu = atoi(optarg); break;
@@ -264,9 +266,10 @@ int main(int argc, char **argv)
 		case 'z': zva = 1; break;
 		case 'd': steps = atoi(optarg); break;
 		case 'p': pt = 1; break;
+		case 'M': hop = 1; break;
 		case 'a': pt = haf = 1; break;
 		default:
-			fprintf(stderr, "usage: dirtylog [-m MIB] [-c 1|2] [-r ROUNDS] [-i MS] [-w MS] [-s STRIDE] [-d N] [-n] [-H] [-z] [-p] [-a] [-x]\n");
+			fprintf(stderr, "usage: dirtylog [-m MIB] [-c 1|2] [-r ROUNDS] [-i MS] [-w MS] [-s STRIDE] [-d N] [-n] [-H] [-z] [-p] [-a] [-M] [-x]\n");
 			return 2;
 		}
 	}
@@ -379,7 +382,7 @@ int main(int argc, char **argv)
 	printf("dirtylog: %llu MiB, %d vCPU(s), MMU %s, THP %s, %s, stride %llu, %llu rounds every %llu ms%s\n",
 	       (unsigned long long)mib, ncpu, mmu ? "on" : "off", thp ? "on" : "off",
 	       pt ? (haf ? "descriptor (AF clear, TLBI) + store, walker sets AF" : "descriptor + store")
-	       : zva ? "DC ZVA + store" : "stores",
+	       : zva ? "DC ZVA + store" : hop ? "stores, vCPUs moved between CPUs" : "stores",
 	       (unsigned long long)stride, (unsigned long long)rounds, (unsigned long long)interval,
 	       inject ? ", self-test writes" : "");
 	fflush(stdout);
@@ -395,6 +398,15 @@ int main(int argc, char **argv)
 		u_int64_t injected = ~0ULL, first = ~0ULL;
 		u_int8_t *sa = snap[(k - 1) % 2], *sb = snap[k % 2];
 
+		if (hop) { /* -M: each vCPU thread onto the other L1 CPU every round (KVM's vCPU-moved path) */
+			long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+			for (int i = 0; i < ncpu && ncpus > 1; i++) {
+				cpu_set_t set;
+				CPU_ZERO(&set);
+				CPU_SET((int)((k + (u_int64_t)i) % (u_int64_t)ncpus), &set);
+				pthread_setaffinity_np(vc[i].th, sizeof(set), &set);
+			}
+		}
 		usleep((useconds_t)interval * 1000);
 		get_log(lk, words); /* L_k */
 		if (inject) { /* a page the guest never writes, changed between S_(k-1) and S_k with no log entry */
