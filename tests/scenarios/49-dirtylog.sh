@@ -4,7 +4,7 @@
 # time: 2 vCPUs with the guest's MMU on and THP-backed RAM (as an lkvm guest), 1 vCPU, MMU off, no THP, and each
 # store preceded by a DC ZVA (the guest kernel clears pages that way), and the guest rewriting its own page-table
 # descriptors (-p), with the walker setting the access flag (-a): the pages lkvm's migrations see lose entries; and
-# the vCPU threads moved between L1's CPUs every round (-M). The counts
+# the vCPU threads moved between L1's CPUs every round (-M); memory first read, then written (-R). The counts
 # of changes without an entry are printed, not judged: they are the host's (docs/migration.md, "Lost entries").
 # timeout: 900
 . "$(dirname "$0")/lib.sh"
@@ -37,4 +37,7 @@ run zva -c 2 -z
 run pagetables -c 2 -p
 run pagetables-af -c 2 -a
 run vcpus-moved -c 2 -M
+# memory the guest first reads (THP: the host's huge zero page) and writes later, logging on from the start
+run read-then-write -c 2 -R -w 0 -m 64
+run read-then-write-1 -c 1 -R -w 0 -m 64
 finish

@@ -4,12 +4,13 @@
  * every few ms (as a live migration does, and as the kernel's dirty_log_test) and comparing memory with it: every page
  * whose contents changed between two snapshots must be in the log collected before or after the second one.
  *
- * dirtylog [-m MIB] [-c VCPUS] [-r ROUNDS] [-i MS] [-w MS] [-s STRIDE] [-d N] [-n] [-H] [-z] [-p] [-a] [-M] [-x]
+ * dirtylog [-m MIB] [-c VCPUS] [-r ROUNDS] [-i MS] [-w MS] [-s STRIDE] [-d N] [-n] [-H] [-z] [-p] [-a] [-M] [-R] [-x]
  *   -m data MiB (64)  -c vCPUs 1|2 (2)  -r rounds (100)  -i ms between collections (20)  -w ms of running before the
  *   log is switched on (300)  -s page stride of the loop (97)  -n MMU off in the guest (default on, identity map)
  *   -H no transparent huge pages for guest RAM  -z each store preceded by a DC ZVA of its 64-byte block (MMU on)
  *   -p the guest rewrites its own L3 page-table descriptor of each page before the store (-m even, <= 64)
  *   -a as -p, the descriptor written with AF clear and the walker setting it (TCR_EL1.HA; needs FEAT_HAFDBS)
+ *   -R each page first read (with -w 0: never touched before the log is on), then written half a sweep later
  *   -M move each vCPU thread to another CPU every round
  *   -d N single-step vCPU 0's first N instructions, printing each (a diagnosis)
  *   -x self-test: the host itself writes one page a round behind KVM's back, which must be reported (the checker can
@@ -51,11 +52,11 @@ int main(void)
 
 /* x0 data base, x1 pages, x2 stride, x3 byte offset in the page, x4 counter, x5 first page: store, step, wrap */
 extern const unsigned char guest_loop[], guest_loop_end[], guest_zva[], guest_zva_end[], guest_vec[], guest_vec_end[];
-extern const unsigned char guest_pt[], guest_pt_end[];
+extern const unsigned char guest_pt[], guest_pt_end[], guest_rw[], guest_rw_end[];
 __asm__(".pushsection .rodata\n"
 	".balign 4\n"
 	/* global: a local label referenced from C resolves to 0 through the GOT in a static PIE-less build */
-	".global guest_loop, guest_loop_end, guest_zva, guest_zva_end, guest_vec, guest_vec_end, guest_pt, guest_pt_end\n"
+	".global guest_loop, guest_loop_end, guest_zva, guest_zva_end, guest_vec, guest_vec_end, guest_pt, guest_pt_end, guest_rw, guest_rw_end\n"
 	"guest_loop:\n"
 	"1:	add x6, x0, x5, lsl #12\n"
 	"	str x4, [x6, x3]\n"
@@ -78,6 +79,24 @@ __asm__(".pushsection .rodata\n"
 	"	sub x5, x5, x1\n"
 	"	b 1b\n"
 	"guest_zva_end:\n"
+	/* -R: read page p (its first touch: the host may back it with the zero page), write page p + x14 (mod x1),
+	 * which was read half a sweep earlier */
+	"guest_rw:\n"
+	"1:	add x6, x0, x5, lsl #12\n"
+	"	ldr x9, [x6, x3]\n"
+	"	add x8, x5, x14\n"
+	"	cmp x8, x1\n"
+	"	b.lo 3f\n"
+	"	sub x8, x8, x1\n"
+	"3:	add x8, x0, x8, lsl #12\n"
+	"	str x4, [x8, x3]\n"
+	"	add x4, x4, #1\n"
+	"	add x5, x5, x2\n"
+	"	cmp x5, x1\n"
+	"	b.lo 1b\n"
+	"	sub x5, x5, x1\n"
+	"	b 1b\n"
+	"guest_rw_end:\n"
 	/*
 	 * -p: the guest writes its own page tables. Data page p is mapped by L3 descriptor p, the L3 tables are the
 	 * first data pages (x12 of them). Each step rewrites the descriptor of page p with new software bits (55-58)
@@ -244,7 +263,7 @@ static int bit(const u_int64_t *b, u_int64_t i)
 int main(int argc, char **argv)
 {
 	u_int64_t mib = 64, rounds = 100, interval = 20, warm = 300, stride = 97, npages, size, hp = (u_int64_t)sysconf(_SC_PAGESIZE);
-	int ncpu = 2, mmu = 1, thp = 1, inject = 0, zva = 0, steps = 0, pt = 0, haf = 0, hop = 0, opt;
+	int ncpu = 2, mmu = 1, thp = 1, inject = 0, zva = 0, steps = 0, pt = 0, haf = 0, hop = 0, rw = 0, opt;
 	u_int64_t ntab = 0; /* -p: L3 tables, the first data pages */
 	struct kvm_vcpu_init init;
 	struct vcpu vc[2];
@@ -252,7 +271,7 @@ int main(int argc, char **argv)
 	u_int64_t *log[3], changed_total = 0, lost_total = 0, logged_total = 0, inj = 0, inj_found = 0, lost_rounds = 0;
 	size_t words;
 
-	while ((opt = getopt(argc, argv, "m:c:r:i:w:s:d:nHzxpaM")) != -1) {
+	while ((opt = getopt(argc, argv, "m:c:r:i:w:s:d:nHzxpaMR")) != -1) {
 		switch (opt) {
 		case 'm': mib = strtoull(optarg, NULL, 0); break;
 		case 'c': ncpu = atoi(optarg); break;
@@ -267,9 +286,10 @@ int main(int argc, char **argv)
 		case 'd': steps = atoi(optarg); break;
 		case 'p': pt = 1; break;
 		case 'M': hop = 1; break;
+		case 'R': rw = 1; break;
 		case 'a': pt = haf = 1; break;
 		default:
-			fprintf(stderr, "usage: dirtylog [-m MIB] [-c 1|2] [-r ROUNDS] [-i MS] [-w MS] [-s STRIDE] [-d N] [-n] [-H] [-z] [-p] [-a] [-M] [-x]\n");
+			fprintf(stderr, "usage: dirtylog [-m MIB] [-c 1|2] [-r ROUNDS] [-i MS] [-w MS] [-s STRIDE] [-d N] [-n] [-H] [-z] [-p] [-a] [-M] [-R] [-x]\n");
 			return 2;
 		}
 	}
@@ -296,7 +316,9 @@ int main(int argc, char **argv)
 		fail("mmap");
 	host = (u_int8_t *)(((uintptr_t)raw + (2 << 20) - 1) & ~(uintptr_t)((2 << 20) - 1));
 	madvise(host, size, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
-	if (pt)
+	if (rw)
+		memcpy(host, guest_rw, (size_t)(guest_rw_end - guest_rw));
+	else if (pt)
 		memcpy(host, guest_pt, (size_t)(guest_pt_end - guest_pt));
 	else if (zva)
 		memcpy(host, guest_zva, (size_t)(guest_zva_end - guest_zva));
@@ -345,6 +367,7 @@ int main(int argc, char **argv)
 		set_reg(vc[i].fd, CORE(regs.regs[11]), (haf ? 0 : 1ULL << 10) | (3ULL << 8) | 3); /* L3 page attrs */
 		set_reg(vc[i].fd, CORE(regs.regs[12]), ntab);
 		set_reg(vc[i].fd, CORE(regs.regs[13]), haf);
+		set_reg(vc[i].fd, CORE(regs.regs[14]), (npages - HOST_PAGES) / 2);
 		set_reg(vc[i].fd, CORE(regs.regs[15]), BASE + EXC_OFF + (u_int64_t)i * 64);
 		set_reg(vc[i].fd, SYS(3, 0, 12, 0, 0), BASE + VBAR_OFF); /* VBAR_EL1 */
 		if (mmu) {
@@ -382,7 +405,8 @@ int main(int argc, char **argv)
 	printf("dirtylog: %llu MiB, %d vCPU(s), MMU %s, THP %s, %s, stride %llu, %llu rounds every %llu ms%s\n",
 	       (unsigned long long)mib, ncpu, mmu ? "on" : "off", thp ? "on" : "off",
 	       pt ? (haf ? "descriptor (AF clear, TLBI) + store, walker sets AF" : "descriptor + store")
-	       : zva ? "DC ZVA + store" : hop ? "stores, vCPUs moved between CPUs" : "stores",
+	       : zva ? "DC ZVA + store" : hop ? "stores, vCPUs moved between CPUs"
+	       : rw ? "first read, store half a sweep later" : "stores",
 	       (unsigned long long)stride, (unsigned long long)rounds, (unsigned long long)interval,
 	       inject ? ", self-test writes" : "");
 	fflush(stdout);
