@@ -11,15 +11,18 @@
 #include "kvm/control.h"
 #include "kvm/log.h"
 #include "kvm/migrate.h"
+#include "kvm/mig-recheck.h"
 #include "kvm/options.h"
 
 /* "key=value" out of a progress or done line; "?" if absent. */
 static const char *field(const char *line, const char *key, char *buf, size_t len)
 {
-	const char *p = strstr(line, key);
-	size_t n;
+	const char *p = line;
+	size_t n, k = strlen(key);
 
-	if (!p || p[strlen(key)] != '=')
+	while ((p = strstr(p, key)) && ((p != line && p[-1] != ' ') || p[k] != '='))
+		p += k; /* "recheck" is not "pause_recheck_ms" */
+	if (!p)
 		return "?";
 	p += strlen(key) + 1;
 	n = strcspn(p, " ");
@@ -30,9 +33,31 @@ static const char *field(const char *line, const char *key, char *buf, size_t le
 	return buf;
 }
 
+/* The done line's pause, split into its parts: one line on stdout. */
+static void pause_split(const char *line)
+{
+	char a[32], b[32], c[32], d[32], e[32], f[32], g[32], h[32];
+
+	if (!strcmp(field(line, "pause_state_ms", a, sizeof(a)), "?"))
+		return;
+	const char *mode = field(line, "recheck", g, sizeof(g)), *full = field(line, "recheck_full", f, sizeof(f));
+
+	printf("pause %s ms: last dirty pages %s ms (%s pages), device state %s ms, re-check %s ms (%s%s, %s pages read)",
+	       field(line, "pause_ms", b, sizeof(b)), field(line, "pause_pages_ms", c, sizeof(c)),
+	       field(line, "last_pages", d, sizeof(d)), a, field(line, "pause_recheck_ms", e, sizeof(e)), mode,
+	       !strcmp(mode, "never") ? ": nothing"
+	       : !strcmp(full, "1")   ? (!strcmp(mode, "auto") ? ": all of RAM after a loss outside the pages written"
+							   : ": all of RAM")
+				      : ": the pages written during the migration",
+	       field(line, "recheck_read", h, sizeof(h)));
+	if (strcmp(field(line, "pause_verify_ms", a, sizeof(a)), "0"))
+		printf(", verify %s ms", a);
+	printf(", destination set-up %s ms\n", field(line, "pause_dest_ms", b, sizeof(b)));
+}
+
 int cmd_migrate(int argc, const char **argv)
 {
-	const char *name = NULL, *strategy = "cancel", *pos[1];
+	const char *name = NULL, *strategy = "cancel", *recheck = "auto", *debug = getenv("LKVM_DEBUG_UNLOGGED"), *pos[1];
 	u64 downtime = 300, bw = 0, timeout = 0;
 	bool help = false, verify = false, local = false, tty = isatty(STDERR_FILENO), shown = false;
 	const struct option_desc opts[] = {
@@ -48,12 +73,22 @@ int cmd_migrate(int argc, const char **argv)
 		  "Send a CRC of every guest page while paused; the destination refuses a copy that differs", NULL, 0 },
 		{ 0, "local", OPT_BOOL, &local, NULL,
 		  "Same host, unix: only: hand guest RAM (--hugetlbfs) over by descriptor instead of copying it", NULL, 0 },
+		{ 0, "recheck", OPT_STRING, &recheck, "auto|always|never",
+		  "Catch pages written without a dirty-log entry: auto (default; hash live, re-read in the pause only "
+		  "the pages written, all of RAM after a loss elsewhere), always (all of RAM in the pause), never",
+		  NULL, 0 },
+		{ 0, "debug-unlogged", OPT_STRING, &debug, "file",
+		  "Write a line per page the dirty log missed (address, changed bytes, round) to FILE "
+		  "(or LKVM_DEBUG_UNLOGGED=FILE)", NULL, 0 },
 		{ 'h', "help", OPT_BOOL, &help, NULL, "Show this help", NULL, 0 },
 		{ 0, NULL, OPT_END, NULL, NULL, NULL, NULL, 0 },
 	};
 	struct migrate_addr addr;
 	struct timeval tv = { .tv_sec = 300 };
-	char err[400], line[CONTROL_MAX_LINE], req[200], a[32], b[32], c[32], d[32];
+	char err[400], line[CONTROL_MAX_LINE], req[240], a[32], b[32], c[32], d[32];
+	enum recheck_mode mode;
+	FILE *dbg = NULL;
+	u64 nunlogged = 0;
 	int n, sock, dst;
 
 	n = options_parse(opts, argc, argv, NULL, pos, 1, err, sizeof(err));
@@ -62,7 +97,8 @@ int cmd_migrate(int argc, const char **argv)
 	if (help) {
 		options_usage(stdout,
 			      "lkvm migrate --name NAME [--max-downtime MS] [--max-bandwidth MIB/S] [--timeout S] "
-			      "[--timeout-strategy cancel|force] [--verify] [--local] tcp:HOST:PORT|unix:PATH",
+			      "[--timeout-strategy cancel|force] [--verify] [--local] [--recheck auto|always|never] "
+			      "[--debug-unlogged FILE] tcp:HOST:PORT|unix:PATH",
 			      opts);
 		return 0;
 	}
@@ -70,12 +106,18 @@ int cmd_migrate(int argc, const char **argv)
 		die("usage: lkvm migrate --name NAME [options] tcp:HOST:PORT|unix:PATH (see 'lkvm migrate --help')");
 	if (strcmp(strategy, "cancel") && strcmp(strategy, "force"))
 		die("--timeout-strategy %s: expected cancel or force", strategy);
+	if (recheck_mode_parse(recheck, &mode))
+		die("--recheck %s: expected auto, always or never", recheck);
+	if (debug && !*debug)
+		debug = NULL;
 	if (bw >= (1ULL << 40) || timeout >= (1ULL << 40))
 		die("--max-bandwidth/--timeout: value too large");
 	if (migrate_addr_parse(pos[0], &addr, err, sizeof(err)))
 		die("%s", err);
 	if (local && addr.family != AF_UNIX)
 		die("--local hands guest RAM over by descriptor, on this host: give unix:PATH, not %s", addr.text);
+	if (debug && !(dbg = fopen(debug, "w")))
+		die("--debug-unlogged %s: %s", debug, strerror(errno));
 	/* Connect first: a closed port or a wrong path fails here, before the VM is disturbed at all. */
 	dst = migrate_connect(&addr, 10, err, sizeof(err));
 	if (dst < 0)
@@ -85,8 +127,10 @@ int cmd_migrate(int argc, const char **argv)
 		die("%s", err);
 	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)); /* the VM reports at least once a second */
 	snprintf(req, sizeof(req),
-		 "migrate downtime_ms=%llu bandwidth_mibs=%llu timeout_s=%llu strategy=%s verify=%d local=%d\n",
-		 (unsigned long long)downtime, (unsigned long long)bw, (unsigned long long)timeout, strategy, verify, local);
+		 "migrate downtime_ms=%llu bandwidth_mibs=%llu timeout_s=%llu strategy=%s verify=%d local=%d recheck=%s "
+		 "debug_unlogged=%d\n",
+		 (unsigned long long)downtime, (unsigned long long)bw, (unsigned long long)timeout, strategy, verify, local,
+		 recheck_mode_name(mode), dbg != NULL);
 	if (control_send_fd(sock, req, dst)) {
 		if (control_gone_errno(errno))
 			die("migration of VM %s failed: the VM went away before it got the request", name);
@@ -110,11 +154,18 @@ int cmd_migrate(int argc, const char **argv)
 			}
 			continue;
 		}
+		if (!strncmp(line, "unlogged ", 9)) {
+			if (dbg)
+				fprintf(dbg, "%s\n", line + 9);
+			nunlogged++;
+			continue;
+		}
 		if (shown) {
 			fputc('\n', stderr);
 			shown = false;
 		}
 		if (!strncmp(line, "done ", 5)) {
+			pause_split(line); /* first: scripts take the summary from the last line */
 			field(line, "rounds", a, sizeof(a));
 			if (!strcmp(field(line, "local", b, sizeof(b)), "1"))
 				printf("migrated VM %s to %s: guest RAM handed over by descriptor, %s MiB sent, %s ms in all, "
@@ -138,6 +189,11 @@ int cmd_migrate(int argc, const char **argv)
 			die("migration of VM %s failed: %s; the VM keeps running here", name, line + 7);
 	}
 	close(sock);
+	if (dbg && fclose(dbg))
+		die("--debug-unlogged %s: %s", debug, strerror(errno));
+	if (dbg)
+		fprintf(stderr, "%llu unlogged page%s recorded in %s\n", (unsigned long long)nunlogged,
+			nunlogged == 1 ? "" : "s", debug);
 	/* On this host (unix:), return once the destination answers under the name, so that a script's next
 	 * 'lkvm stop --name' finds it: it takes the name as it starts to run, moments after the source let go. */
 	for (int i = 0; addr.family == AF_UNIX && i < 100; i++) {

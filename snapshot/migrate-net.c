@@ -12,6 +12,7 @@
 
 #include "kvm/control.h"
 #include "kvm/migrate.h"
+#include "kvm/mig-recheck.h"
 #include "kvm/options.h"
 
 int migrate_addr_parse(const char *uri, struct migrate_addr *a, char *err, size_t errlen)
@@ -162,12 +163,21 @@ int migrate_params_parse(const char *args, struct migrate_params *p, char *err, 
 			p->force = !strcmp(eq + 1, "force");
 			continue;
 		}
+		if (!strcmp(tok, "recheck")) {
+			enum recheck_mode mode;
+			if (recheck_mode_parse(eq + 1, &mode))
+				goto bad;
+			p->recheck = mode;
+			continue;
+		}
 		if (parse_u64(eq + 1, &v))
 			goto bad;
 		if (!strcmp(tok, "verify") && v <= 1)
 			p->verify = v;
 		else if (!strcmp(tok, "local") && v <= 1)
 			p->local = v;
+		else if (!strcmp(tok, "debug_unlogged") && v <= 1)
+			p->debug_unlogged = v;
 		else if (!strcmp(tok, "downtime_ms"))
 			p->max_downtime_ms = v;
 		else if (!strcmp(tok, "bandwidth_mibs") && v < (1ULL << 40))

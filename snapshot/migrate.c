@@ -14,6 +14,7 @@
 #include "kvm/io.h"
 #include "kvm/kvm.h"
 #include "kvm/migrate.h"
+#include "kvm/mig-recheck.h"
 #include "kvm/ram.h"
 #include "kvm/snapshot.h"
 
@@ -28,8 +29,14 @@ struct migration {
 	struct snap_writer w;
 	u64 *send;     /* pages to send this pass, one bit per 4 KiB page */
 	u64 *log;      /* KVM_GET_DIRTY_LOG's bitmap, one bit per host page */
-	u32 *sent_hash; /* per 4 KiB page: snap_page_hash() of the copy the destination has (a zero page's at first) */
-	u64 unlogged;  /* pages the final check found changed since they were sent, with no dirty-log entry */
+	struct recheck rc; /* the copies' hashes; which pages to read again, live and paused */
+	u8 *shadow;    /* --debug-unlogged: the copy of every page the destination holds, to name the changed bytes */
+	u64 *unread;   /* --debug-unlogged: pages pass 1 did not read (the host's page table had nothing there) */
+	u64 unlogged;  /* pages found changed since they were sent, with no dirty-log entry (live and paused) */
+	u64 last_pages; /* pages sent in the pause */
+	/* the pause, in ms: vCPUs paused and devices quiesced + their state, the last collection and pages, the
+	 * re-check, the --verify digest, and the destination's set-up until its acknowledgement */
+	u64 p_state, p_pages, p_recheck, p_verify, p_dest;
 	u64 log_words, host_page;
 	bool logging, tracking, paused, was_paused, quiesced, force_now, unlocked;
 	u64 t0, t_pause, round_t0, round_bytes0, last_progress, last_poll;
@@ -173,53 +180,99 @@ static int send_pages(struct migration *m, bool first, bool running)
 			continue;
 		if (first) { /* never-touched pages are zero on both sides: do not read (and so allocate) them */
 			guest_ram_populated(ram, off, len, populated);
-			for (u32 i = 0; i < np; i++)
-				if (!populated[i])
-					carried[i / 8] &= (u8) ~(1u << (i % 8));
+			for (u32 i = 0; i < np; i++) {
+				if (populated[i])
+					continue;
+				carried[i / 8] &= (u8) ~(1u << (i % 8));
+				if (m->unread)
+					m->unread[(pg0 + i) / 64] |= 1ULL << ((pg0 + i) % 64);
+			}
 		}
-		if (snapw_ram_pages(&m->w, off, ram->host + off, np, carried, first, &sent, m->sent_hash + pg0))
+		if (snapw_ram_pages(&m->w, off, ram->host + off, np, carried, first, &sent, m->rc.sent_hash + pg0))
 			return snprintf(m->err, sizeof(m->err), "sending to the destination failed: %s",
 					strerror(m->w.error == EPIPE ? ECONNRESET : m->w.error)), -1;
 		m->pages_sent += sent;
+		if (!running)
+			m->last_pages += sent;
 		if (running && service(m))
 			return -1;
 	}
 	return 0;
 }
 
+/* --debug-unlogged: one "unlogged ..." line to the client per page the log missed: where, when, which bytes. */
+static void report_unlogged(void *ctx, u64 pg, enum recheck_when when, bool cold)
+{
+	struct migration *m = ctx;
+	struct guest_ram *ram = &m->kvm->ram;
+	const u8 *now = ram->host + pg * SNAP_PAGE, *was = m->shadow ? m->shadow + pg * SNAP_PAGE : NULL;
+	char ranges[300] = "", bytes[80] = "";
+	size_t len = 0;
+	int n = 0, more = 0;
+
+	for (u32 i = 0; was && i < SNAP_PAGE;) {
+		u32 j = i;
+		if (now[i] == was[i]) {
+			i++;
+			continue;
+		}
+		while (j < SNAP_PAGE && now[j] != was[j])
+			j++;
+		if (n == 0) /* the first changed range's bytes, old then new (at most 8 of each) */
+			for (u32 k = i, o = 0; k < j && k < i + 8; k++)
+				o += (u32)snprintf(bytes + o, sizeof(bytes) - o, "%02x>%02x%s", was[k], now[k],
+						   k + 1 < j && k + 1 < i + 8 ? "," : "");
+		if (n < 12 && len < sizeof(ranges) - 24)
+			len += (size_t)snprintf(ranges + len, sizeof(ranges) - len, "%s0x%x-0x%x", n ? "," : "", i, j - 1);
+		else
+			more++;
+		n++;
+		i = j;
+	}
+	if (m->unlogged < 8)
+		pr_warn("migration: guest page at 0x%llx changed after it was sent without a dirty-log entry (%s, round "
+			"%llu); sending it again", (unsigned long long)(ram->base + pg * SNAP_PAGE),
+			when == RECHECK_LIVE ? "live self-check" : "paused re-check", (unsigned long long)m->rc.round);
+	m->unlogged++;
+	if (!m->p.debug_unlogged)
+		return;
+	dprintf(m->ctl, "unlogged gpa=0x%llx round=%llu when=%s hot=%d pass1=%s ranges=%s%s%.0d%s bytes=%s\n",
+		(unsigned long long)(ram->base + pg * SNAP_PAGE), (unsigned long long)m->rc.round,
+		when == RECHECK_LIVE ? "live" : "paused", !cold,
+		m->unread && (m->unread[pg / 64] & (1ULL << (pg % 64))) ? "unread" : "read", was ? (n ? ranges : "none") : "unknown",
+		more ? ",+" : "", more, more ? "more" : "", bytes[0] ? bytes : "-");
+}
+
 /*
- * Paused, before the last pages: every page the destination holds and that is not about to be sent again must still
- * be what was sent (compared by a fast hash of the copy sent). A page that changed all the same was written without
- * a dirty-log entry (KVM logs vCPU writes, lkvm its own; a host kernel or emulator that loses one would otherwise
- * corrupt the guest silently): send it again.
- * Reads all populated guest RAM once, inside the pause.
+ * Paused, before the last pages: the pages the re-check mode asks for (mig-recheck.h) must still be what was sent;
+ * one that changed all the same was written without a dirty-log entry (KVM logs vCPU writes, lkvm its own; a host
+ * kernel or emulator that loses one would otherwise corrupt the guest silently): send it again.
  */
 static void recheck(struct migration *m)
 {
-	struct guest_ram *ram = &m->kvm->ram;
-	u8 populated[SNAP_CHUNK_PAGES];
-	u32 zero = snap_zero_page_hash();
+	recheck_paused(&m->rc, &m->kvm->ram, m->send);
+	if (m->rc.paused_lost)
+		pr_warn("migration: %llu guest pages changed without a dirty-log entry in the pause's re-check (host "
+			"kernel or emulator bug?); all were sent again", (unsigned long long)m->rc.paused_lost);
+}
 
-	for (u64 off = 0; off < ram->size; off += SNAP_RAM_CHUNK) {
-		u64 len = ram->size - off < SNAP_RAM_CHUNK ? ram->size - off : SNAP_RAM_CHUNK, pg0 = off / SNAP_PAGE;
-		guest_ram_populated(ram, off, len, populated);
-		for (u64 i = 0; i < len / SNAP_PAGE; i++) {
-			u64 pg = pg0 + i;
-			u32 now;
-			if (m->send[pg / 64] & (1ULL << (pg % 64)))
-				continue;
-			now = populated[i] ? snap_page_hash(ram->host + off + i * SNAP_PAGE) : zero;
-			if (now == m->sent_hash[pg])
-				continue;
-			if (m->unlogged++ < 8)
-				pr_warn("migration: guest page at RAM offset 0x%llx changed after it was sent without a dirty-log "
-					"entry; sending it again", (unsigned long long)(off + i * SNAP_PAGE));
-			m->send[pg / 64] |= 1ULL << (pg % 64);
-		}
-	}
-	if (m->unlogged)
-		pr_warn("migration: %llu guest pages changed without a dirty-log entry (host kernel or emulator bug?); "
-			"all were sent again", (unsigned long long)m->unlogged);
+/*
+ * Live, after a round's collection (--recheck auto): hash a share of the pages the log calls clean, collect again,
+ * and send again those that changed with no entry. A loss outside the pages being written makes the pause check
+ * all of RAM. Returns -1 if a collection fails.
+ */
+static int self_check(struct migration *m, u64 round_pages)
+{
+	u64 budget = round_pages * 2 > 8192 ? round_pages * 2 : 8192; /* 32 MiB at least; after pass 1, all of RAM */
+
+	if (m->rc.mode != RECHECK_AUTO)
+		return 0;
+	recheck_live(&m->rc, &m->kvm->ram, m->send, budget);
+	if (collect(m, &m->dirty)) /* an entry for a write that raced the hashing arrives here: not a loss */
+		return -1;
+	m->dirty += recheck_live_confirm(&m->rc, m->send);
+	recheck_note_dirty(&m->rc, m->send);
+	return 0;
 }
 
 /* migrate --verify, paused: a CRC of every page, for the destination to compare before it takes the guest over. */
@@ -304,12 +357,16 @@ static int run(struct migration *m)
 	m->log_words = (kvm->ram.size / m->host_page + 63) / 64;
 	m->log = calloc(m->log_words, sizeof(u64));
 	m->send = calloc(guest_ram_bitmap_words(&kvm->ram), sizeof(u64));
-	m->sent_hash = malloc(guest_ram_pages(&kvm->ram) * sizeof(u32));
-	for (u64 i = 0; m->sent_hash && i < guest_ram_pages(&kvm->ram); i++)
-		m->sent_hash[i] = snap_zero_page_hash(); /* the destination's RAM starts zeroed */
+	if (recheck_init(&m->rc, guest_ram_pages(&kvm->ram), m->p.recheck))
+		return snprintf(m->err, sizeof(m->err), "out of memory"), -1;
+	m->rc.found = report_unlogged;
+	m->rc.ctx = m;
+	if (m->p.debug_unlogged && (!(m->shadow = m->w.shadow = calloc(1, kvm->ram.size)) ||
+				    !(m->unread = calloc(guest_ram_bitmap_words(&kvm->ram), sizeof(u64)))))
+		return snprintf(m->err, sizeof(m->err), "out of memory for --debug-unlogged's copy of guest RAM"), -1;
 	if (!kvm->mig_own_dirty)
 		kvm->mig_own_dirty = calloc(guest_ram_bitmap_words(&kvm->ram), sizeof(u64));
-	if (!m->log || !m->send || !m->sent_hash || !kvm->mig_own_dirty || snapw_init(&m->w, m->out))
+	if (!m->log || !m->send || !kvm->mig_own_dirty || snapw_init(&m->w, m->out))
 		return snprintf(m->err, sizeof(m->err), "out of memory"), -1;
 
 	/* Logging first, then read: a page written after this point is in a later pass, one before it in this one. */
@@ -324,6 +381,8 @@ static int run(struct migration *m)
 	memset(m->send, 0xff, guest_ram_bitmap_words(&kvm->ram) * sizeof(u64));
 	collect(m, &m->dirty); /* clears KVM's log: everything is sent in this pass anyway */
 	for (m->rounds = 1;; m->rounds++) {
+		u64 sent0 = m->pages_sent;
+		m->rc.round = m->rounds;
 		m->round_t0 = now_ms();
 		m->round_bytes0 = m->w.bytes;
 		progress(m, true);
@@ -331,6 +390,9 @@ static int run(struct migration *m)
 			return -1;
 		measure(m);
 		if (collect(m, &m->dirty))
+			return -1;
+		recheck_note_dirty(&m->rc, m->send);
+		if (self_check(m, m->pages_sent - sent0))
 			return -1;
 		if (m->dirty < best) {
 			best = m->dirty;
@@ -375,6 +437,7 @@ static int final_pass(struct migration *m, bool pages)
 {
 	struct kvm *kvm = m->kvm;
 	struct timespec rt;
+	u64 t;
 
 	m->t_pause = now_ms();
 	m->was_paused = kvm_is_paused(kvm);
@@ -388,12 +451,38 @@ static int final_pass(struct migration *m, bool pages)
 	clock_gettime(CLOCK_REALTIME, &rt);
 	snapw_begin(&m->w, SNAP_SEC_PAUSED);
 	snapw_u64(&m->w, (u64)rt.tv_sec * 1000000000ULL + (u64)rt.tv_nsec);
-	if (snapw_end(&m->w) || snapshot_write_state(kvm, &m->w, m->err, sizeof(m->err)) ||
-	    (pages && (collect(m, &m->dirty) || (recheck(m), send_pages(m, false, false)))) ||
-	    (m->p.verify && send_digest(m)) || snapw_finish(&m->w, kvm->ram.size))
-		return m->err[0] ? -1 : (snprintf(m->err, sizeof(m->err), "sending to the destination failed: %s",
-						  strerror(m->w.error)), -1);
-	return handover(m);
+	m->rc.round = m->rounds + 1;
+	if (snapw_end(&m->w) || snapshot_write_state(kvm, &m->w, m->err, sizeof(m->err)))
+		goto failed;
+	t = now_ms();
+	m->p_state = t - m->t_pause;
+	if (pages) {
+		if (collect(m, &m->dirty))
+			goto failed;
+		recheck_note_dirty(&m->rc, m->send);
+		m->p_pages = now_ms() - t;
+		t = now_ms();
+		recheck(m);
+		m->p_recheck = now_ms() - t;
+		t = now_ms();
+		if (send_pages(m, false, false))
+			goto failed;
+		m->p_pages += now_ms() - t;
+	}
+	t = now_ms();
+	if (m->p.verify && send_digest(m))
+		goto failed;
+	m->p_verify = now_ms() - t;
+	t = now_ms();
+	if (snapw_finish(&m->w, kvm->ram.size))
+		goto failed;
+	if (handover(m))
+		return -1;
+	m->p_dest = now_ms() - t;
+	return 0;
+failed:
+	return m->err[0] ? -1 : (snprintf(m->err, sizeof(m->err), "sending to the destination failed: %s",
+					  strerror(m->w.error)), -1);
 }
 
 void migrate_serve(struct kvm *kvm, int ctl, int out, const char *args)
@@ -425,16 +514,25 @@ void migrate_serve(struct kvm *kvm, int ctl, int out, const char *args)
 			kvm->name, (unsigned long long)m.rounds, (unsigned long long)(m.w.bytes >> 20),
 			(unsigned long long)(t - m.t0), (unsigned long long)(t - m.t_pause), (unsigned long long)m.unlogged);
 		dprintf(ctl,
-			"done rounds=%llu sent_mib=%.1f pages=%llu total_ms=%llu pause_ms=%llu unlogged=%llu local=%d\n",
+			"done rounds=%llu sent_mib=%.1f pages=%llu total_ms=%llu pause_ms=%llu unlogged=%llu local=%d "
+			"pause_state_ms=%llu pause_pages_ms=%llu last_pages=%llu pause_recheck_ms=%llu recheck_read=%llu "
+			"recheck=%s recheck_full=%d live_read=%llu live_lost=%llu live_cold=%llu pause_verify_ms=%llu "
+			"pause_dest_ms=%llu\n",
 			(unsigned long long)m.rounds, (double)m.w.bytes / 1048576.0, (unsigned long long)m.pages_sent,
 			(unsigned long long)(t - m.t0), (unsigned long long)(t - m.t_pause), (unsigned long long)m.unlogged,
-			m.p.local);
+			m.p.local, (unsigned long long)m.p_state, (unsigned long long)m.p_pages,
+			(unsigned long long)m.last_pages, (unsigned long long)m.p_recheck,
+			(unsigned long long)m.rc.paused_read, recheck_mode_name(m.p.recheck), m.rc.paused_full,
+			(unsigned long long)m.rc.live_read, (unsigned long long)m.rc.live_lost,
+			(unsigned long long)m.rc.live_cold, (unsigned long long)m.p_verify, (unsigned long long)m.p_dest);
 		control_cleanup(kvm); /* the name is the destination's from now on */
 		dprintf(ctl, "ok\n");
 		kvm_request_stop(kvm, 0);
 	}
 	snapw_free(&m.w);
-	free(m.sent_hash);
+	recheck_free(&m.rc);
+	free(m.shadow);
+	free(m.unread);
 	free(m.send);
 	free(m.log);
 }

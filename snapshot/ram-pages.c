@@ -66,6 +66,8 @@ int snapw_ram_pages(struct snap_writer *w, u64 offset, const u8 *mem, u32 npages
 		if (snap_page_is_zero(mem + i * SNAP_PAGE)) {
 			if (hashes)
 				hashes[i] = zero_hash;
+			if (w->shadow)
+				memset(w->shadow + offset + (u64)i * SNAP_PAGE, 0, SNAP_PAGE);
 			if (skip_zero)
 				continue;
 			zero[i / 8] |= (u8)(1u << (i % 8));
@@ -93,6 +95,8 @@ int snapw_ram_pages(struct snap_writer *w, u64 offset, const u8 *mem, u32 npages
 		snapw_put(w, mem + i * SNAP_PAGE, SNAP_PAGE);
 		if (hashes && !w->error)
 			hashes[i] = snap_page_hash(w->buf + w->len - SNAP_PAGE); /* the copy, as it goes out */
+		if (w->shadow && !w->error)
+			memcpy(w->shadow + offset + (u64)i * SNAP_PAGE, w->buf + w->len - SNAP_PAGE, SNAP_PAGE);
 	}
 	if (snapw_end(w))
 		return -w->error;

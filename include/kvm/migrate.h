@@ -47,6 +47,8 @@ struct migrate_params {
 	bool force;          /* on timeout: finish with stop-and-copy instead of cancelling */
 	bool verify;         /* send a CRC of every page last; the destination compares before it takes over */
 	bool local;          /* same host: pass guest RAM's descriptor instead of copying RAM (--local) */
+	int recheck;         /* enum recheck_mode (kvm/mig-recheck.h): --recheck auto (0), always, never */
+	bool debug_unlogged; /* report each page the log missed to the client ("unlogged ..." lines) */
 };
 int migrate_params_parse(const char *args, struct migrate_params *p, char *err, size_t errlen);
 

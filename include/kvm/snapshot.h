@@ -51,6 +51,7 @@ struct snap_writer {
 	u32 type;
 	u64 sections, bytes;
 	void *scratch; /* compression buffer */
+	u8 *shadow;    /* migration, --debug-unlogged: RAM-sized; snapw_ram_pages() keeps the copy sent of each page */
 };
 
 int snapw_init(struct snap_writer *w, int fd);

@@ -1,0 +1,59 @@
+/* Live migration's integrity re-check (snapshot/recheck.c): which pages to read again, live and in the pause. */
+#ifndef KVM_MIG_RECHECK_H
+#define KVM_MIG_RECHECK_H
+
+#include "kvm/guest-mem.h"
+
+/* migrate --recheck (docs/migration.md, "The re-check"). */
+enum recheck_mode {
+	RECHECK_AUTO = 0, /* live self-check; paused: the pages written during the migration, all of RAM after a cold loss */
+	RECHECK_ALWAYS,   /* paused: every populated page (the pause grows with RAM) */
+	RECHECK_NEVER,    /* trust the dirty log: nothing is read again */
+};
+int recheck_mode_parse(const char *s, enum recheck_mode *mode);
+const char *recheck_mode_name(enum recheck_mode mode);
+
+/* Where a page the log missed was found. */
+enum recheck_when { RECHECK_LIVE, RECHECK_PAUSED };
+
+struct recheck {
+	enum recheck_mode mode;
+	u64 pages;       /* 4 KiB pages of guest RAM */
+	u32 *sent_hash;  /* per page: snap_page_hash() of the copy the destination holds (a zero page's at first) */
+	u64 *hot;        /* pages the log (KVM's or lkvm's) reported dirty since pass 1: the ones being written */
+	u64 *cand;       /* live self-check: pages found changed, until the next collection confirms or clears them */
+	u64 cursor;      /* live self-check: the next page to look at */
+	u64 sweeps;      /* live self-check: complete passes over RAM */
+	u64 round;       /* the migration's round, for reports */
+	bool escalate;   /* auto: a loss on a page outside the hot set was seen: check all of RAM in the pause */
+	u64 live_read, live_lost, live_cold; /* self-check: pages read, losses found, of them outside the hot set */
+	u64 paused_read, paused_lost;         /* in the pause: pages read, losses found */
+	bool paused_full;                     /* the pause checked all of RAM */
+	/* Optional: called for each page the log missed (before it is marked to be sent again). */
+	void (*found)(void *ctx, u64 page, enum recheck_when when, bool cold);
+	void *ctx;
+};
+
+/* Allocate for a RAM of `pages` 4 KiB pages; sent_hash starts as every page zero. 0, or -1 (out of memory). */
+int recheck_init(struct recheck *rc, u64 pages, enum recheck_mode mode);
+void recheck_free(struct recheck *rc);
+/* After a collection of the dirty log into send (one bit per page): those pages are being written (hot). */
+void recheck_note_dirty(struct recheck *rc, const u64 *send);
+/*
+ * Live (auto only): hash up to `budget` pages from the cursor that the destination holds and send does not list;
+ * a page that differs from its sent copy becomes a candidate. Returns the pages read.
+ */
+u64 recheck_live(struct recheck *rc, const struct guest_ram *ram, const u64 *send, u64 budget);
+/*
+ * Right after the next collection into send: a candidate the log now lists was written with an entry (not a loss);
+ * the others are losses: they go into send (and the hot set). Returns the losses.
+ */
+u64 recheck_live_confirm(struct recheck *rc, u64 *send);
+/*
+ * Paused, after the last collection: read again the pages the mode asks for (never: none; auto: the hot set, or
+ * all populated pages after a cold loss; always: all populated pages) that send does not list, and add to send
+ * those that differ from their sent copy. Returns the losses.
+ */
+u64 recheck_paused(struct recheck *rc, const struct guest_ram *ram, u64 *send);
+
+#endif

@@ -1,0 +1,166 @@
+/* Live migration's integrity re-check: catch pages written without a dirty-log entry, live and in the pause. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kvm/mig-recheck.h"
+#include "kvm/ram.h"
+#include "kvm/snapshot.h"
+
+static bool test_bit(const u64 *map, u64 i)
+{
+	return map[i / 64] & (1ULL << (i % 64));
+}
+
+static void set_bit(u64 *map, u64 i)
+{
+	map[i / 64] |= 1ULL << (i % 64);
+}
+
+int recheck_mode_parse(const char *s, enum recheck_mode *mode)
+{
+	static const char *const names[] = { "auto", "always", "never" };
+
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(s, names[i]))
+			return *mode = (enum recheck_mode)i, 0;
+	return -1;
+}
+
+const char *recheck_mode_name(enum recheck_mode mode)
+{
+	return mode == RECHECK_ALWAYS ? "always" : mode == RECHECK_NEVER ? "never" : "auto";
+}
+
+int recheck_init(struct recheck *rc, u64 pages, enum recheck_mode mode)
+{
+	u64 words = (pages + 63) / 64;
+	u32 zero = snap_zero_page_hash();
+
+	*rc = (struct recheck){ .mode = mode, .pages = pages };
+	rc->sent_hash = malloc(pages * sizeof(u32));
+	rc->hot = calloc(words, sizeof(u64));
+	rc->cand = calloc(words, sizeof(u64));
+	if (!rc->sent_hash || !rc->hot || !rc->cand) {
+		recheck_free(rc);
+		return -1;
+	}
+	for (u64 i = 0; i < pages; i++)
+		rc->sent_hash[i] = zero; /* the destination's RAM starts zeroed */
+	return 0;
+}
+
+void recheck_free(struct recheck *rc)
+{
+	free(rc->sent_hash);
+	free(rc->hot);
+	free(rc->cand);
+	rc->sent_hash = NULL;
+	rc->hot = rc->cand = NULL;
+}
+
+void recheck_note_dirty(struct recheck *rc, const u64 *send)
+{
+	for (u64 w = 0; w < (rc->pages + 63) / 64; w++)
+		rc->hot[w] |= send[w];
+}
+
+/* Does page pg (populated or known zero) still hash to what the destination holds? */
+static bool same(const struct recheck *rc, const struct guest_ram *ram, u64 pg, bool populated)
+{
+	u32 now = populated ? snap_page_hash(ram->host + pg * SNAP_PAGE) : snap_zero_page_hash();
+	return now == rc->sent_hash[pg];
+}
+
+u64 recheck_live(struct recheck *rc, const struct guest_ram *ram, const u64 *send, u64 budget)
+{
+	u8 populated[SNAP_CHUNK_PAGES];
+	u64 read = 0, seen = 0;
+
+	if (rc->mode != RECHECK_AUTO || !rc->pages)
+		return 0;
+	while (read < budget && seen < rc->pages) { /* at most one lap, however few pages hold data */
+		u64 pg0 = rc->cursor - rc->cursor % SNAP_CHUNK_PAGES, off = pg0 * SNAP_PAGE;
+		u64 np = rc->pages - pg0 < SNAP_CHUNK_PAGES ? rc->pages - pg0 : SNAP_CHUNK_PAGES;
+
+		guest_ram_populated(ram, off, np * SNAP_PAGE, populated);
+		for (u64 i = rc->cursor - pg0; i < np; i++) {
+			u64 pg = pg0 + i;
+			if (test_bit(send, pg))
+				continue; /* logged dirty: goes out again anyway */
+			if (populated[i])
+				read++;
+			if (!same(rc, ram, pg, populated[i]))
+				set_bit(rc->cand, pg);
+		}
+		seen += pg0 + np - rc->cursor;
+		rc->cursor = pg0 + np;
+		if (rc->cursor >= rc->pages) {
+			rc->cursor = 0;
+			rc->sweeps++;
+		}
+	}
+	rc->live_read += read;
+	return read;
+}
+
+u64 recheck_live_confirm(struct recheck *rc, u64 *send)
+{
+	u64 lost = 0;
+
+	for (u64 w = 0; w < (rc->pages + 63) / 64; w++) {
+		for (u64 bits = rc->cand[w] & ~send[w]; bits; bits &= bits - 1) {
+			u64 pg = w * 64 + (u64)__builtin_ctzll(bits);
+			bool cold = !test_bit(rc->hot, pg);
+			if (rc->found)
+				rc->found(rc->ctx, pg, RECHECK_LIVE, cold);
+			if (cold) {
+				rc->live_cold++;
+				rc->escalate = true; /* a loss where the guest was not writing: no subset of RAM is safe */
+			}
+			set_bit(send, pg);
+			set_bit(rc->hot, pg);
+			lost++;
+		}
+		rc->cand[w] = 0;
+	}
+	rc->live_lost += lost;
+	return lost;
+}
+
+u64 recheck_paused(struct recheck *rc, const struct guest_ram *ram, u64 *send)
+{
+	u8 populated[SNAP_CHUNK_PAGES];
+	bool full = rc->mode == RECHECK_ALWAYS || (rc->mode == RECHECK_AUTO && rc->escalate);
+	u64 lost = 0;
+
+	if (rc->mode == RECHECK_NEVER)
+		return 0;
+	rc->paused_full = full;
+	for (u64 pg0 = 0; pg0 < rc->pages; pg0 += SNAP_CHUNK_PAGES) {
+		u64 np = rc->pages - pg0 < SNAP_CHUNK_PAGES ? rc->pages - pg0 : SNAP_CHUNK_PAGES;
+		bool any = full;
+
+		for (u64 w = pg0 / 64; !any && w < (pg0 + np + 63) / 64; w++)
+			any = (rc->hot[w] & ~send[w]) != 0;
+		if (!any)
+			continue; /* nothing to look at in this chunk: not even its page table is read */
+		if (full)
+			guest_ram_populated(ram, pg0 * SNAP_PAGE, np * SNAP_PAGE, populated);
+		else
+			memset(populated, 1, sizeof(populated)); /* hot pages were written: they hold data */
+		for (u64 i = 0; i < np; i++) {
+			u64 pg = pg0 + i;
+			if (test_bit(send, pg) || (!full && !test_bit(rc->hot, pg)))
+				continue;
+			rc->paused_read += populated[i];
+			if (same(rc, ram, pg, populated[i]))
+				continue;
+			if (rc->found)
+				rc->found(rc->ctx, pg, RECHECK_PAUSED, !test_bit(rc->hot, pg));
+			set_bit(send, pg);
+			lost++;
+		}
+	}
+	rc->paused_lost += lost;
+	return lost;
+}

@@ -1,0 +1,195 @@
+/* Unit tests: live migration's re-check (snapshot/recheck.c): what is read live and in the pause, what is caught. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "check.h"
+#include "kvm/mig-recheck.h"
+#include "kvm/migrate.h"
+#include "kvm/snapshot.h"
+
+#define BASE 0x80000000ULL
+#define PAGES 2048ULL /* 8 MiB: four 2 MiB chunks */
+#define WORDS (PAGES / 64)
+
+static void setb(u64 *m, u64 i) { m[i / 64] |= 1ULL << (i % 64); }
+static bool getb(const u64 *m, u64 i) { return m[i / 64] & (1ULL << (i % 64)); }
+
+static u64 bits(const u64 *m)
+{
+	u64 n = 0;
+	for (u64 w = 0; w < WORDS; w++)
+		n += (u64)__builtin_popcountll(m[w]);
+	return n;
+}
+
+struct seen {
+	u64 n, page;
+	enum recheck_when when;
+	bool cold;
+};
+
+static void found(void *ctx, u64 page, enum recheck_when when, bool cold)
+{
+	struct seen *s = ctx;
+	s->n++;
+	s->page = page;
+	s->when = when;
+	s->cold = cold;
+}
+
+/* A migration's state after pass 1: pages 0..299 hold data and were sent (their hashes are the copies'). */
+static void sent_state(struct recheck *rc, struct guest_ram *ram, enum recheck_mode mode, struct seen *s)
+{
+	madvise(ram->host, PAGES * 4096, MADV_DONTNEED); /* all zero, none populated */
+	for (u64 pg = 0; pg < 300; pg++)
+		memset(ram->host + pg * 4096, (int)(pg % 250) + 1, 4096);
+	recheck_init(rc, PAGES, mode);
+	for (u64 pg = 0; pg < 300; pg++)
+		rc->sent_hash[pg] = snap_page_hash(ram->host + pg * 4096);
+	memset(s, 0, sizeof(*s));
+	rc->found = found;
+	rc->ctx = s;
+}
+
+static void test_modes(struct unit_counts *uc)
+{
+	enum recheck_mode m;
+	struct migrate_params p;
+	char err[200];
+
+	CHECK(uc, recheck_mode_parse("auto", &m) == 0 && m == RECHECK_AUTO, "--recheck auto parses");
+	CHECK(uc, recheck_mode_parse("always", &m) == 0 && m == RECHECK_ALWAYS, "--recheck always parses");
+	CHECK(uc, recheck_mode_parse("never", &m) == 0 && m == RECHECK_NEVER, "--recheck never parses");
+	CHECK(uc, recheck_mode_parse("sometimes", &m) < 0 && recheck_mode_parse("", &m) < 0, "anything else is refused");
+	CHECK(uc, !strcmp(recheck_mode_name(RECHECK_NEVER), "never") && !strcmp(recheck_mode_name(RECHECK_AUTO), "auto"),
+	      "names round-trip");
+	CHECK(uc, migrate_params_parse("downtime_ms=5", &p, err, sizeof(err)) == 0 && p.recheck == RECHECK_AUTO &&
+			  !p.debug_unlogged,
+	      "a request without recheck= means auto");
+	CHECK(uc, migrate_params_parse("recheck=always debug_unlogged=1", &p, err, sizeof(err)) == 0 &&
+			  p.recheck == RECHECK_ALWAYS && p.debug_unlogged,
+	      "recheck=always debug_unlogged=1 in a request");
+	CHECK(uc, migrate_params_parse("recheck=maybe", &p, err, sizeof(err)) < 0, "recheck=maybe refused: %s", err);
+	CHECK(uc, migrate_params_parse("debug_unlogged=2", &p, err, sizeof(err)) < 0, "debug_unlogged=2 refused");
+}
+
+static void test_always(struct unit_counts *uc, struct guest_ram *ram)
+{
+	struct recheck rc;
+	struct seen s;
+	u64 send[WORDS] = { 0 };
+
+	sent_state(&rc, ram, RECHECK_ALWAYS, &s);
+	ram->host[100 * 4096 + 7] ^= 0xff;  /* changed, no log entry, never written during the migration */
+	ram->host[1500 * 4096 + 9] = 3;     /* a page never sent (zero at the destination) now holds data */
+	setb(send, 20);                     /* logged: goes out anyway */
+	ram->host[20 * 4096] ^= 1;
+	CHECK(uc, recheck_paused(&rc, ram, send) == 2 && getb(send, 100) && getb(send, 1500) && bits(send) == 3,
+	      "always: both unlogged changes are caught and sent (%llu in send)", (unsigned long long)bits(send));
+	CHECK(uc, rc.paused_full && rc.paused_read >= 299, "always: all populated pages read (%llu)",
+	      (unsigned long long)rc.paused_read);
+	CHECK(uc, s.n == 2 && s.when == RECHECK_PAUSED && s.cold, "the reporter hears of both, as paused and cold");
+	recheck_free(&rc);
+}
+
+static void test_never(struct unit_counts *uc, struct guest_ram *ram)
+{
+	struct recheck rc;
+	struct seen s;
+	u64 send[WORDS] = { 0 }, n;
+
+	sent_state(&rc, ram, RECHECK_NEVER, &s);
+	ram->host[100 * 4096] ^= 0xff;
+	setb(send, 5);
+	recheck_note_dirty(&rc, send); /* even with a hot set */
+	CHECK(uc, recheck_live(&rc, ram, send, 1 << 20) == 0, "never: no live self-check");
+	/* any read of guest RAM now faults: the test would crash */
+	CHECK(uc, mprotect(ram->host, PAGES * 4096, PROT_NONE) == 0, "guest RAM made unreadable");
+	n = recheck_paused(&rc, ram, send);
+	mprotect(ram->host, PAGES * 4096, PROT_READ | PROT_WRITE);
+	CHECK(uc, n == 0 && rc.paused_read == 0 && bits(send) == 1 && s.n == 0,
+	      "never: no page is read in the pause, nothing added");
+	recheck_free(&rc);
+}
+
+static void test_auto(struct unit_counts *uc, struct guest_ram *ram)
+{
+	struct recheck rc;
+	struct seen s;
+	u64 send[WORDS] = { 0 }, n, read;
+
+	/* a host that loses an entry on a page the guest is writing: the pause reads the hot set only */
+	sent_state(&rc, ram, RECHECK_AUTO, &s);
+	for (u64 pg = 10; pg < 18; pg++)
+		setb(send, pg); /* round 2's collection */
+	recheck_note_dirty(&rc, send);
+	memset(send, 0, sizeof(send)); /* round 2 sent them (their copies' hashes unchanged here) */
+	read = recheck_live(&rc, ram, send, 1 << 20);
+	CHECK(uc, read == 300 && rc.sweeps == 1 && recheck_live_confirm(&rc, send) == 0 && !rc.escalate,
+	      "auto: the self-check reads each populated page once (%llu) and finds nothing", (unsigned long long)read);
+	ram->host[12 * 4096 + 100] ^= 0x55; /* hot page, changed without an entry */
+	setb(send, 11);                    /* the last collection */
+	n = recheck_paused(&rc, ram, send);
+	CHECK(uc, n == 1 && getb(send, 12) && !rc.paused_full && rc.paused_read == 7,
+	      "auto: a hot page changed without an entry is caught, reading 7 pages, not RAM (%llu)",
+	      (unsigned long long)rc.paused_read);
+	CHECK(uc, s.n == 1 && s.page == 12 && !s.cold, "reported as a hot page");
+	recheck_free(&rc);
+
+	/* a write that raced the self-check's hashing has its entry at the next collection: not a loss */
+	sent_state(&rc, ram, RECHECK_AUTO, &s);
+	memset(send, 0, sizeof(send));
+	ram->host[200 * 4096] ^= 1;
+	recheck_live(&rc, ram, send, 1 << 20);
+	setb(send, 200); /* the collection after the hashing lists it */
+	CHECK(uc, recheck_live_confirm(&rc, send) == 0 && !rc.escalate && rc.live_lost == 0,
+	      "a change the next collection lists is not a loss");
+	recheck_free(&rc);
+
+	/* a host that loses an entry elsewhere: the self-check catches it, and the pause checks all of RAM */
+	sent_state(&rc, ram, RECHECK_AUTO, &s);
+	memset(send, 0, sizeof(send));
+	ram->host[150 * 4096 + 4000] ^= 0x80;
+	read = recheck_live(&rc, ram, send, 64); /* a budget: stops after the first chunk */
+	CHECK(uc, read == 300 && rc.cursor == 512 % PAGES, "a small budget still ends at a chunk (%llu read, cursor %llu)",
+	      (unsigned long long)read, (unsigned long long)rc.cursor);
+	CHECK(uc, recheck_live_confirm(&rc, send) == 1 && getb(send, 150) && rc.escalate && rc.live_cold == 1,
+	      "auto: the self-check catches a cold page changed without an entry and sends it");
+	CHECK(uc, s.n == 1 && s.when == RECHECK_LIVE && s.cold && s.page == 150, "reported as live and cold");
+	memset(send, 0, sizeof(send)); /* sent again */
+	rc.sent_hash[150] = snap_page_hash(ram->host + 150 * 4096);
+	ram->host[250 * 4096 + 1] ^= 0x11; /* another cold page, after the self-check looked at it */
+	n = recheck_paused(&rc, ram, send);
+	CHECK(uc, n == 1 && getb(send, 250) && rc.paused_full && rc.paused_read >= 299,
+	      "auto after a self-check failure: the pause reads all of RAM and catches the next one (%llu read)",
+	      (unsigned long long)rc.paused_read);
+	recheck_free(&rc);
+
+	/* nothing lost anywhere: the pause of auto reads nothing when nothing was written */
+	sent_state(&rc, ram, RECHECK_AUTO, &s);
+	memset(send, 0, sizeof(send));
+	recheck_live(&rc, ram, send, 1 << 20);
+	recheck_live_confirm(&rc, send);
+	CHECK(uc, mprotect(ram->host, PAGES * 4096, PROT_NONE) == 0, "guest RAM made unreadable");
+	n = recheck_paused(&rc, ram, send);
+	mprotect(ram->host, PAGES * 4096, PROT_READ | PROT_WRITE);
+	CHECK(uc, n == 0 && rc.paused_read == 0, "auto, no loss, nothing written: the pause reads no page");
+	recheck_free(&rc);
+}
+
+int main(void)
+{
+	struct unit_counts uc = { 0, 0 };
+	struct guest_ram ram = { .base = BASE, .size = PAGES * 4096, .fd = -1 };
+
+	ram.host = mmap(NULL, PAGES * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (ram.host == MAP_FAILED)
+		return 1;
+	test_modes(&uc);
+	test_always(&uc, &ram);
+	test_never(&uc, &ram);
+	test_auto(&uc, &ram);
+	munmap(ram.host, PAGES * 4096);
+	UNIT_DONE(&uc);
+}
