@@ -7,7 +7,7 @@
 guest_start console 130 run -k "$L2_KERNEL" -i "$L2_INITRD" -m 256 -c 1 -p quiet
 if ! wait_for "$OUT" "l2# " 100; then
 	guest_kill
-	not_ok "no shell prompt ($(has "$OUT" L2-INIT-OK && echo 'L2-INIT-OK seen' || echo 'no L2-INIT-OK'); lkvm $(rc_text "$RC"))"
+	not_ok "no shell prompt ($(has "$OUT" L2-INIT-OK && echo 'L2-INIT-OK seen' || echo 'no L2-INIT-OK'); lkvm $(rc_text "$RC")) [$(guest_tail)]"
 	finish
 fi
 # single quotes: the guest's shell must do the arithmetic

@@ -23,7 +23,7 @@ for mode in on off; do
 	guest_start sbx-$mode 200 run -c 2 -m 256 --name sbx -d "$D" --rng $flag -k "$L2_KERNEL" -i "$L2_INITRD" -p quiet
 	if ! wait_for "$OUT" "l2# " 100; then
 		guest_kill
-		not_ok "$mode: no shell ($(rc_text "$RC"))"
+		not_ok "$mode: no shell ($(rc_text "$RC")) [$(guest_tail)]"
 		continue
 	fi
 	P=$(pid_of sbx)

@@ -31,7 +31,7 @@ for t in pci pci-its mmio; do
 		check "$t: --console virtio: poweroff, exit 0 ($(rc_text "$RC"))" [ "$RC" = 0 ]
 	else
 		guest_kill
-		not_ok "$t: --console virtio: no shell prompt on hvc0"
+		not_ok "$t: --console virtio: no shell prompt on hvc0 [$(guest_tail)]"
 	fi
 done
 finish

@@ -88,7 +88,7 @@ if wait_for "$OUT" "l2# " 100; then
 	check "save with a share: guest exits 0 afterwards ($(rc_text "$RC"))" [ "$RC" = 0 ]
 else
 	guest_kill
-	not_ok "save with a share: no shell prompt"
+	not_ok "save with a share: no shell prompt [$(guest_tail)]"
 fi
 
 # bad input: one line, non-zero, no guest

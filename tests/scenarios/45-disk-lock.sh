@@ -13,7 +13,7 @@ pid_of() { "$LKVM" stat --name "$1" 2>>"$LOG" | tr ' ' '\n' | sed -n 's/^pid=//p
 guest_start lockA 200 run -c 1 -m 256 --name lockA -d "$D" -k "$L2_KERNEL" -i "$L2_INITRD" -p quiet
 if ! wait_for "$OUT" "l2# " 100; then
 	guest_kill
-	not_ok "first VM gave no shell ($(rc_text "$RC"))"
+	not_ok "first VM gave no shell ($(rc_text "$RC")) [$(guest_tail)]"
 	finish
 fi
 A_OUT=$OUT
@@ -79,7 +79,7 @@ if wait_for "$OUT" "l2# " 100; then
 	guest_wait
 else
 	guest_kill
-	not_ok "the read-only VM gave no shell"
+	not_ok "the read-only VM gave no shell [$(guest_tail)]"
 fi
 
 # ,direct: O_DIRECT on brd block devices (L1's tmpfs has no O_DIRECT before Linux 6.6)

@@ -126,7 +126,7 @@ GDB
 guest_start gdblinux 300 run --loglevel info --name gdblinux --gdb "tcp:$GDB_LISTEN:1234" -c 2 -m 256 -k "$L2_KERNEL" -i "$L2_INITRD" \
 	-p quiet
 if ! wait_for "$OUT" "L2-INIT-OK" 200; then
-	not_ok "Linux guest did not boot with --gdb ($(first_line "$ERR"))"
+	not_ok "Linux guest did not boot with --gdb ($(first_line "$ERR")) [$(guest_tail)]"
 	guest_kill
 	finish
 fi

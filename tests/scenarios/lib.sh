@@ -120,7 +120,9 @@ lkvm_run() {
 guest_tail() {
 	_o=$(grep '[^[:space:]]' "$OUT" 2>/dev/null | tail -n 2 | tr -d '\r' | tr '\n' '|' | cut -c 1-160)
 	_e=$(grep '[^[:space:]]' "$ERR" 2>/dev/null | tail -n 1 | cut -c 1-120)
-	echo "console: ${_o:-nothing}; stderr: ${_e:-nothing}"
+	# "hung": lkvm was still running when given up on (killed, or timed out), as against an lkvm that exited
+	case ${RC:-} in killed | 124) _h="hung; " ;; *) _h="exit ${RC:-?}; " ;; esac
+	echo "${_h}console: ${_o:-nothing}; stderr: ${_e:-nothing}"
 }
 rc_text() {
 	case $1 in

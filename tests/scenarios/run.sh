@@ -66,55 +66,79 @@ now_cs() {
 
 . "$DIR/procs.sh"
 
-for s in $selected; do
-	base=${s%.sh}
-	name=${base#[0-9][0-9]-}
-	t=$(sed -n 's/^# *timeout: *\([0-9][0-9]*\).*/\1/p' "$DIR/$s" | head -n 1)
-	t=${t:-120}
-	res="$WORK/$name.result"
-	rm -f "$WORK/$name.log" "$WORK/$name.rc" "$WORK/$name.watchdog"
+# run_one NAME FILE TIMEOUT: one attempt; its result lines go to $WORK/NAME.result, its time to $el
+run_one() {
+	res="$WORK/$1.result"
+	rm -f "$WORK/$1.log" "$WORK/$1.rc" "$WORK/$1.watchdog"
 	t0=$(now_cs)
 	# a watchdog notes what every process was doing shortly before the timeout (a hang shows where it waits)
 	(
 		trap 'kill $sp 2>/dev/null; exit 0' TERM
-		sleep $((t > 10 ? t - 5 : t)) &
+		sleep $(($3 > 10 ? $3 - 5 : $3)) &
 		sp=$!
-		wait $sp && procs_report "$name still running after $((t > 10 ? t - 5 : t)) s" all >"$WORK/$name.watchdog" 2>&1
+		wait $sp && procs_report "$1 still running after $(($3 > 10 ? $3 - 5 : $3)) s" all >"$WORK/$1.watchdog" 2>&1
 	) &
 	wd=$!
 	{
-		SCENARIO=$name timeout -k 10 "$t" sh "$DIR/$s" 2>&1
-		echo $? >"$WORK/$name.rc"
-	} | tee "$res"
+		SCENARIO=$1 timeout -k 10 "$3" sh "$DIR/$2" 2>&1
+		echo $? >"$WORK/$1.rc"
+	} >"$res"
 	kill "$wd" 2>/dev/null
 	wait "$wd" 2>/dev/null
 	el=$(($(now_cs) - t0))
-	rc=$(cat "$WORK/$name.rc" 2>/dev/null || echo 255)
-	if [ "$el" -ge $((t * 100)) ] && [ "$rc" -ne 0 ]; then
-		echo "not ok - $name: timed out after $t s" | tee -a "$res"
+	rc=$(cat "$WORK/$1.rc" 2>/dev/null || echo 255)
+	if [ "$el" -ge $(($3 * 100)) ] && [ "$rc" -ne 0 ]; then
+		echo "not ok - $1: timed out after $3 s" >>"$res"
 	elif [ "$rc" -ne 0 ] && ! grep -q '^not ok - ' "$res"; then
-		echo "not ok - $name: script exited with status $rc" | tee -a "$res"
+		echo "not ok - $1: script exited with status $rc" >>"$res"
 	elif ! grep -q -e '^ok - ' -e '^not ok - ' "$res"; then
-		echo "not ok - $name: reported no result" | tee -a "$res"
+		echo "not ok - $1: reported no result" >>"$res"
 	fi
-	echo "# $name: $((el / 100)).$((el % 100 / 10)) s"
-	if grep -q '^not ok - ' "$res" && [ -s "$WORK/$name.log" ]; then
-		echo "# last 40 lines of $WORK/$name.log:"
-		tail -n 40 "$WORK/$name.log" | sed 's/^/| /'
-	fi
-	if grep -q '^not ok - ' "$res" && [ -s "$WORK/$name.watchdog" ]; then
-		head -n 150 "$WORK/$name.watchdog" | sed 's/^/| /'
-		cat "$WORK/$name.watchdog" >>"$WORK/$name.log"
-	fi
-	count "$res"
-	# A scenario's scratch files go with it (the test bed's /tmp is a RAM-backed tmpfs shared with the guests):
-	# only the logs, results and exit codes stay.
+}
+# A scenario's scratch files go with it (the test bed's /tmp is a RAM-backed tmpfs shared with the guests): only
+# the logs, results and exit codes stay.
+scratch_clean() {
 	for f in "$WORK"/* "$WORK"/.[!.]*; do
 		case $f in
 		*.log | *.result | *.rc | "$WORK/.[!.]*") ;;
 		*) rm -rf "$f" ;;
 		esac
 	done
+}
+# failure_report NAME: the scenario log's tail and the watchdog's report
+failure_report() {
+	if [ -s "$WORK/$1.log" ]; then
+		echo "# last 40 lines of $WORK/$1.log:"
+		tail -n 40 "$WORK/$1.log" | sed 's/^/| /'
+	fi
+	if [ -s "$WORK/$1.watchdog" ]; then
+		head -n 150 "$WORK/$1.watchdog" | sed 's/^/| /'
+		cat "$WORK/$1.watchdog" >>"$WORK/$1.log"
+	fi
+}
+
+for s in $selected; do
+	base=${s%.sh}
+	name=${base#[0-9][0-9]-}
+	t=$(sed -n 's/^# *timeout: *\([0-9][0-9]*\).*/\1/p' "$DIR/$s" | head -n 1)
+	t=${t:-120}
+	run_one "$name" "$s" "$t"
+	# A guest that hangs silently before it is ready (no console output, vCPU 0 running) has been seen about once
+	# per full nested suite and never in 46 boots in a row; the cause is not known (tests/testbed/README.md). When
+	# every failure of a scenario is of that kind, the scenario runs once more and only that attempt counts; the
+	# first attempt is shown, marked, with its hang report.
+	if grep -q '^not ok - ' "$res" && ! grep '^not ok - ' "$res" | grep -qv '\[hung; console: '; then
+		echo "# $name: every failure is a guest that hung before it was ready; running it once more (attempt 1 below)"
+		sed 's/^\(not \)*ok - /# attempt 1: &/' "$res"
+		failure_report "$name" | sed 's/^/# attempt 1: /'
+		scratch_clean
+		run_one "$name" "$s" "$t"
+	fi
+	cat "$res"
+	echo "# $name: $((el / 100)).$((el % 100 / 10)) s"
+	grep -q '^not ok - ' "$res" && failure_report "$name"
+	count "$res"
+	scratch_clean
 done
 
 echo "$passed passed, $failed failed"
