@@ -123,8 +123,8 @@ for s in $selected; do
 	t=$(sed -n 's/^# *timeout: *\([0-9][0-9]*\).*/\1/p' "$DIR/$s" | head -n 1)
 	t=${t:-120}
 	run_one "$name" "$s" "$t"
-	# A guest that hangs silently before it is ready (no console output, vCPU 0 running) has been seen about once
-	# per full nested suite and never in 46 boots in a row; the cause is not known (tests/testbed/README.md). When
+	# A guest that hangs silently before it is ready (no console output, vCPU 0 running) is rare (one per CI run at
+	# most, none in 46 boots in a row); its cause is not known (tests/testbed/README.md). When
 	# every failure of a scenario is of that kind, the scenario runs once more and only that attempt counts; the
 	# first attempt is shown, marked, with its hang report.
 	if grep -q '^not ok - ' "$res" && ! grep '^not ok - ' "$res" | grep -qv '\[hung; console: '; then
