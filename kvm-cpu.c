@@ -123,18 +123,10 @@ void kvm_cpu_kick_all(struct kvm *kvm)
 		kvm_cpu_kick(kvm->cpus[i]);
 }
 
-void kvm_pause(struct kvm *kvm)
+void kvm_cpu_kick_wait(struct kvm *kvm, const unsigned int *count)
 {
-	pthread_mutex_lock(&kvm->pause_lock);
-	if (kvm->pause_requested) {
-		pthread_mutex_unlock(&kvm->pause_lock);
-		return;
-	}
-	kvm->pause_requested = true;
-	pthread_mutex_unlock(&kvm->pause_lock);
 	kvm_cpu_kick_all(kvm);
-	pthread_mutex_lock(&kvm->pause_lock);
-	while (kvm->parked < kvm->nr_cpus && !kvm_is_stopping(kvm)) {
+	while (*count < kvm->nr_cpus && !kvm_is_stopping(kvm)) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += 50 * 1000 * 1000;
@@ -143,11 +135,17 @@ void kvm_pause(struct kvm *kvm)
 			ts.tv_nsec -= 1000000000L;
 		}
 		/* A vCPU that missed the kick (between its check and KVM_RUN) sees immediate_exit; re-kick anyway. */
-		if (pthread_cond_timedwait(&kvm->pause_cond, &kvm->pause_lock, &ts)) {
-			pthread_mutex_unlock(&kvm->pause_lock);
+		if (pthread_cond_timedwait(&kvm->pause_cond, &kvm->pause_lock, &ts))
 			kvm_cpu_kick_all(kvm);
-			pthread_mutex_lock(&kvm->pause_lock);
-		}
+	}
+}
+
+void kvm_pause(struct kvm *kvm)
+{
+	pthread_mutex_lock(&kvm->pause_lock);
+	if (!kvm->pause_requested) {
+		kvm->pause_requested = true;
+		kvm_cpu_kick_wait(kvm, &kvm->parked);
 	}
 	pthread_mutex_unlock(&kvm->pause_lock);
 }

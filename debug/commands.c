@@ -411,7 +411,7 @@ static void do_resume(struct gdb *g, const char *p)
 		unsigned int cpu = g->c_cpu;
 		bool all = true;
 		p += 2;
-		if ((a == 'S' || a == 'C') && gdb_hexval(p[0]) >= 0 && gdb_hexval(p[1]) >= 0)
+		if ((a == 'S' || a == 'C') && hex_digit(p[0]) >= 0 && hex_digit(p[1]) >= 0)
 			p += 2; /* the signal is not delivered to a VM */
 		if (*p == ':') {
 			char tid[24];

@@ -130,23 +130,7 @@ void gdb_stop_all(struct gdb *g)
 	pthread_mutex_lock(&kvm->pause_lock);
 	for (unsigned int i = 0; i < kvm->nr_cpus; i++)
 		g->go[i] = false;
-	pthread_mutex_unlock(&kvm->pause_lock);
-	kvm_cpu_kick_all(kvm);
-	pthread_mutex_lock(&kvm->pause_lock);
-	while (g->held < kvm->nr_cpus && !kvm_is_stopping(kvm)) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 50 * 1000 * 1000;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		if (pthread_cond_timedwait(&kvm->pause_cond, &kvm->pause_lock, &ts)) {
-			pthread_mutex_unlock(&kvm->pause_lock);
-			kvm_cpu_kick_all(kvm); /* one that missed the kick between its check and KVM_RUN */
-			pthread_mutex_lock(&kvm->pause_lock);
-		}
-	}
+	kvm_cpu_kick_wait(kvm, &g->held);
 	pthread_mutex_unlock(&kvm->pause_lock);
 }
 

@@ -15,17 +15,6 @@ void gdb_rx_init(struct gdb_rx *rx)
 	rx->buf[0] = '\0';
 }
 
-int gdb_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 enum gdb_rx_event gdb_rx_feed(struct gdb_rx *rx, u8 c)
 {
 	int v;
@@ -64,7 +53,7 @@ enum gdb_rx_event gdb_rx_feed(struct gdb_rx *rx, u8 c)
 			rx->overflow = true;
 		return GDB_RX_NONE;
 	case ST_CS1:
-		v = gdb_hexval(c);
+		v = hex_digit(c);
 		if (v < 0) {
 			rx->state = ST_IDLE;
 			return GDB_RX_BADSUM;
@@ -73,7 +62,7 @@ enum gdb_rx_event gdb_rx_feed(struct gdb_rx *rx, u8 c)
 		rx->state = ST_CS2;
 		return GDB_RX_NONE;
 	case ST_CS2:
-		v = gdb_hexval(c);
+		v = hex_digit(c);
 		rx->state = ST_IDLE;
 		rx->buf[rx->len] = '\0';
 		if (v < 0 || (u8)(rx->got | v) != rx->sum)
@@ -173,8 +162,8 @@ long gdb_unframe(const char *in, size_t len, char *out, size_t cap)
 			out[o++] = c;
 		}
 	}
-	hi = gdb_hexval(in[len - 2]);
-	lo = gdb_hexval(in[len - 1]);
+	hi = hex_digit(in[len - 2]);
+	lo = hex_digit(in[len - 1]);
 	if (hi < 0 || lo < 0 || (u8)(hi << 4 | lo) != sum)
 		return -1;
 	return (long)o;
@@ -208,10 +197,10 @@ void gdb_tohex(const u8 *in, size_t len, char *out)
 int gdb_fromhex(const char *in, u8 *out, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
-		int hi = gdb_hexval(in[2 * i]), lo;
+		int hi = hex_digit(in[2 * i]), lo;
 		if (hi < 0)
 			return -1;
-		lo = gdb_hexval(in[2 * i + 1]);
+		lo = hex_digit(in[2 * i + 1]);
 		if (lo < 0)
 			return -1;
 		out[i] = (u8)(hi << 4 | lo);
@@ -225,7 +214,7 @@ int gdb_parse_hex(const char **p, u64 *v)
 	u64 x = 0;
 	int n = 0, d;
 
-	while ((d = gdb_hexval(*s)) >= 0) {
+	while ((d = hex_digit(*s)) >= 0) {
 		if (++n > 16)
 			return -1;
 		x = x << 4 | (u64)d;

@@ -39,7 +39,6 @@ long gdb_unescape(char *buf, size_t len);
 
 /* Hex helpers: the value of a hex digit or -1; lowercase hex of len bytes into out (2*len+1); hex into bytes
  * (exactly 2*len digits: 0 or -1). */
-int gdb_hexval(int c);
 void gdb_tohex(const u8 *in, size_t len, char *out);
 int gdb_fromhex(const char *in, u8 *out, size_t len);
 /* A hex number at *p (1 to 16 digits), *p moved past it: 0 or -1. */

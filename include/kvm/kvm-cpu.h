@@ -67,6 +67,9 @@ void kvm_cpu_open_gate(struct kvm *kvm);
 /* Kick every started vCPU out of KVM_RUN (it then runs its hooks and parks if asked); safe from any thread. */
 void kvm_cpu_kick_all(struct kvm *kvm);
 void kvm_cpu_kick(struct kvm_cpu *cpu);
+/* With kvm->pause_lock held: kick every vCPU and wait until *count (vCPUs that stopped outside KVM_RUN, counted under
+ * the lock and signalled on pause_cond) reaches nr_cpus or the VM stops. Returns with the lock still held. */
+void kvm_cpu_kick_wait(struct kvm *kvm, const unsigned int *count);
 /* Kick every vCPU out of KVM_RUN and join the threads. */
 void kvm_cpu_stop_all(struct kvm *kvm);
 

@@ -35,6 +35,18 @@ static inline bool add_ok(u64 a, u64 b, u64 *res)
 	return !__builtin_add_overflow(a, b, res);
 }
 
+/* The value of one hex digit, either case; -1 for anything else. */
+static inline int hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 static inline bool is_pow2(u64 x)
 {
 	return x && !(x & (x - 1));
