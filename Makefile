@@ -50,7 +50,7 @@ RUNCMD_GENERIC_SRC := runcmd/spec.c runcmd/modset.c runcmd/vserial.c runcmd/opti
 GENERIC_SRC += $(RUNCMD_GENERIC_SRC)
 RUNCMD_SRC := runcmd/runcmd.c runcmd/channel.c runcmd/initramfs.c
 # virtio/ sources: VIRTIO_GENERIC_SRC also builds for the host unit tests (no KVM calls)
-VIRTIO_GENERIC_SRC := virtio/queue.c virtio/core.c virtio/mmio.c virtio/pci.c virtio/blk.c virtio/console.c virtio/rng.c virtio/net.c virtio/snapshot.c virtio/9p.c virtio/9p-wire.c virtio/9p-proto.c virtio/9p-io.c virtio/9p-ops.c virtio/9p-path.c
+VIRTIO_GENERIC_SRC := virtio/queue.c virtio/core.c virtio/mmio.c virtio/pci.c virtio/blk.c virtio/console.c virtio/rng.c virtio/net.c net/frame.c net/tap.c net/stream.c net/passt.c net/vhost.c virtio/snapshot.c virtio/9p.c virtio/9p-wire.c virtio/9p-proto.c virtio/9p-io.c virtio/9p-ops.c virtio/9p-path.c
 VIRTIO_SRC := $(VIRTIO_GENERIC_SRC) virtio/setup.c
 LKVM_SRC := main.c builtin-run.c host-shell.c builtin-ctl.c kvm.c kvm-cpu.c term.c control.c \
             hw/serial8250.c \
@@ -85,7 +85,7 @@ $(B)/arm64/init/blob.o: init/blob.S $(B)/init/lkvm-init
 
 # ---- test tools (static aarch64 helpers run inside the test bed) ----
 TOOLS := $(B)/tools/fdtls $(B)/tools/bench-io $(B)/tools/ptyrun $(B)/tools/tstamp $(B)/tools/mignet
-TOOLS += $(B)/tools/mscrape $(B)/tools/jsonck $(B)/tools/gdbping $(B)/tools/dirtylog
+TOOLS += $(B)/tools/mscrape $(B)/tools/jsonck $(B)/tools/gdbping $(B)/tools/dirtylog $(B)/tools/udpans
 tools: $(TOOLS)
 $(B)/tools/%: tests/tools/%.c io.c
 	@mkdir -p $(dir $@)

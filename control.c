@@ -19,6 +19,7 @@
 #include "kvm/migrate.h"
 #include "kvm/ram.h"
 #include "kvm/snapshot.h"
+#include "kvm/virtio-net.h"
 
 static u64 now_ns(void)
 {
@@ -64,7 +65,16 @@ static int cmd_info(struct kvm *kvm, FILE *out)
 	if (have_usage)
 		fprintf(out, " ram_rss_kib=%llu ram_huge_kib=%llu", (unsigned long long)u.rss_kib,
 			(unsigned long long)u.huge_kib);
-	fprintf(out, " ram_addr=0x%lx\n", (unsigned long)kvm->ram.host);
+	fprintf(out, " ram_addr=0x%lx", (unsigned long)kvm->ram.host);
+	/* each NIC's back-end and link: "net0=user:up", "net1=tap:down" (a passt that died shows here) */
+	for (unsigned int i = 0, nic = 0; i < kvm->virtio_slots; i++) {
+		struct virtio_dev *vd = kvm->virtio[i];
+		struct virtio_net *n = vd->priv;
+		if (vd->ops->device_id != VIRTIO_ID_NET)
+			continue;
+		fprintf(out, " net%u=%s:%s", nic++, n->be->ops->name, virtio_net_link_up(n) ? "up" : "down");
+	}
+	fputc('\n', out);
 	return 0;
 }
 

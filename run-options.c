@@ -72,7 +72,7 @@ static int opt_transport(const struct option_desc *o, const char *arg, void *ctx
 	return 0;
 }
 
-/* -n/--network mode=tap[,tapif=NAME][,guest_mac=MAC] | mode=none (kvmtool's spelling); repeatable. */
+/* -n/--network mode=user[,...] | mode=tap[,tapif=NAME][,guest_mac=MAC] | mode=none (kvmtool's spelling); repeatable. */
 static int opt_network(const struct option_desc *o, const char *arg, void *ctx, char *err, size_t errlen)
 {
 	struct kvm_config *cfg = ctx;
@@ -80,7 +80,7 @@ static int opt_network(const struct option_desc *o, const char *arg, void *ctx, 
 	(void)o;
 	if (virtio_net_parse_spec(arg, &p, err, errlen))
 		return -1;
-	if (!p.tap)
+	if (!p.tap && !p.user)
 		return 0; /* mode=none: no NIC */
 	if (cfg->nr_nets >= ARRAY_SIZE(cfg->nets)) {
 		snprintf(err, errlen, "-n/--network %s: at most %zu network devices", arg, ARRAY_SIZE(cfg->nets));
@@ -218,7 +218,8 @@ static void run_options(struct option_desc *opts, struct kvm_config *cfg, bool *
 		{ 0, "9p", OPT_CALLBACK, NULL, "dir,tag[,ro]", "Share a host directory over virtio-9p (up to 8)", opt_9p,
 		  0 },
 		{ 'n', "network", OPT_CALLBACK, NULL, "params",
-		  "virtio-net: mode=tap[,tapif=NAME][,guest_mac=MAC], or mode=none", opt_network, 0 },
+		  "virtio-net: mode=user[,hostfwd=tcp|udp:[ADDR:]HPORT-:GPORT]...[,socket=PATH] (passt, no root), "
+		  "mode=tap[,tapif=NAME][,vhost=on], or mode=none; guest_mac=MAC with either", opt_network, 0 },
 		{ 0, "rng", OPT_BOOL, &cfg->rng, NULL, "A virtio-rng device (host getrandom())", NULL, 0 },
 		{ 0, "virtio-transport", OPT_CALLBACK, NULL, "pci|mmio", "How virtio devices attach (default pci)",
 		  opt_transport, 0 },

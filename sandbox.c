@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <linux/audit.h>
 #include <linux/kvm.h>
+#include <linux/vhost.h>
 #include <linux/seccomp.h>
 #include <signal.h>
 #include <stddef.h>
@@ -64,6 +65,15 @@ static const u32 share_calls[] = {
 	SC_renameat2, SC_getrandom, SC_rseq, SC_openat2,
 };
 
+/* A virtio-net worker: a device worker's calls plus send/recv on the passt socket (sendto, recvfrom). */
+static const u32 net_calls[] = {
+	SC_ioctl, SC_close, SC_lseek, SC_read, SC_write, SC_readv, SC_writev, SC_pread64, SC_pwrite64, SC_preadv,
+	SC_pwritev, SC_ppoll, SC_newfstatat, SC_fstat, SC_fsync, SC_fdatasync, SC_exit, SC_exit_group, SC_futex,
+	SC_set_robust_list, SC_nanosleep, SC_clock_gettime, SC_clock_getres, SC_clock_nanosleep, SC_sched_yield,
+	SC_restart_syscall, SC_tgkill, SC_rt_sigprocmask, SC_rt_sigreturn, SC_gettimeofday, SC_getpid, SC_gettid,
+	SC_sendto, SC_recvfrom, SC_brk, SC_munmap, SC_mmap, SC_mprotect, SC_madvise, SC_getrandom, SC_rseq,
+};
+
 /* The metrics endpoint: its connections (accept4, recvfrom, sendto, shutdown) and /proc, KVM stats fds; no ioctl. */
 static const u32 metrics_calls[] = {
 	SC_openat, SC_close, SC_lseek, SC_read, SC_write, SC_readv, SC_writev, SC_pread64, SC_ppoll, SC_newfstatat,
@@ -93,13 +103,20 @@ static const u32 main_ioctls[] = {
 	KVM_CHECK_EXTENSION, KVM_SET_USER_MEMORY_REGION, KVM_GET_DIRTY_LOG, KVM_IRQ_LINE, KVM_SIGNAL_MSI,
 	KVM_IOEVENTFD, KVM_GET_ONE_REG, KVM_SET_ONE_REG, KVM_GET_REG_LIST, KVM_GET_MP_STATE, KVM_SET_MP_STATE,
 	KVM_GET_VCPU_EVENTS, KVM_SET_VCPU_EVENTS, KVM_SET_DEVICE_ATTR, KVM_GET_DEVICE_ATTR, KVM_HAS_DEVICE_ATTR,
+	VHOST_NET_SET_BACKEND, VHOST_GET_VRING_BASE, /* a snapshot takes vhost-net's rings back (virtio/net.c) */
 };
 static const u32 vcpu_ioctls[] = {
 	KVM_RUN, KVM_IRQ_LINE, KVM_SIGNAL_MSI, KVM_IOEVENTFD, KVM_GET_ONE_REG, KVM_SET_ONE_REG, KVM_GET_VCPU_EVENTS,
 	KVM_SET_VCPU_EVENTS, KVM_SET_GUEST_DEBUG, /* the gdb stub's settings, applied by each vCPU itself */
+	VHOST_NET_SET_BACKEND, /* the guest resets a vhost-net NIC: the kernel lets go of its rings */
 };
 static const u32 gdb_ioctls[] = { KVM_GET_ONE_REG, KVM_SET_ONE_REG };
 static const u32 worker_ioctls[] = { KVM_IRQ_LINE, KVM_SIGNAL_MSI };
+/* A net worker also starts vhost-net (net/vhost.c) when the driver runs the device or after a snapshot. */
+static const u32 net_ioctls[] = {
+	KVM_IRQ_LINE, KVM_SIGNAL_MSI, VHOST_SET_MEM_TABLE, VHOST_SET_FEATURES, VHOST_SET_VRING_NUM, VHOST_SET_VRING_BASE,
+	VHOST_SET_VRING_ADDR, VHOST_SET_VRING_KICK, VHOST_SET_VRING_CALL, VHOST_NET_SET_BACKEND, VHOST_GET_VRING_BASE,
+};
 
 #define POLICY(n, c, i) { n, c, ARRAY_SIZE(c), i, ARRAY_SIZE(i) }
 static const struct sandbox_policy policies[SANDBOX_NR_CLASSES] = {
@@ -107,6 +124,7 @@ static const struct sandbox_policy policies[SANDBOX_NR_CLASSES] = {
 	[SANDBOX_VCPU] = POLICY("vCPU", vcpu_calls, vcpu_ioctls),
 	[SANDBOX_WORKER] = POLICY("device worker", worker_calls, worker_ioctls),
 	[SANDBOX_SHARE] = POLICY("9p worker", share_calls, worker_ioctls),
+	[SANDBOX_NET] = POLICY("net worker", net_calls, net_ioctls),
 	[SANDBOX_METRICS] = { "metrics", metrics_calls, ARRAY_SIZE(metrics_calls), NULL, 0 },
 	[SANDBOX_GDB] = POLICY("gdb", gdb_calls, gdb_ioctls),
 };

@@ -206,7 +206,7 @@ int virtio_dev_init(struct virtio_dev *vd, const struct virtio_dev_ops *ops, voi
 		    u32 config_size)
 {
 	for (unsigned int q = 0; q < VIRTIO_DEV_MAX_QUEUES; q++)
-		vd->kick_fd[q] = -1;
+		vd->kick_fd[q] = vd->call_fd[q] = -1;
 	vd->wake_fd = -1;
 	if (ops->nr_queues == 0 || ops->nr_queues > VIRTIO_DEV_MAX_QUEUES || !is_pow2(ops->queue_max) ||
 	    ops->queue_max > VIRTQ_MAX_SIZE || config_size > VIRTIO_DEV_CONFIG_MAX)
@@ -237,7 +237,7 @@ int virtio_dev_poll(struct virtio_dev *vd, int timeout_ms)
 	int extra = -1;
 
 	for (unsigned int q = 0; q < nq; q++)
-		p[n++] = (struct pollfd){ .fd = vd->kick_fd[q], .events = POLLIN };
+		p[n++] = (struct pollfd){ .fd = vd->call_fd[q] >= 0 ? vd->call_fd[q] : vd->kick_fd[q], .events = POLLIN };
 	p[n++] = (struct pollfd){ .fd = vd->wake_fd, .events = POLLIN };
 	pthread_mutex_lock(&vd->lock);
 	if (vd->ops->poll_fd && virtio_dev_running(vd))
@@ -254,6 +254,12 @@ int virtio_dev_poll(struct virtio_dev *vd, int timeout_ms)
 	for (unsigned int q = 0; q < nq; q++) {
 		if (!p[q].revents)
 			continue;
+		if (vd->call_fd[q] >= 0) { /* the kernel back-end used buffers: interrupt the driver (it decided it wants one) */
+			if (drain_fd(vd->call_fd[q]))
+				virtio_dev_interrupt(vd, (int)q);
+			handled++;
+			continue;
+		}
 		virtio_stat_add(&vd->qstats[q].notifications, drain_fd(vd->kick_fd[q]));
 		handled++;
 		if (virtio_dev_running(vd) && vd->vq[q].ready)
@@ -283,7 +289,10 @@ int virtio_dev_poll(struct virtio_dev *vd, int timeout_ms)
 static void *worker(void *arg)
 {
 	struct virtio_dev *vd = arg;
-	int r = sandbox_enter(vd->file_worker ? SANDBOX_SHARE : SANDBOX_WORKER, vd->sandbox);
+	int r = sandbox_enter(vd->file_worker  ? SANDBOX_SHARE
+				   : vd->net_worker ? SANDBOX_NET
+						    : SANDBOX_WORKER,
+				   vd->sandbox);
 
 	if (r)
 		die("%s: cannot install its seccomp filter: %s (--no-seccomp runs without)", vd->label, strerror(-r));

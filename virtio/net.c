@@ -1,4 +1,4 @@
-/* virtio-net device on a tap: spec parsing, tap setup, receive (tap to guest) and transmit (guest to tap). */
+/* The virtio-net device: spec parsing, receive (back-end to guest) and transmit (guest to back-end). */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
@@ -12,22 +12,11 @@
 
 #include "kvm/virtio-net.h"
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Exactly XX:XX:XX:XX:XX:XX, hex digits only. */
 static int parse_mac(const char *s, u8 mac[6])
 {
 	for (int i = 0; i < 6; i++, s += 3) {
-		int hi = hexval(s[0]), lo = hi < 0 ? -1 : hexval(s[1]);
+		int hi = hex_digit(s[0]), lo = hi < 0 ? -1 : hex_digit(s[1]);
 		if (lo < 0 || s[2] != (i < 5 ? ':' : '\0'))
 			return -1;
 		mac[i] = (u8)(hi << 4 | lo);
@@ -47,10 +36,14 @@ int virtio_net_parse_spec(const char *spec, struct virtio_net_params *p, char *e
 		p->tap = true;
 		return 0;
 	}
+	if (!strcmp(spec, "user")) {
+		p->user = true;
+		return 0;
+	}
 	while (item) {
 		const char *end = strchr(item, ',');
 		size_t len = end ? (size_t)(end - item) : strlen(item);
-		char buf[64];
+		char buf[192];
 		const char *val;
 		char *eq;
 
@@ -71,13 +64,11 @@ int virtio_net_parse_spec(const char *spec, struct virtio_net_params *p, char *e
 		val = eq + 1;
 		if (!strcmp(buf, "mode")) {
 			mode_seen = true;
-			if (!strcmp(val, "tap")) {
-				p->tap = true;
-			} else if (!strcmp(val, "none")) {
-				p->tap = false;
-			} else {
-				snprintf(err, errlen, "-n/--network %s: mode=%s is not supported; use mode=tap or mode=none",
-					 spec, val);
+			p->tap = !strcmp(val, "tap");
+			p->user = !strcmp(val, "user");
+			if (!p->tap && !p->user && strcmp(val, "none")) {
+				snprintf(err, errlen, "-n/--network %s: mode=%s is not supported; use mode=user, mode=tap or "
+						      "mode=none", spec, val);
 				return -1;
 			}
 		} else if (!strcmp(buf, "tapif")) {
@@ -87,6 +78,33 @@ int virtio_net_parse_spec(const char *spec, struct virtio_net_params *p, char *e
 				return -1;
 			}
 			strcpy(p->tapif, val);
+		} else if (!strcmp(buf, "socket")) {
+			if (!*val || strlen(val) >= sizeof(p->socket)) {
+				snprintf(err, errlen, "-n/--network %s: socket=PATH needs a path of 1-%zu characters", spec,
+					 sizeof(p->socket) - 1);
+				return -1;
+			}
+			strcpy(p->socket, val);
+		} else if (!strcmp(buf, "hostfwd")) {
+			char ferr[200];
+			if (p->nr_fwd >= NET_MAX_HOSTFWD) {
+				snprintf(err, errlen, "-n/--network %s: at most %d hostfwd= per NIC", spec, NET_MAX_HOSTFWD);
+				return -1;
+			}
+			if (net_hostfwd_parse(val, &p->fwd[p->nr_fwd], ferr, sizeof(ferr))) {
+				snprintf(err, errlen, "-n/--network %s: %s", spec, ferr);
+				return -1;
+			}
+			p->nr_fwd++;
+		} else if (!strcmp(buf, "vhost")) {
+			if (!strcmp(val, "on") || !strcmp(val, "1")) {
+				p->vhost = true;
+			} else if (!strcmp(val, "off") || !strcmp(val, "0")) {
+				p->vhost = false;
+			} else {
+				snprintf(err, errlen, "-n/--network %s: vhost=%s: say vhost=on or vhost=off", spec, val);
+				return -1;
+			}
 		} else if (!strcmp(buf, "guest_mac")) {
 			if (parse_mac(val, p->mac)) {
 				snprintf(err, errlen, "-n/--network %s: guest_mac=%s is not XX:XX:XX:XX:XX:XX", spec, val);
@@ -99,7 +117,7 @@ int virtio_net_parse_spec(const char *spec, struct virtio_net_params *p, char *e
 			}
 			p->have_mac = true;
 		} else {
-			snprintf(err, errlen, "-n/--network %s: unknown parameter '%s' (lkvm knows mode, tapif, guest_mac)",
+			snprintf(err, errlen, "-n/--network %s: unknown parameter '%s' (lkvm knows mode, tapif, vhost, socket, hostfwd, guest_mac)",
 				 spec, buf);
 			return -1;
 		}
@@ -110,6 +128,24 @@ int virtio_net_parse_spec(const char *spec, struct virtio_net_params *p, char *e
 			return -1;
 		}
 		p->tap = true; /* tapif=NAME alone means a tap */
+	}
+	if (p->tap && (p->socket[0] || p->nr_fwd)) {
+		snprintf(err, errlen, "-n/--network %s: socket= and hostfwd= go with mode=user (a tap's forwarding is the "
+				      "host's firewall)", spec);
+		return -1;
+	}
+	if (p->vhost && !p->tap) {
+		snprintf(err, errlen, "-n/--network %s: vhost=on goes with mode=tap (vhost-net moves a tap's packets)", spec);
+		return -1;
+	}
+	if (p->user && p->tapif[0]) {
+		snprintf(err, errlen, "-n/--network %s: tapif= goes with mode=tap", spec);
+		return -1;
+	}
+	if (p->user && p->socket[0] && p->nr_fwd) {
+		snprintf(err, errlen, "-n/--network %s: with socket=PATH the caller's passt forwards ports (its -t/-u); "
+				      "drop hostfwd=", spec);
+		return -1;
 	}
 	return 0;
 }
@@ -128,77 +164,44 @@ void virtio_net_default_mac(const char *vm_name, unsigned int index, u8 mac[6])
 	mac[5] = (u8)index;
 }
 
-int virtio_net_open_tap(const char *ifname, char name_out[IFNAMSIZ], char *err, size_t errlen)
+/* The peer went away (passt died or broke the stream): stop its traffic and tell the guest the link is down. */
+static void link_lost(struct virtio_net *n, const char *why)
 {
-	struct ifreq ifr;
-	int fd, hdr = VIRTIO_NET_HDR_LEN, sock, e;
+	char last[200];
 
-	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		e = errno;
-		snprintf(err, errlen, "cannot open /dev/net/tun: %s (%s)", strerror(e),
-			 e == ENOENT || e == ENODEV ? "load the tun module: modprobe tun"
-						    : "run lkvm as root or give it CAP_NET_ADMIN");
-		return -1;
-	}
-	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
-	if (ifname && *ifname)
-		snprintf(ifr.ifr_name, IFNAMSIZ, "%s", ifname);
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-		e = errno;
-		snprintf(err, errlen, "cannot create tap%s%s: %s (run lkvm as root or with CAP_NET_ADMIN, or create the "
-				      "tap for your user first: ip tuntap add NAME mode tap user $USER)",
-			 ifname && *ifname ? " " : "", ifname ? ifname : "", strerror(e));
-		close(fd);
-		return -1;
-	}
-	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0 || ioctl(fd, TUNSETOFFLOAD, 0UL) < 0) {
-		e = errno;
-		snprintf(err, errlen, "tap %s: cannot set the virtio-net header size or offloads: %s", ifr.ifr_name,
-			 strerror(e));
-		close(fd);
-		return -1;
-	}
-	memcpy(name_out, ifr.ifr_name, IFNAMSIZ);
-	name_out[IFNAMSIZ - 1] = '\0';
-
-	/* Bring the link up; the host side's addresses and bridges are the user's business. */
-	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (sock >= 0) {
-		if (ioctl(sock, SIOCGIFFLAGS, &ifr) == 0 && !(ifr.ifr_flags & IFF_UP)) {
-			ifr.ifr_flags |= IFF_UP;
-			if (ioctl(sock, SIOCSIFFLAGS, &ifr) < 0)
-				pr_warn("tap %s: cannot bring the link up: %s (ip link set %s up)", name_out,
-					strerror(errno), name_out);
-		}
-		close(sock);
-	}
-	return fd;
+	if (n->be->dead)
+		return;
+	__atomic_store_n(&n->be->dead, true, __ATOMIC_RELAXED);
+	n->rx_len = 0;
+	net_passt_last_words(n->be->log_fd, last, sizeof(last));
+	pr_warn("%s: %s: %s%s%s; the guest's link is down", n->vdev.label, n->be->desc, why, last[0] ? "; its last log line: " : "",
+		last);
+	virtio_config_put(&n->vdev, 6, 0, 2);
+	virtio_dev_config_changed(&n->vdev);
 }
 
-/* Read the next packet from the tap into rx_buf; false if there is none. */
+/* Read the next packet from the back-end into rx_buf; false if there is none. */
 static bool rx_fetch(struct virtio_net *n)
 {
-	for (;;) {
-		ssize_t r = read(n->tap_fd, n->rx_buf, sizeof(n->rx_buf));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			if (errno != EAGAIN)
-				pr_warn_ratelimited(&n->rl, "%s: tap read: %s", n->vdev.label, strerror(errno));
-			return false;
-		}
-		if ((size_t)r <= VIRTIO_NET_HDR_LEN) {
-			virtio_stat_add(&n->rx_drops, 1);
-			continue;
-		}
-		n->rx_len = (size_t)r;
-		/* num_buffers (bytes 10-11): the tap leaves it alone; one buffer per packet without MRG_RXBUF. */
-		n->rx_buf[10] = 1;
-		n->rx_buf[11] = 0;
-		return true;
+	u64 bad = n->be->bad_frames;
+	ssize_t r;
+
+	if (n->be->dead)
+		return false;
+	r = n->be->ops->recv(n->be, n->rx_buf, sizeof(n->rx_buf));
+	if (n->be->bad_frames != bad) {
+		virtio_stat_add(&n->rx_drops, n->be->bad_frames - bad);
+		pr_warn_ratelimited(&n->rl, "%s: %s sent %llu malformed frame(s) (too short or too long); dropped",
+				    n->vdev.label, n->be->desc, (unsigned long long)(n->be->bad_frames - bad));
 	}
+	if (r < 0) {
+		link_lost(n, "the connection ended or broke");
+		return false;
+	}
+	if (r == 0)
+		return false;
+	n->rx_len = (size_t)r;
+	return true;
 }
 
 static void net_rx(struct virtio_net *n)
@@ -227,64 +230,110 @@ static void net_rx(struct virtio_net *n)
 		}
 		/* Unused receive buffers stay posted, so only loop while a packet still waits. */
 	} while (virtio_dev_done(vd, VIRTIO_NET_RXQ) && n->rx_len && budget);
+	/* Out of budget with frames still buffered in lkvm (poll would not see them): come back after transmit. */
+	if (!budget && !n->be->dead && n->be->ops->buffered(n->be))
+		virtio_dev_wake(vd);
 }
 
 static void net_tx(struct virtio_net *n)
 {
 	struct virtio_dev *vd = &n->vdev;
 	struct virtq_chain ch;
+	const struct net_backend_ops *ops = n->be->ops;
 
+	if (!n->be->dead && ops->flush(n->be) == NET_SEND_GONE)
+		link_lost(n, "a write failed");
 	do {
-		while (virtio_dev_pop(vd, VIRTIO_NET_TXQ, &ch)) {
-			/* The chain is header + frame, the same layout the tap takes: pass it through. */
+		/* No room for another frame until the socket drains: leave the guest's packets in the ring. */
+		while ((n->be->dead || ops->can_send(n->be)) && virtio_dev_pop(vd, VIRTIO_NET_TXQ, &ch)) {
+			enum net_send_result r = NET_SEND_DROPPED;
+			/* The chain is header + frame. */
 			if (ch.out_len <= VIRTIO_NET_HDR_LEN || ch.out_len > sizeof(n->rx_buf)) {
-				virtio_stat_add(&n->tx_drops, 1);
-			} else {
-				ssize_t r;
-				do
-					r = writev(n->tap_fd, ch.iov, (int)ch.n_out);
-				while (r < 0 && errno == EINTR);
-				if (r < 0) {
-					virtio_stat_add(&n->tx_drops, 1); /* tap queue full or link down: a NIC drops too */
-				} else {
-					virtio_stat_add(&n->tx_packets, 1);
-					virtio_stat_add(&n->tx_bytes, ch.out_len - VIRTIO_NET_HDR_LEN);
+				pr_warn_ratelimited(&n->rl, "%s: the guest sent a %llu-byte packet (%u..%zu allowed); dropped",
+						    vd->label, (unsigned long long)ch.out_len, VIRTIO_NET_HDR_LEN + 1, sizeof(n->rx_buf));
+			} else if (!n->be->dead) {
+				r = ops->send(n->be, ch.iov, ch.n_out, ch.out_len);
+				if (r == NET_SEND_FULL) {
+					/* cannot happen with room checked above; count it rather than hold a popped chain */
+					r = NET_SEND_DROPPED;
+				} else if (r == NET_SEND_GONE) {
+					link_lost(n, "a write failed");
 				}
+			}
+			if (r == NET_SEND_OK) {
+				virtio_stat_add(&n->tx_packets, 1);
+				virtio_stat_add(&n->tx_bytes, ch.out_len - VIRTIO_NET_HDR_LEN);
+			} else {
+				virtio_stat_add(&n->tx_drops, 1);
 			}
 			virtq_push(&vd->vq[VIRTIO_NET_TXQ], ch.head, 0);
 		}
 	} while (virtio_dev_done(vd, VIRTIO_NET_TXQ));
+	if (!n->be->dead && ops->flush(n->be) == NET_SEND_GONE)
+		link_lost(n, "a write failed");
+}
+
+/* vhost=on, worker: once the driver runs the device, the kernel takes over its rings (from the indices lkvm holds). */
+static void vhost_sync(struct virtio_net *n)
+{
+	char err[200];
+
+	if (n->vhost->started || !virtio_dev_running(&n->vdev))
+		return;
+	if (net_vhost_start(n->vhost, n->vdev.ram, n->vdev.drv_features, n->vdev.vq, n->vdev.kick_fd, n->be->fd, err,
+			    sizeof(err)))
+		virtio_dev_fail(&n->vdev, "%s", err);
 }
 
 static void net_queue_notify(struct virtio_dev *vd, unsigned int q)
 {
+	struct virtio_net *n = vd->priv;
+
+	if (n->vhost) {
+		vhost_sync(n); /* only reached when the device starts or resumes: the kernel reads the kicks */
+		return;
+	}
 	if (q == VIRTIO_NET_TXQ)
 		net_tx(vd->priv);
 	else
 		net_rx(vd->priv); /* new receive buffers: deliver a waiting packet */
 }
 
+static void net_host_event(struct virtio_dev *vd)
+{
+	struct virtio_net *n = vd->priv;
+
+	if (n->vhost) {
+		vhost_sync(n); /* resumed after a snapshot was taken */
+		return;
+	}
+	net_rx(vd->priv); /* frames left buffered when the receive budget ran out */
+}
+
 static int net_poll_fd(struct virtio_dev *vd, short *events)
 {
 	struct virtio_net *n = vd->priv;
 
-	if (n->tap_broken)
-		return -1;
-	*events = n->rx_len ? 0 : POLLIN; /* with a packet waiting, the rxq kick resumes reception */
-	return n->tap_fd;
+	if (n->be->dead || n->vhost)
+		return -1; /* vhost=on: the kernel reads and writes the tap */
+	/* with a packet waiting, the rxq kick resumes reception; with output queued, wait until it can go */
+	*events = (short)((n->rx_len ? 0 : POLLIN) | (n->be->ops->tx_pending(n->be) ? POLLOUT : 0));
+	return n->be->fd;
 }
 
 static void net_fd_ready(struct virtio_dev *vd, short revents)
 {
 	struct virtio_net *n = vd->priv;
 
+	if (revents & POLLOUT)
+		net_tx(n); /* the queued output drains, then the guest's waiting packets follow */
 	if ((revents & (POLLERR | POLLHUP | POLLNVAL)) && !(revents & POLLIN)) {
-		/* Stop watching it rather than spin; transmit keeps trying. */
-		pr_warn("%s: the tap failed (poll revents 0x%x); no more packets for the guest", vd->label, revents);
-		n->tap_broken = true;
+		/* Stop watching it rather than spin. */
+		link_lost(n, revents & POLLHUP ? "hung up" : "failed");
 		return;
 	}
-	net_rx(n);
+	if (revents & POLLIN)
+		net_rx(n);
 }
 
 static void net_reset(struct virtio_dev *vd)
@@ -292,6 +341,24 @@ static void net_reset(struct virtio_dev *vd)
 	struct virtio_net *n = vd->priv;
 
 	n->rx_len = 0; /* drop a packet that waited for the old rings */
+	if (n->vhost)
+		net_vhost_stop(n->vhost, NULL); /* the rings are gone: the kernel must let go of them before we return */
+}
+
+/*
+ * Main thread, lock held, vCPUs parked: a snapshot is about to be taken. The kernel stops using the rings and gives
+ * their indices back into vq[], which the snapshot then carries (nothing it took is lost or sent twice). The worker
+ * is woken to restart vhost from those indices once the lock is released (if lkvm goes on running).
+ */
+static void net_quiesce(struct virtio_dev *vd)
+{
+	struct virtio_net *n = vd->priv;
+
+	if (!n->vhost || !n->vhost->started)
+		return;
+	if (net_vhost_stop(n->vhost, vd->vq))
+		pr_warn("%s: stopping vhost-net for the snapshot failed; the ring state may be stale", vd->label);
+	virtio_dev_wake(vd);
 }
 
 static const struct virtio_dev_ops net_ops = {
@@ -302,19 +369,20 @@ static const struct virtio_dev_ops net_ops = {
 	.nr_queues = 2,
 	.queue_max = VIRTIO_NET_QUEUE_SIZE,
 	.queue_notify = net_queue_notify,
+	.host_event = net_host_event,
 	.poll_fd = net_poll_fd,
 	.fd_ready = net_fd_ready,
 	.reset = net_reset,
+	.quiesce = net_quiesce,
 };
 
-struct virtio_net *virtio_net_create(const struct guest_ram *ram, int tap_fd,
-				     const u8 mac[6])
+struct virtio_net *virtio_net_create(const struct guest_ram *ram, struct net_backend *be, const u8 mac[6])
 {
 	struct virtio_net *n = calloc(1, sizeof(*n));
 
 	if (!n)
 		return NULL;
-	n->tap_fd = tap_fd;
+	n->be = be;
 	if (virtio_dev_init(&n->vdev, &net_ops, n, ram, VIRTIO_NET_CONFIG_SIZE)) {
 		virtio_dev_destroy(&n->vdev);
 		free(n);
@@ -322,6 +390,18 @@ struct virtio_net *virtio_net_create(const struct guest_ram *ram, int tap_fd,
 	}
 	for (int i = 0; i < 6; i++)
 		virtio_config_put(&n->vdev, (u32)i, mac[i], 1);
-	virtio_config_put(&n->vdev, 6, VIRTIO_NET_S_LINK_UP, 2);
+	virtio_config_put(&n->vdev, 6, be->dead ? 0 : VIRTIO_NET_S_LINK_UP, 2);
 	return n;
+}
+
+void virtio_net_use_vhost(struct virtio_net *n, struct net_vhost *v)
+{
+	n->vhost = v;
+	for (unsigned int q = 0; q < NET_VHOST_QUEUES; q++)
+		n->vdev.call_fd[q] = v->call_fd[q];
+}
+
+bool virtio_net_link_up(const struct virtio_net *n)
+{
+	return !__atomic_load_n(&n->be->dead, __ATOMIC_RELAXED);
 }

@@ -247,28 +247,74 @@ static void setup_disk(struct kvm *kvm, unsigned int index, const char *spec)
 	free(path);
 }
 
+/* The back-end of one -n spec: a tap, or passt (started here, before the sandbox, or the caller's socket). */
+static struct net_backend *net_backend_open(struct kvm *kvm, const char *spec, const struct virtio_net_params *p)
+{
+	char err[600], name[IFNAMSIZ], passt[256], desc[160];
+	struct net_backend *be;
+	pid_t pid = 0;
+	int fd, log_fd = -1;
+
+	(void)kvm;
+	if (p->tap) {
+		fd = net_tap_open(p->tapif, name, err, sizeof(err));
+		if (fd < 0)
+			die("network %s: %s", spec, err);
+		be = net_tap_backend(fd, name);
+	} else if (p->socket[0]) {
+		fd = net_passt_connect(p->socket, err, sizeof(err));
+		if (fd < 0)
+			die("network %s: %s", spec, err);
+		snprintf(desc, sizeof(desc), "passt at %s", p->socket);
+		be = net_stream_backend(fd, desc);
+	} else {
+		if (net_passt_find(passt, sizeof(passt)))
+			die("network %s: passt is not installed (not found in PATH); install the Debian package passt, or "
+			    "use mode=tap or mode=none", spec);
+		fd = net_passt_start(passt, p->fwd, p->nr_fwd, &pid, &log_fd, err, sizeof(err));
+		if (fd < 0)
+			die("network %s: %s", spec, err);
+		snprintf(desc, sizeof(desc), "passt pid %d", (int)pid);
+		be = net_stream_backend(fd, desc);
+		if (be) {
+			be->passt_pid = pid;
+			be->log_fd = log_fd;
+		}
+	}
+	if (!be)
+		die("network %s: out of memory", spec);
+	return be;
+}
+
 static void setup_net(struct kvm *kvm, unsigned int index, const char *spec)
 {
 	struct virtio_net_params p;
-	char err[512], name[IFNAMSIZ];
-	int fd;
+	char err[512];
+	struct net_backend *be;
+	struct net_vhost *vhost = NULL;
 	struct virtio_net *n;
 
 	if (virtio_net_parse_spec(spec, &p, err, sizeof(err)))
 		die("%s", err);
-	if (!p.tap)
+	if (!p.tap && !p.user)
 		return;
-	fd = virtio_net_open_tap(p.tapif, name, err, sizeof(err));
-	if (fd < 0)
+	if (p.vhost && !(vhost = net_vhost_open(err, sizeof(err))))
 		die("network %s: %s", spec, err);
+	be = net_backend_open(kvm, spec, &p);
 	if (!p.have_mac)
 		virtio_net_default_mac(kvm->cfg.name, index, p.mac);
-	n = virtio_net_create(&kvm->ram, fd, p.mac);
+	n = virtio_net_create(&kvm->ram, be, p.mac);
 	if (!n)
 		die("network %s: out of memory", spec);
+	n->vdev.net_worker = true;
+	if (vhost)
+		virtio_net_use_vhost(n, vhost);
 	attach(kvm, &n->vdev, "virtio-net");
-	pr_info("%s: tap %s, guest MAC %02x:%02x:%02x:%02x:%02x:%02x", n->vdev.label, name, p.mac[0], p.mac[1],
+	pr_info("%s: %s%s, guest MAC %02x:%02x:%02x:%02x:%02x:%02x", n->vdev.label, be->desc, vhost ? " (vhost-net)" : "", p.mac[0], p.mac[1],
 		p.mac[2], p.mac[3], p.mac[4], p.mac[5]);
+	for (unsigned int i = 0; i < p.nr_fwd; i++)
+		pr_info("%s: %s %s:%u forwards to the guest's port %u", n->vdev.label, p.fwd[i].udp ? "udp" : "tcp",
+			p.fwd[i].addr, p.fwd[i].host_port, p.fwd[i].guest_port);
 }
 
 static void setup_share(struct kvm *kvm, const char *dir, const char *tag, bool ro)

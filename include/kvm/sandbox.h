@@ -18,6 +18,7 @@ enum sandbox_class {
 	SANDBOX_VCPU,   /* vCPU threads: KVM_RUN and MMIO emulation */
 	SANDBOX_WORKER, /* virtio device workers: queue processing, disk/tap/rng I/O, interrupts */
 	SANDBOX_SHARE,  /* the virtio-9p worker: a device worker plus the file calls its server makes beneath shares */
+	SANDBOX_NET,    /* the virtio-net workers: a device worker plus send/recv on a passt socket (MSG_NOSIGNAL) */
 	SANDBOX_METRICS, /* the --metrics endpoint: its HTTP connections, /proc and KVM stats reads; no ioctl */
 	SANDBOX_GDB,     /* the --gdb stub: one debugger connection, vCPU registers (ONE_REG), kicks */
 	SANDBOX_NR_CLASSES,

@@ -88,6 +88,7 @@ struct virtio_dev {
 	char label[48]; /* "virtio-blk@0xa000000" for messages */
 	int sandbox;    /* enum sandbox_mode for the worker thread (0: none, as in unit tests) */
 	bool file_worker; /* the worker makes file calls beneath a 9p share: sandbox class SANDBOX_SHARE */
+	bool net_worker;  /* the worker moves packets over a tap or a passt socket: sandbox class SANDBOX_NET */
 
 	/*
 	 * lock: held by register handlers (vCPU threads) and by the worker while it runs device callbacks. The
@@ -111,6 +112,11 @@ struct virtio_dev {
 
 	/* Event plumbing: kick_fd[q] (ioeventfd on the queue's notify address), wake_fd (host events, stop). */
 	int kick_fd[VIRTIO_DEV_MAX_QUEUES];
+	/*
+	 * A kernel back-end (vhost) owns queue q when call_fd[q] >= 0: it reads kick_fd[q] itself, and the worker waits
+	 * on call_fd[q] instead, raising the queue's interrupt when the back-end signals used buffers there.
+	 */
+	int call_fd[VIRTIO_DEV_MAX_QUEUES];
 	int wake_fd;
 	bool stop;
 	pthread_t thread;

@@ -1,16 +1,18 @@
-/* virtio-net over a host tap device (IFF_VNET_HDR): MAC and link status only, no offloads. */
+/* virtio-net over a network back-end (net/: tap or passt): MAC and link status only, no offloads. */
 #ifndef KVM_VIRTIO_NET_H
 #define KVM_VIRTIO_NET_H
 
 #include <net/if.h>
 
+#include "kvm/net-backend.h"
+#include "kvm/net-vhost.h"
 #include "kvm/virtio-dev.h"
 
 #define VIRTIO_NET_F_MAC 5
 #define VIRTIO_NET_F_STATUS 16
 #define VIRTIO_NET_S_LINK_UP 1
 
-#define VIRTIO_NET_HDR_LEN 12 /* struct virtio_net_hdr with num_buffers: the VIRTIO 1.x layout */
+#define VIRTIO_NET_HDR_LEN NET_VNET_HDR_LEN
 #define VIRTIO_NET_QUEUE_SIZE 256
 #define VIRTIO_NET_RXQ 0
 #define VIRTIO_NET_TXQ 1
@@ -20,16 +22,21 @@
 
 /* A parsed -n/--network spec. */
 struct virtio_net_params {
-	bool tap;                /* false: mode=none, no device */
+	bool tap;                /* mode=tap */
+	bool user;               /* mode=user: passt (neither: mode=none, no device) */
+	bool vhost;              /* mode=tap,vhost=on (or kvmtool's vhost=1): the kernel's vhost-net moves the packets */
 	char tapif[IFNAMSIZ];    /* "" : let the kernel pick tapN */
+	char socket[108];        /* mode=user,socket=PATH: a passt the caller started ("": lkvm starts one) */
 	bool have_mac;
 	u8 mac[6];
+	unsigned int nr_fwd;
+	struct net_hostfwd fwd[NET_MAX_HOSTFWD];
 };
 
 struct virtio_net {
 	struct virtio_dev vdev;
-	int tap_fd;
-	bool tap_broken; /* poll reported an error: receive has stopped */
+	struct net_backend *be; /* tap or passt; be->dead: the link is down */
+	struct net_vhost *vhost; /* vhost=on: the kernel moves the tap's packets (NULL: lkvm's worker does) */
 	/* A packet read from the tap that waits for a guest receive buffer (rx_len 0: none). */
 	size_t rx_len;
 	/* Per-NIC counters (frames without the virtio-net header), relaxed atomics: the worker writes, metrics read. */
@@ -40,19 +47,18 @@ struct virtio_net {
 };
 
 /*
- * Parse "mode=tap[,tapif=NAME][,guest_mac=XX:XX:XX:XX:XX:XX]" or "mode=none" (also plain "none" or "tap").
+ * Parse "mode=tap[,tapif=NAME][,vhost=on][,guest_mac=XX:XX:XX:XX:XX:XX]", "mode=user[,socket=PATH][,hostfwd=SPEC]...[,guest_mac=]"
+ * or "mode=none" (also plain "none", "tap" or "user").
  * Returns 0, or -1 with a one-line reason.
  */
 int virtio_net_parse_spec(const char *spec, struct virtio_net_params *p, char *err, size_t errlen);
 /* The default guest MAC: locally administered 02:4c:4b:xx:yy:index, xx:yy a hash of the VM name. */
 void virtio_net_default_mac(const char *vm_name, unsigned int index, u8 mac[6]);
-/*
- * Create (or attach to) tap `ifname` ("" = any) with IFF_TAP | IFF_NO_PI | IFF_VNET_HDR, a 12-byte vnet header and
- * no offloads, and bring it up. Returns the fd (non-blocking) with the name in name_out, or -1 with a reason.
- */
-int virtio_net_open_tap(const char *ifname, char name_out[IFNAMSIZ], char *err, size_t errlen);
-/* A virtio-net device on an open tap (not yet registered or started); NULL on allocation failure. */
-struct virtio_net *virtio_net_create(const struct guest_ram *ram, int tap_fd,
-				     const u8 mac[6]);
+/* A virtio-net device on a back-end (not yet registered or started); NULL on allocation failure. */
+struct virtio_net *virtio_net_create(const struct guest_ram *ram, struct net_backend *be, const u8 mac[6]);
+/* vhost=on: hand the device's data path to the kernel (before the worker starts). */
+void virtio_net_use_vhost(struct virtio_net *n, struct net_vhost *v);
+/* Whether the link is up (the back-end's peer is there); any thread. */
+bool virtio_net_link_up(const struct virtio_net *n);
 
 #endif

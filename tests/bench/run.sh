@@ -4,7 +4,7 @@
 #
 # Environment:
 #   BENCH_RUNS=N        runs per measurement (default 5)
-#   BENCH_ONLY=a,b      subset of: info,boot,mem,steal,blk,exit,gdb,snap,transport,migrate,migscale,9p,metrics,runcmd (default all)
+#   BENCH_ONLY=a,b      subset of: info,boot,mem,steal,blk,exit,gdb,snap,transport,migrate,migscale,9p,metrics,runcmd,net (default all)
 #   BENCH_SKIP_BUILD=1  use build/testbed as it is (no setup-host/prepare/make/initrds)
 #   BENCH_LKVM=FILE     benchmark this static aarch64 lkvm instead of the test bed's (overlaid as L1's /lkvm)
 #   REF_VMM=FILE        also measure this reference VMM (a static aarch64 upstream kvmtool; overlaid as L1's
@@ -20,7 +20,7 @@ REPO=$(cd "$HERE/../.." && pwd)
 TB=$REPO/build/testbed
 OUT=$REPO/build/bench
 RUNS=${BENCH_RUNS:-5}
-ONLY=${BENCH_ONLY:-info,boot,mem,steal,blk,exit,gdb,snap,transport,migrate,migscale,9p,metrics,runcmd}
+ONLY=${BENCH_ONLY:-info,boot,mem,steal,blk,exit,gdb,snap,transport,migrate,migscale,9p,metrics,runcmd,net}
 CROSS=${CROSS_COMPILE:-aarch64-linux-gnu-}
 case $RUNS in '' | *[!0-9]* | 0) echo "bench: BENCH_RUNS must be a positive integer (got '$RUNS')" >&2; exit 2 ;; esac
 per_run=150
@@ -90,7 +90,7 @@ ln -s "$TB/Image" "$OUT/l1/Image"
 scen=
 for s in ${ONLY//,/ }; do
 	f=$(cd "$HERE/scenarios" && ls [0-9][0-9]-bench-"$s".sh 2>/dev/null | head -n 1)
-	[ -n "$f" ] || die "BENCH_ONLY: unknown measurement '$s' (info,boot,mem,steal,blk,exit,gdb,snap,transport,migrate,migscale,9p,metrics,runcmd)"
+	[ -n "$f" ] || die "BENCH_ONLY: unknown measurement '$s' (info,boot,mem,steal,blk,exit,gdb,snap,transport,migrate,migscale,9p,metrics,runcmd,net)"
 	scen="$scen,bench-$s"
 done
 scen=${scen#,}

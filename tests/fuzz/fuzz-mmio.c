@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		vd = b ? &b->vdev : NULL;
 		break;
 	case 1:
-		n = virtio_net_create(ram, sp[0], mac);
+		n = virtio_net_create(ram, net_tap_backend(sp[0], "fuzz"), mac);
 		vd = n ? &n->vdev : NULL;
 		break;
 	case 2:
@@ -108,6 +108,8 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	virtio_dev_destroy(vd);
 	if (b)
 		free(b->data);
+	if (n)
+		net_backend_free(n->be);
 	if (n)
 		while (read(sp[1], pkt, sizeof(pkt)) > 0 || read(sp[0], pkt, sizeof(pkt)) > 0)
 			;

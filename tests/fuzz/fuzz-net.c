@@ -52,7 +52,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	}
 	rest = fz_bytes(&f, FZ_RAM_SIZE, &got);
 	ram = fz_ram(rest, got);
-	n = virtio_net_create(ram, sp[0], mac);
+	n = virtio_net_create(ram, net_tap_backend(sp[0], "fuzz"), mac);
 	if (!n || virtio_mmio_init(&n->vdev, FZ_MMIO_BASE, 16) || virtio_mmio_register(&n->vdev, &bus))
 		abort();
 	if (track) /* from before DRIVER_OK: the device looks at its queues right then */
@@ -73,6 +73,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	if (track)
 		fz_dirty_check(&dirty, ram, 2);
 	virtio_dev_destroy(&n->vdev);
+	net_backend_free(n->be);
 	free(n);
 	drain(sp[0]);
 	drain(sp[1]);

@@ -46,7 +46,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		}
 		for (unsigned int i = 0; i < cfg.nr_nets; i++) {
 			struct virtio_net_params p;
-			if (cfg.nr_nets > ARRAY_SIZE(cfg.nets) || virtio_net_parse_spec(cfg.nets[i], &p, err, sizeof(err)) || !p.tap)
+			if (cfg.nr_nets > ARRAY_SIZE(cfg.nets) || virtio_net_parse_spec(cfg.nets[i], &p, err, sizeof(err)) || (!p.tap && !p.user))
 				abort();
 		}
 	} else if (!err[0]) {

@@ -94,7 +94,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		b = virtio_blk_create(ram, disk_fd, 0x10000, false, id);
 		vd = b ? &b->vdev : NULL;
 	} else {
-		n = virtio_net_create(ram, sp[0], mac);
+		n = virtio_net_create(ram, net_tap_backend(sp[0], "fuzz"), mac);
 		vd = n ? &n->vdev : NULL;
 	}
 	r2 = virtio_rng_create(ram);
@@ -136,6 +136,8 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		while (read(sp[1], pkt, sizeof(pkt)) > 0)
 			;
 	}
+	if (n)
+		net_backend_free(n->be);
 	free(b ? (void *)b : n ? (void *)n : (void *)r);
 	return 0;
 }

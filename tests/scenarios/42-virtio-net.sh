@@ -1,7 +1,11 @@
 # 42-virtio-net.sh - virtio-net on a tap: ping both ways and a 4 MiB transfer each way with matching checksums (pci,
 # the default); then ping both ways over pci with MSI-X (gicv3-its) and over mmio.
+# Then vhost=on: without /dev/vhost-net one line naming vhost_net and exit 1; with it (modules loaded here) the
+# kernel's vhost thread moves the packets: ping, 4 MiB each way with checksums; a save (VM runs on) in the middle of a
+# 32 MiB transfer that then completes with its checksum; a save --stop in the middle of another, restore, the
+# transfer retried with its checksum; ping over pci-its and mmio with vhost.
 # (192.168.76.x: L1's own eth0 holds 10.0.2.15 for the bridge to the test machine.)
-# timeout: 420
+# timeout: 900
 . "$(dirname "$0")/lib.sh"
 
 TAP=lkvmtap0
@@ -78,4 +82,109 @@ for t in pci-its mmio; do
 	guest_wait
 	check "$t: net guest powered off, exit 0 ($(rc_text "$RC"))" [ "$RC" = 0 ]
 done
+
+# ---- vhost=on ----
+if [ ! -e /dev/vhost-net ]; then
+	lkvm_run no-vhost 60 run -c 1 -m 256 -k "$L2_KERNEL" -i "$L2_INITRD" -n "mode=tap,tapif=$TAP,vhost=on"
+	if [ "$RC" = 1 ] && [ "$(nonempty_lines "$ERR")" = 1 ] && has "$ERR" vhost_net && ! booted "$OUT"; then
+		ok "vhost: no /dev/vhost-net: exit 1, one line: $(first_line "$ERR" | tr -s ' ')"
+	else
+		not_ok "vhost: no /dev/vhost-net: exit $RC, $(nonempty_lines "$ERR") lines: $(first_line "$ERR")"
+	fi
+	for m in $(cat /lib/modules-l1-vhost/order 2>/dev/null); do
+		insmod "/lib/modules-l1-vhost/$m.ko" >>"$LOG" 2>&1
+	done
+fi
+if [ ! -e /dev/vhost-net ]; then
+	not_ok "vhost: /dev/vhost-net is missing after loading the vhost_net module"
+	finish
+fi
+
+# vhost_guest TAG WAIT ARGS...: a vhost=on guest (WAIT: what its console shows when ready), the tap at HOST_IP;
+# 1 if it never gets there
+vhost_guest() {
+	_vt=$1
+	_vw=$2
+	shift 2
+	guest_start "$_vt" 400 "$@"
+	[ "$_vw" = "l2# " ] || guest_send "echo $_vw"
+	if ! wait_for "$OUT" "$_vw" 100; then
+		guest_kill
+		not_ok "$_vt: no guest shell ($(rc_text "$RC"); $(first_line "$ERR"))"
+		return 1
+	fi
+	ip addr add $HOST_IP/24 dev $TAP 2>/dev/null
+	ip link set $TAP up
+	return 0
+}
+# the kernel thread vhost-net runs for lkvm's process
+vhost_thread() { ps -o pid,comm 2>/dev/null | grep -c "vhost-$(pidof lkvm | cut -d' ' -f1)"; }
+
+vhost_guest vhost "l2# " run -c 1 -m 256 --name vh -k "$L2_KERNEL" -i "$L2_INITRD" -n "mode=tap,tapif=$TAP,vhost=1" -p quiet || finish
+guest_send "ip link set eth0 up; ip addr add $GUEST_IP/24 dev eth0; ping -c 3 -W 3 $HOST_IP >/dev/null && echo VPING-\$((2+5))-OK"
+check "vhost: guest pings the host" wait_for "$OUT" "VPING-7-OK" 40
+check "vhost: host pings the guest" sh -c "ping -c 2 -W 5 $GUEST_IP >>'$LOG' 2>&1"
+check "vhost: the kernel's vhost thread of lkvm runs ($(vhost_thread))" [ "$(vhost_thread)" -ge 1 ]
+guest_send "mkdir -p /tmp/www; dd if=/dev/urandom of=/tmp/www/blob bs=4096 count=1024 2>/dev/null; httpd -p 8000 -h /tmp/www; echo VSUM-\$((1))=\$(md5sum </tmp/www/blob | cut -d' ' -f1)"
+wait_for "$OUT" "VSUM-1=" 60
+t0=$(now_cs)
+wget -q -O "$WORK/vg2h.recv" "http://$GUEST_IP:8000/blob" >>"$LOG" 2>&1
+t1=$(now_cs)
+gsum=$(tr -d '\r' <"$OUT" | sed -n 's/^VSUM-1=\([0-9a-f]*\)$/\1/p' | head -n 1)
+check "vhost: 4 MiB guest -> host in $(cs_fmt $((t1 - t0))) s, checksums match" \
+	[ -n "$gsum" -a "$gsum" = "$(md5sum <"$WORK/vg2h.recv" | cut -d' ' -f1)" ]
+httpd -p 8001 -h "$WORK/www"
+t0=$(now_cs)
+guest_send "wget -q -O /tmp/in http://$HOST_IP:8001/h2g; echo VRSUM-\$((3))=\$(md5sum </tmp/in | cut -d' ' -f1)"
+wait_for "$OUT" "VRSUM-3=" 90
+t1=$(now_cs)
+check "vhost: 4 MiB host -> guest (~$(cs_fmt $((t1 - t0))) s with the console round trip), checksums match" has "$OUT" "VRSUM-3=$want"
+
+# a save while a 32 MiB transfer runs; the VM runs on (vhost detached for the save, then reattached from its indices)
+dd if=/dev/urandom of="$WORK/www/big" bs=65536 count=512 2>/dev/null
+big=$(md5sum <"$WORK/www/big" | cut -d' ' -f1)
+guest_send "rm -f /tmp/in; (wget -q -O /tmp/big http://$HOST_IP:8001/big; echo BIG1-\$((4+4))=\$(md5sum </tmp/big | cut -d' ' -f1) \$(wc -c </tmp/big)) &"
+sleep 1
+"$LKVM" save --name vh "$WORK/vh1.snap" >>"$LOG" 2>&1
+src=$?
+wait_for "$OUT" "BIG1-8=" 240
+check "vhost: save (exit $src) in the middle of a 32 MiB host -> guest transfer, the VM ran on: all 32 MiB, checksums match" \
+	has "$OUT" "BIG1-8=$big 33554432"
+rm -f "$WORK/vh1.snap"
+
+# save --stop in the middle of another, restore (a new tap, a new vhost), then the transfer retried
+guest_send "rm -f /tmp/big; (wget -q -O /tmp/big http://$HOST_IP:8001/big; echo BIG2-\$((5+5))=\$(md5sum </tmp/big | cut -d' ' -f1)) &"
+sleep 1
+"$LKVM" save --name vh --stop "$WORK/vh2.snap" >>"$LOG" 2>&1
+guest_wait
+check "vhost: save --stop in the middle of a transfer: exit 0 ($(rc_text "$RC")), $(du -k "$WORK/vh2.snap" | cut -f1) KiB" [ "$RC" = 0 ]
+vhost_guest vhost-restored "RESTORED-OK" restore "$WORK/vh2.snap" || finish
+guest_send "echo PART-\$((6+6))=\$(wc -c </tmp/big)"
+wait_for "$OUT" "PART-12=" 60
+part=$(tr -d '\r' <"$OUT" | sed -n 's/^PART-12=\([0-9]*\)$/\1/p' | head -n 1)
+guest_send "wget -q -O /tmp/big2 http://$HOST_IP:8001/big; echo BIG3-\$((7+7))=\$(md5sum </tmp/big2 | cut -d' ' -f1)"
+check "vhost: restored (the first try had ${part:-?} bytes), the transfer retried: 32 MiB, checksums match" \
+	wait_for "$OUT" "BIG3-14=$big" 240
+check "vhost: the restored lkvm has its own vhost thread ($(vhost_thread))" [ "$(vhost_thread)" -ge 1 ]
+check "vhost: no guest driver error reported" sh -c "! grep -q 'driver error' '$ERR'"
+guest_send 'poweroff -f'
+guest_wait
+check "vhost: restored guest powered off, exit 0 ($(rc_text "$RC"))" [ "$RC" = 0 ]
+rm -f "$WORK/vh2.snap"
+
+for t in pci-its mmio; do
+	case $t in
+	pci-its) args="--irqchip gicv3-its" ;;
+	mmio) args="--virtio-transport mmio" ;;
+	esac
+	# shellcheck disable=SC2086
+	vhost_guest "vhost-$t" "l2# " run -c 1 -m 256 $args -k "$L2_KERNEL" -i "$L2_INITRD" -n "mode=tap,tapif=$TAP,vhost=on" -p quiet || continue
+	guest_send "ip link set eth0 up; ip addr add $GUEST_IP/24 dev eth0; ping -c 2 -W 3 $HOST_IP >/dev/null && echo VPING-\$((6+5))-OK"
+	check "vhost $t: guest pings the host" wait_for "$OUT" "VPING-11-OK" 40
+	check "vhost $t: host pings the guest" sh -c "ping -c 2 -W 5 $GUEST_IP >>'$LOG' 2>&1"
+	guest_send 'poweroff -f'
+	guest_wait
+	check "vhost $t: powered off, exit 0 ($(rc_text "$RC"))" [ "$RC" = 0 ]
+done
+kill $(pidof httpd) 2>/dev/null
 finish

@@ -59,6 +59,16 @@ for m in tun brd; do
 	f=$(find "$OUT"/kernel/lib/modules -name "$m.ko" 2>/dev/null | head -n 1)
 	[ -n "$f" ] && cp "$f" "$root/lib/modules-l1/"
 done
+# vhost-net and what it needs, in load order: not loaded at boot (42-virtio-net first checks lkvm's message when
+# /dev/vhost-net is missing, then loads them)
+mkdir -p "$root/lib/modules-l1-vhost"
+: >"$root/lib/modules-l1-vhost/order"
+for m in vhost_iotlb vhost tap vhost_net; do
+	f=$(find "$OUT"/kernel/lib/modules -path '*/drivers/*' -name "$m.ko" 2>/dev/null | head -n 1)
+	[ -n "$f" ] || continue
+	cp "$f" "$root/lib/modules-l1-vhost/$m.ko"
+	echo "$m" >>"$root/lib/modules-l1-vhost/order"
+done
 # eth0's driver (the bridge to the test machine, run-l1.sh), loaded by l1-init in this order
 mkdir -p "$root/lib/modules-l1-net"
 for m in failover net_failover virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_net; do
@@ -93,6 +103,18 @@ if [ -n "$kdir" ] && [ -d "$OUT/l2root/lib/modules-lkvm" ]; then
 		mkdir -p "$root/lib/modules/$rel/$(dirname "${src#"$kdir"}")"
 		cp "$src" "$root/lib/modules/$rel/${src#"$kdir"}"
 	done
+fi
+printf 'nameserver 10.0.2.3\n' >"$root/etc/resolv.conf" # QEMU user networking's DNS: passt forwards to it
+# passt (lkvm -n mode=user), dynamically linked: the binary, the loader and libc from the Debian packages
+if [ -x "$OUT/passt/usr/bin/passt" ]; then
+	mkdir -p "$root/usr/bin" "$root/lib/aarch64-linux-gnu"
+	cp "$OUT/passt/usr/bin/passt" "$root/usr/bin/passt"
+	for f in ld-linux-aarch64.so.1 libc.so.6; do
+		cp -L "$OUT/passt/lib/aarch64-linux-gnu/$f" "$root/lib/aarch64-linux-gnu/$f"
+	done
+	ln -sf aarch64-linux-gnu/ld-linux-aarch64.so.1 "$root/lib/ld-linux-aarch64.so.1"
+else
+	echo "mkl1initrd: warning: no passt in $OUT/passt (prepare.sh fetches it): mode=user scenarios will skip" >&2
 fi
 mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null || true
 

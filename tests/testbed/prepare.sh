@@ -1,6 +1,7 @@
 #!/bin/bash
-# prepare.sh [OUTDIR] - fetch the Debian arm64 kernel (L1 and L2 Image + modules) and a static arm64 busybox.
-# Outputs: OUTDIR/Image, OUTDIR/kernel/ (extracted package), OUTDIR/busybox, OUTDIR/debs/. Steps whose outputs
+# prepare.sh [OUTDIR] - fetch the Debian arm64 kernel (L1 and L2 Image + modules), a static arm64 busybox and passt.
+# Outputs: OUTDIR/Image, OUTDIR/kernel/ (extracted package), OUTDIR/busybox, OUTDIR/passt/ (passt + libc6 unpacked),
+# OUTDIR/debs/. Steps whose outputs
 # exist are skipped; delete OUTDIR (or OUTDIR/Image) to pick up a newer kernel.
 set -eu
 
@@ -56,5 +57,23 @@ else
 	cp "$OUT/busybox-pkg/bin/busybox" "$OUT/busybox"
 	chmod 755 "$OUT/busybox"
 	rm -rf "$OUT/busybox-pkg"
+fi
+# --- passt (lkvm -n mode=user) and the glibc it links: unpacked into OUT/passt, shipped into L1 by mkl1initrd.sh ---
+if [ -x "$OUT/passt/usr/bin/passt" ] && [ -e "$OUT/passt/lib/aarch64-linux-gnu/libc.so.6" ]; then
+	say "passt present"
+else
+	rm -rf "$OUT/passt" "$OUT/passt-pkg"
+	mkdir -p "$OUT/passt-pkg" "$OUT/passt/usr/bin" "$OUT/passt/lib/aarch64-linux-gnu"
+	for pkg in passt libc6; do
+		deb=$(download "$pkg:arm64")
+		dpkg -x "$deb" "$OUT/passt-pkg"
+	done
+	# only what L1 needs (the whole libc6 tree holds directories named *.d, which the Makefile's -include would see)
+	cp "$OUT/passt-pkg/usr/bin/passt" "$OUT/passt/usr/bin/" || die "the passt package has no usr/bin/passt"
+	for f in ld-linux-aarch64.so.1 libc.so.6; do
+		cp -L "$OUT/passt-pkg/lib/aarch64-linux-gnu/$f" "$OUT/passt/lib/aarch64-linux-gnu/" ||
+			die "the libc6 package has no lib/aarch64-linux-gnu/$f"
+	done
+	rm -rf "$OUT/passt-pkg"
 fi
 say "ready: $OUT/Image ($(cat "$OUT/kernel.pkg")), $OUT/busybox"

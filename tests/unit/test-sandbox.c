@@ -147,5 +147,18 @@ int main(void)
 				   call(v, (size_t)nv, SC_ioctl, 0, KVM_GET_DIRTY_LOG, 0) == DENY,
 		      "KVM_GET_DIRTY_LOG: main (migration) only");
 	}
+	{
+		struct sock_filter w[SANDBOX_MAX_INSNS], nt[SANDBOX_MAX_INSNS];
+		int nw = sandbox_build(SANDBOX_WORKER, DENY, w, SANDBOX_MAX_INSNS);
+		int nn = sandbox_build(SANDBOX_NET, DENY, nt, SANDBOX_MAX_INSNS);
+		CHECK(&uc, call(nt, (size_t)nn, SC_sendto, 3, 0, 0) == SECCOMP_RET_ALLOW &&
+				   call(nt, (size_t)nn, SC_recvfrom, 3, 0, 0) == SECCOMP_RET_ALLOW &&
+				   call(w, (size_t)nw, SC_sendto, 3, 0, 0) == DENY && call(w, (size_t)nw, SC_recvfrom, 3, 0, 0) == DENY,
+		      "sendto/recvfrom (the passt socket): net workers only");
+		CHECK(&uc, call(nt, (size_t)nn, 203 /* connect */, 3, 0, 0) == DENY &&
+				   call(nt, (size_t)nn, SC_openat, 0, 0, 0) == DENY &&
+				   call(nt, (size_t)nn, SC_ioctl, 3, KVM_RUN, 0) == DENY,
+		      "net workers: no connect (passt is connected before the sandbox), no openat, no KVM_RUN");
+	}
 	UNIT_DONE(&uc);
 }

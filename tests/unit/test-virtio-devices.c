@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -205,7 +206,7 @@ static void test_net(struct unit_counts *uc)
 	drv_init(&d);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sp))
 		abort();
-	n = virtio_net_create(&d.ram, sp[0], mac);
+	n = virtio_net_create(&d.ram, net_tap_backend(sp[0], "test"), mac);
 	drv_up(&d, &n->vdev, 2);
 	mmio_dispatch(&d.bus, MMIO + VIRTIO_MMIO_CONFIG, cfg, 8, false);
 	CHECK(uc, !memcmp(cfg, mac, 6) && cfg[6] == VIRTIO_NET_S_LINK_UP && cfg[7] == 0, "config: MAC and link up");
@@ -249,6 +250,125 @@ static void test_net(struct unit_counts *uc)
 	close(sp[1]);
 	close(sp[0]);
 	drv_fini(&d);
+	net_backend_free(n->be);
+	free(n);
+}
+
+/*
+ * A kernel back-end (vhost) on a queue: the worker leaves its kicks to the back-end (kick_fd still holds them) and
+ * turns a signal on call_fd into the queue's interrupt.
+ */
+static void test_call_relay(struct unit_counts *uc)
+{
+	struct drv d;
+	struct virtio_net *n;
+	int sp[2], call;
+	u8 mac[6] = { 0x02, 1, 2, 3, 4, 6 };
+	u64 one = 1, v = 0;
+	u64 irqs;
+
+	drv_init(&d);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sp))
+		abort();
+	call = eventfd(0, EFD_NONBLOCK);
+	n = virtio_net_create(&d.ram, net_tap_backend(sp[0], "test"), mac);
+	n->vdev.call_fd[VIRTIO_NET_TXQ] = call;
+	drv_up(&d, &n->vdev, 2);
+	irqs = n->vdev.qstats[VIRTIO_NET_TXQ].interrupts;
+	mw(&d, VIRTIO_MMIO_QUEUE_NOTIFY, VIRTIO_NET_TXQ);
+	while (virtio_dev_poll(&n->vdev, 0) > 0)
+		;
+	CHECK(uc, read(n->vdev.kick_fd[VIRTIO_NET_TXQ], &v, 8) == 8 && v == 1 &&
+			  n->vdev.qstats[VIRTIO_NET_TXQ].notifications == 0,
+	      "the kick stays in kick_fd for the back-end (the worker does not take it)");
+	__atomic_store_n(&n->vdev.isr, 0, __ATOMIC_SEQ_CST);
+	if (write(call, &one, 8) != 8)
+		abort();
+	while (virtio_dev_poll(&n->vdev, 0) > 0)
+		;
+	CHECK(uc, n->vdev.qstats[VIRTIO_NET_TXQ].interrupts == irqs + 1 && (n->vdev.isr & VIRTIO_INT_VRING) &&
+			  read(call, &v, 8) < 0,
+	      "a signal on call_fd: one interrupt for the queue (ISR VRING set), the eventfd drained");
+	close(sp[1]);
+	close(sp[0]);
+	drv_fini(&d);
+	close(call);
+	net_backend_free(n->be);
+	free(n);
+}
+
+/* The passt stream back-end under the device: frames with length prefixes, hostile sizes, passt going away. */
+static void test_net_stream(struct unit_counts *uc)
+{
+	struct drv d;
+	struct virtio_net *n;
+	struct net_backend *be;
+	int sp[2];
+	u8 mac[6] = { 0x02, 1, 2, 3, 4, 6 }, pkt[12 + 60], got[256], cfg[8], lenb[4];
+	u64 b;
+	u32 id, len;
+
+	drv_init(&d);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp))
+		abort();
+	be = net_stream_backend(sp[0], "passt test");
+	n = virtio_net_create(&d.ram, be, mac);
+	drv_up(&d, &n->vdev, 2);
+
+	memset(pkt, 0x55, 12); /* the guest's header: passt never sees it */
+	for (int i = 12; i < (int)sizeof(pkt); i++)
+		pkt[i] = (u8)i;
+	drv_post(&d, VIRTIO_NET_TXQ, pkt, sizeof(pkt), false);
+	drv_kick(&d, VIRTIO_NET_TXQ);
+	CHECK(uc, read(sp[1], got, sizeof(got)) == 64 && got[0] == 0 && got[1] == 0 && got[2] == 0 && got[3] == 60 &&
+			  !memcmp(got + 4, pkt + 12, 60),
+	      "TX: a 4-byte big-endian length 60, then the bare frame");
+
+	/* RX: the frame arrives in two pieces; the guest gets a zeroed header with num_buffers 1 */
+	b = drv_post(&d, VIRTIO_NET_RXQ, NULL, 1526, true);
+	drv_kick(&d, VIRTIO_NET_RXQ);
+	lenb[0] = lenb[1] = lenb[2] = 0;
+	lenb[3] = 60;
+	if (write(sp[1], lenb, 4) != 4 || write(sp[1], pkt + 12, 20) != 20)
+		abort();
+	while (virtio_dev_poll(&n->vdev, 0) > 0)
+		;
+	CHECK(uc, !drv_used(&d, VIRTIO_NET_RXQ, &id, &len), "RX: a partial frame is not delivered");
+	if (write(sp[1], pkt + 32, 40) != 40)
+		abort();
+	while (virtio_dev_poll(&n->vdev, 0) > 0)
+		;
+	CHECK(uc, drv_used(&d, VIRTIO_NET_RXQ, &id, &len) && len == 72 && hp(&d, b)[0] == 0 && hp(&d, b)[10] == 1 &&
+			  !memcmp(hp(&d, b) + 12, pkt + 12, 60),
+	      "RX: completed frame delivered behind a zeroed header, num_buffers 1");
+
+	/* hostile guest: a packet that is only a header, and one too short to be Ethernet */
+	drv_post(&d, VIRTIO_NET_TXQ, pkt, 12, false);
+	drv_post(&d, VIRTIO_NET_TXQ, pkt, 12 + 5, false);
+	drv_kick(&d, VIRTIO_NET_TXQ);
+	CHECK(uc, n->tx_drops == 2 && n->tx_packets == 1 && read(sp[1], got, sizeof(got)) < 0,
+	      "TX: empty and 5-byte frames dropped and counted, nothing sent");
+
+	/* hostile passt: a zero-length frame is dropped and counted, the link stays up */
+	memset(lenb, 0, 4);
+	if (write(sp[1], lenb, 4) != 4)
+		abort();
+	while (virtio_dev_poll(&n->vdev, 0) > 0)
+		;
+	CHECK(uc, n->rx_drops == 1 && virtio_net_link_up(n), "RX: a zero-length frame dropped, link still up");
+
+	/* passt goes away: the link goes down in the config space, transmit drops, nothing crashes */
+	close(sp[1]);
+	while (virtio_dev_poll(&n->vdev, 0) > 0)
+		;
+	mmio_dispatch(&d.bus, MMIO + VIRTIO_MMIO_CONFIG, cfg, 8, false);
+	CHECK(uc, !virtio_net_link_up(n) && cfg[6] == 0 && !memcmp(cfg, mac, 6), "passt gone: link down in the config space");
+	drv_post(&d, VIRTIO_NET_TXQ, pkt, sizeof(pkt), false);
+	drv_kick(&d, VIRTIO_NET_TXQ);
+	CHECK(uc, n->tx_drops == 3 && drv_used(&d, VIRTIO_NET_TXQ, &id, &len), "TX after the link went down: dropped, buffer returned");
+	close(sp[0]);
+	drv_fini(&d);
+	net_backend_free(n->be);
 	free(n);
 }
 
@@ -266,8 +386,53 @@ static void test_net_spec(struct unit_counts *uc)
 	CHECK(uc, virtio_net_parse_spec("mode=none", &p, err, sizeof(err)) == 0 && !p.tap, "mode=none");
 	CHECK(uc, virtio_net_parse_spec("none", &p, err, sizeof(err)) == 0 && !p.tap, "none");
 	CHECK(uc, virtio_net_parse_spec("tapif=t1", &p, err, sizeof(err)) == 0 && p.tap, "tapif alone means tap");
-	CHECK(uc, virtio_net_parse_spec("mode=user", &p, err, sizeof(err)) == -1 && strstr(err, "mode=user"),
-	      "mode=user refused: %s", err);
+	CHECK(uc, virtio_net_parse_spec("mode=tap,vhost=on", &p, err, sizeof(err)) == 0 && p.tap && p.vhost,
+	      "mode=tap,vhost=on");
+	CHECK(uc, virtio_net_parse_spec("mode=tap,tapif=t0,vhost=1", &p, err, sizeof(err)) == 0 && p.tap && p.vhost,
+	      "kvmtool's vhost=1");
+	CHECK(uc, virtio_net_parse_spec("mode=tap,vhost=off", &p, err, sizeof(err)) == 0 && p.tap && !p.vhost,
+	      "vhost=off");
+	CHECK(uc, virtio_net_parse_spec("mode=tap", &p, err, sizeof(err)) == 0 && !p.vhost, "no vhost by default");
+	CHECK(uc, virtio_net_parse_spec("mode=user", &p, err, sizeof(err)) == 0 && p.user && !p.tap && !p.socket[0] &&
+			  !p.nr_fwd,
+	      "mode=user");
+	CHECK(uc, virtio_net_parse_spec("user", &p, err, sizeof(err)) == 0 && p.user, "user");
+	CHECK(uc, virtio_net_parse_spec("mode=user,socket=/run/p.sock", &p, err, sizeof(err)) == 0 && p.user &&
+			  !strcmp(p.socket, "/run/p.sock"),
+	      "mode=user,socket=PATH");
+	CHECK(uc, virtio_net_parse_spec("mode=user,hostfwd=tcp::2222-:22,hostfwd=udp:0.0.0.0:5353-:53", &p, err,
+					sizeof(err)) == 0 &&
+			  p.nr_fwd == 2 && !p.fwd[0].udp && !strcmp(p.fwd[0].addr, "127.0.0.1") &&
+			  p.fwd[0].host_port == 2222 && p.fwd[0].guest_port == 22 && p.fwd[1].udp &&
+			  !strcmp(p.fwd[1].addr, "0.0.0.0") && p.fwd[1].host_port == 5353 && p.fwd[1].guest_port == 53,
+	      "mode=user with two hostfwd (default address 127.0.0.1, udp)");
+	CHECK(uc, virtio_net_parse_spec("mode=user,hostfwd=tcp:2222-:22", &p, err, sizeof(err)) == 0 &&
+			  !strcmp(p.fwd[0].addr, "127.0.0.1") && p.fwd[0].host_port == 2222,
+	      "hostfwd without the empty address");
+	CHECK(uc, virtio_net_parse_spec("mode=user,hostfwd=tcp:[::1]:2222-:22", &p, err, sizeof(err)) == 0 &&
+			  !strcmp(p.fwd[0].addr, "::1"),
+	      "hostfwd with a bracketed IPv6 address");
+	{
+		const char *opt;
+		char arg[80];
+		net_hostfwd_passt_arg(&p.fwd[0], &opt, arg, sizeof(arg));
+		CHECK(uc, !strcmp(opt, "-t") && !strcmp(arg, "::1/2222:22"), "hostfwd as passt's -t: %s %s", opt, arg);
+	}
+	static const char *const bad_fwd[] = {
+		"mode=user,hostfwd=sctp::1-:2", "mode=user,hostfwd=tcp::0-:22", "mode=user,hostfwd=tcp::2222-:65536",
+		"mode=user,hostfwd=tcp::2222-10.0.2.15:22", "mode=user,hostfwd=tcp:1.2.3:2222-:22",
+		"mode=user,hostfwd=tcp::22x-:22", "mode=user,hostfwd=tcp::2222:22", "mode=user,hostfwd=tcp::-:22",
+		"mode=tap,hostfwd=tcp::2222-:22", "mode=tap,socket=/x", "mode=user,tapif=t0",
+		"mode=user,socket=/x,hostfwd=tcp::1-:2", "mode=user,socket=", "mode=user,vhost=on", "mode=tap,vhost=yes",
+		"mode=tap,vhost=", "vhost=1",
+		"mode=user,hostfwd=tcp::1-:1,hostfwd=tcp::2-:2,hostfwd=tcp::3-:3,hostfwd=tcp::4-:4,hostfwd=tcp::5-:5,"
+		"hostfwd=tcp::6-:6,hostfwd=tcp::7-:7,hostfwd=tcp::8-:8,hostfwd=tcp::9-:9",
+	};
+	for (size_t i = 0; i < sizeof(bad_fwd) / sizeof(bad_fwd[0]); i++) {
+		err[0] = '\0';
+		CHECK(uc, virtio_net_parse_spec(bad_fwd[i], &p, err, sizeof(err)) == -1 && err[0] && !strchr(err, '\n'),
+		      "refused in one line: %s", err);
+	}
 	CHECK(uc, virtio_net_parse_spec("mode=tap,guest_mac=03:00:00:00:00:01", &p, err, sizeof(err)) == -1,
 	      "multicast MAC refused: %s", err);
 	CHECK(uc, virtio_net_parse_spec("mode=tap,guest_mac=02:00:00:00:00", &p, err, sizeof(err)) == -1,
@@ -310,7 +475,9 @@ static void test_cli(struct unit_counts *uc)
 	CHECK(uc, parse(&cfg, err, ARGS("-n", "mode=tap,tapif=t0", "--network", "mode=none")) == 0 &&
 			  cfg.nr_nets == 1 && !strcmp(cfg.nets[0], "mode=tap,tapif=t0"),
 	      "-n mode=tap and --network mode=none");
-	CHECK(uc, parse(&cfg, err, ARGS("--network=mode=user")) == -1, "--network mode=user refused: %s", err);
+	CHECK(uc, parse(&cfg, err, ARGS("--network=mode=user,hostfwd=tcp::2222-:22")) == 0 && cfg.nr_nets == 1,
+	      "--network mode=user,hostfwd=...");
+	CHECK(uc, parse(&cfg, err, ARGS("--network=mode=slirp")) == -1, "--network mode=slirp refused: %s", err);
 	CHECK(uc, parse(&cfg, err, ARGS("-k", "K")) == 0 && cfg.nr_disks == 0 && cfg.nr_nets == 0 && !cfg.rng,
 	      "no virtio devices by default");
 	CHECK(uc, parse(&cfg, err, ARGS("-k", "K")) == 0 && cfg.virtio_transport == VIRTIO_TRANSPORT_PCI &&
@@ -337,6 +504,8 @@ int main(void)
 	test_console(&uc);
 	test_rng(&uc);
 	test_net(&uc);
+	test_call_relay(&uc);
+	test_net_stream(&uc);
 	test_net_spec(&uc);
 	test_cli(&uc);
 	UNIT_DONE(&uc);
