@@ -7,9 +7,10 @@
 
 /*
  * Input: the bytes a client sends. The server's view: one line of at most CONTROL_MAX_LINE - 1 bytes up to '\n'
- * (as control_serve_one() assembles it), classified by control_parse_request(); a migrate request's arguments go
- * through migrate_params_parse() and every word through migrate_addr_parse(). The client's view: the same bytes as a
- * VM's answer, read back line by line with control_read_line().
+ * (as control_serve_one() assembles it), classified by control_parse_request(); a debug request's arguments stay
+ * inside the line; a migrate request's arguments go through migrate_params_parse() and every word through
+ * migrate_addr_parse(). The client's view: the same bytes as a VM's answer, read back line by line with
+ * control_read_line().
  */
 static int pipe_fd[2] = { -1, -1 };
 
@@ -43,8 +44,11 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		snprintf(words, sizeof(words), "%s", req.args);
 		for (char *w = strtok_r(words, " ", &save); w; w = strtok_r(NULL, " ", &save))
 			migrate_addr_parse(w, &ma, err, sizeof(err));
+	} else if (req.op == CONTROL_DEBUG) {
+		if (!req.args || (req.args[0] && (req.args < line || req.args > line + n)))
+			abort(); /* debug's arguments (a vCPU number) lie inside the line */
 	} else if (req.op != CONTROL_UNKNOWN && req.args[0]) {
-		abort(); /* only migrate carries arguments */
+		abort(); /* only migrate and debug carry arguments */
 	}
 	migrate_addr_parse(line, &ma, err, sizeof(err));
 
