@@ -50,9 +50,9 @@ RUNCMD_GENERIC_SRC := runcmd/spec.c runcmd/modset.c runcmd/vserial.c runcmd/opti
 GENERIC_SRC += $(RUNCMD_GENERIC_SRC)
 RUNCMD_SRC := runcmd/runcmd.c runcmd/channel.c runcmd/initramfs.c
 # virtio/ sources: VIRTIO_GENERIC_SRC also builds for the host unit tests (no KVM calls)
-VIRTIO_GENERIC_SRC := virtio/queue.c virtio/core.c virtio/mmio.c virtio/pci.c virtio/blk.c virtio/console.c virtio/rng.c virtio/net.c net/frame.c net/tap.c net/stream.c net/passt.c net/vhost.c virtio/snapshot.c virtio/9p.c virtio/9p-wire.c virtio/9p-proto.c virtio/9p-io.c virtio/9p-ops.c virtio/9p-path.c
+VIRTIO_GENERIC_SRC := virtio/queue.c virtio/core.c virtio/mmio.c virtio/pci.c virtio/pci-irqfd.c virtio/blk.c virtio/console.c virtio/rng.c virtio/net.c net/frame.c net/tap.c net/stream.c net/passt.c net/vhost.c virtio/snapshot.c virtio/9p.c virtio/9p-wire.c virtio/9p-proto.c virtio/9p-io.c virtio/9p-ops.c virtio/9p-path.c
 VIRTIO_SRC := $(VIRTIO_GENERIC_SRC) virtio/setup.c
-LKVM_SRC := main.c builtin-run.c host-shell.c builtin-ctl.c kvm.c kvm-cpu.c term.c control.c \
+LKVM_SRC := main.c irq-routes.c builtin-run.c host-shell.c builtin-ctl.c kvm.c kvm-cpu.c term.c control.c \
             hw/serial8250.c \
             arm/kvm-arch.c arm/kvm-cpu-arch.c arm/gic.c arm/pvtime.c arm/snapshot.c \
             debug/gdb.c debug/commands.c debug/dump.c builtin-debug.c \

@@ -104,11 +104,13 @@ static const u32 main_ioctls[] = {
 	KVM_IOEVENTFD, KVM_GET_ONE_REG, KVM_SET_ONE_REG, KVM_GET_REG_LIST, KVM_GET_MP_STATE, KVM_SET_MP_STATE,
 	KVM_GET_VCPU_EVENTS, KVM_SET_VCPU_EVENTS, KVM_SET_DEVICE_ATTR, KVM_GET_DEVICE_ATTR, KVM_HAS_DEVICE_ATTR,
 	VHOST_NET_SET_BACKEND, VHOST_GET_VRING_BASE, /* a snapshot takes vhost-net's rings back (virtio/net.c) */
+	KVM_IRQFD, KVM_SET_GSI_ROUTING, /* a restore wires vhost-net's interrupts to MSI-X again (irq-routes.c) */
 };
 static const u32 vcpu_ioctls[] = {
 	KVM_RUN, KVM_IRQ_LINE, KVM_SIGNAL_MSI, KVM_IOEVENTFD, KVM_GET_ONE_REG, KVM_SET_ONE_REG, KVM_GET_VCPU_EVENTS,
 	KVM_SET_VCPU_EVENTS, KVM_SET_GUEST_DEBUG, /* the gdb stub's settings, applied by each vCPU itself */
 	VHOST_NET_SET_BACKEND, /* the guest resets a vhost-net NIC: the kernel lets go of its rings */
+	KVM_IRQFD, KVM_SET_GSI_ROUTING, /* the guest programs MSI-X: vhost-net's interrupts follow (irq-routes.c) */
 };
 static const u32 gdb_ioctls[] = { KVM_GET_ONE_REG, KVM_SET_ONE_REG };
 static const u32 worker_ioctls[] = { KVM_IRQ_LINE, KVM_SIGNAL_MSI };

@@ -373,7 +373,19 @@ static void put_devices(struct ctx *c)
 	queue_samples(c, dl, offsetof(struct virtio_queue_stats, bytes_in), "in");
 	QUEUE_FAMILY(c, dl, "lkvm_virtio_queue_notifications", "Queue notifications (kicks) from the driver",
 		     notifications);
-	QUEUE_FAMILY(c, dl, "lkvm_virtio_queue_interrupts", "Interrupts raised for the queue", interrupts);
+	QUEUE_FAMILY(c, dl, "lkvm_virtio_queue_interrupts",
+		     "Interrupts lkvm raised for the queue (not those a kernel back-end sends through KVM directly)",
+		     interrupts);
+	mtext_family(c->w, "lkvm_virtio_queue_kernel_interrupts", METRIC_GAUGE, NULL,
+		     "1 while a kernel back-end (vhost) interrupts the guest for the queue through KVM (irqfd), past lkvm");
+	for (unsigned int i = 0; i < c->kvm->virtio_slots; i++) {
+		struct virtio_dev *vd = c->kvm->virtio[i];
+		for (unsigned int q = 0; q < vd->ops->nr_queues; q++) {
+			const char *l[] = { "vm", c->kvm->name, "device", dl[i].name, "queue", dl[i].queue, NULL };
+			snprintf(dl[i].queue, sizeof(dl[i].queue), "%u", q);
+			mtext_u64(c->w, l, __atomic_load_n(&vd->call_direct[q], __ATOMIC_RELAXED));
+		}
+	}
 	QUEUE_FAMILY(c, dl, "lkvm_virtio_queue_errors", "Ring violations by the driver (the device then needs reset)",
 		     errors);
 	mtext_family(c->w, "lkvm_virtio_config_interrupts", METRIC_COUNTER, NULL, "Configuration-change interrupts");

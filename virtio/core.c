@@ -236,8 +236,13 @@ int virtio_dev_poll(struct virtio_dev *vd, int timeout_ms)
 	short events = 0;
 	int extra = -1;
 
-	for (unsigned int q = 0; q < nq; q++)
-		p[n++] = (struct pollfd){ .fd = vd->call_fd[q] >= 0 ? vd->call_fd[q] : vd->kick_fd[q], .events = POLLIN };
+	for (unsigned int q = 0; q < nq; q++) {
+		int fd = vd->call_fd[q] >= 0 ? vd->call_fd[q] : vd->kick_fd[q];
+
+		if (vd->call_fd[q] >= 0 && __atomic_load_n(&vd->call_direct[q], __ATOMIC_ACQUIRE))
+			fd = -1; /* KVM reads it: poll() skips a negative fd */
+		p[n++] = (struct pollfd){ .fd = fd, .events = POLLIN };
+	}
 	p[n++] = (struct pollfd){ .fd = vd->wake_fd, .events = POLLIN };
 	pthread_mutex_lock(&vd->lock);
 	if (vd->ops->poll_fd && virtio_dev_running(vd))

@@ -77,7 +77,7 @@ static u32 reg_read(struct virtio_dev *vd, u64 off)
 	case VIRTIO_MMIO_QUEUE_READY:
 		return qok && vd->vq[q].ready;
 	case VIRTIO_MMIO_INTERRUPT_STATUS:
-		return __atomic_load_n(&vd->isr, __ATOMIC_SEQ_CST);
+		return __atomic_load_n(&vd->isr, __ATOMIC_SEQ_CST) | (virtio_mmio_of(vd)->vring_direct ? VIRTIO_INT_VRING : 0);
 	case VIRTIO_MMIO_STATUS:
 		return vd->status;
 	case VIRTIO_MMIO_QUEUE_DESC_LOW:
@@ -167,6 +167,8 @@ static void mmio_read(struct device *dev, u64 off, u8 *data, u32 len)
 	}
 	if (off == VIRTIO_MMIO_INTERRUPT_STATUS && len == 4) {
 		v = __atomic_load_n(&vd->isr, __ATOMIC_SEQ_CST); /* lock-free: never waits for device work */
+		if (virtio_mmio_of(vd)->vring_direct)
+			v |= VIRTIO_INT_VRING; /* a kernel back-end interrupts through KVM and cannot set the bit */
 	} else {
 		pthread_mutex_lock(&vd->lock);
 		if (len != 4 || off % 4) {

@@ -23,16 +23,6 @@ static void le_put(u8 *p, u32 len, u64 v)
 		p[i] = (u8)(v >> (8 * i));
 }
 
-static bool msix_enabled(const struct virtio_pci *vp)
-{
-	return vp->has_msix && (pci_cfg_get(&vp->fn, VIRTIO_PCI_CAP_MSIX_AT + 2, 2) & PCI_MSIX_CTRL_ENABLE);
-}
-
-static bool vector_masked(const struct virtio_pci *vp, unsigned int v)
-{
-	return (pci_cfg_get(&vp->fn, VIRTIO_PCI_CAP_MSIX_AT + 2, 2) & PCI_MSIX_CTRL_MASKALL) || (vp->msix[v].ctrl & 1);
-}
-
 /* irq_lock held. The ITS decides whether the address and data mean anything; garbage is refused there. */
 static void send_msi(struct virtio_pci *vp, unsigned int v)
 {
@@ -64,10 +54,10 @@ static void set_intx(struct virtio_pci *vp, bool level)
 /* irq_lock held: deliver pending vectors that are no longer masked. */
 static void flush_pending(struct virtio_pci *vp)
 {
-	if (!msix_enabled(vp))
+	if (!virtio_pci_msix_enabled(vp))
 		return;
 	for (unsigned int v = 0; v < vp->nr_vectors; v++) {
-		if ((vp->pba & (1ULL << v)) && !vector_masked(vp, v)) {
+		if ((vp->pba & (1ULL << v)) && !virtio_pci_vector_masked(vp, v)) {
 			vp->pba &= ~(1ULL << v);
 			send_msi(vp, v);
 		}
@@ -80,10 +70,10 @@ static void pci_interrupt(struct virtio_dev *vd, int q)
 	u16 v;
 
 	pthread_mutex_lock(&vp->irq_lock);
-	if (msix_enabled(vp)) {
+	if (virtio_pci_msix_enabled(vp)) {
 		v = q == VIRTIO_IRQ_CONFIG ? vp->config_vector : vp->queue_vector[q];
 		if (v < vp->nr_vectors) {
-			if (vector_masked(vp, v))
+			if (virtio_pci_vector_masked(vp, v))
 				vp->pba |= 1ULL << v;
 			else
 				send_msi(vp, v);
@@ -108,6 +98,7 @@ static void pci_reset(struct virtio_dev *vd)
 	for (unsigned int q = 0; q < VIRTIO_DEV_MAX_QUEUES; q++)
 		vp->queue_vector[q] = VIRTIO_PCI_NO_VECTOR;
 	set_intx(vp, false);
+	virtio_pci_sync_irqfds(vp);
 	pthread_mutex_unlock(&vp->irq_lock);
 }
 
@@ -226,6 +217,7 @@ static void common_write(struct virtio_pci *vp, u64 off, u32 v)
 		if (qok) {
 			pthread_mutex_lock(&vp->irq_lock);
 			vp->queue_vector[q] = checked_vector(vp, v);
+			virtio_pci_sync_irqfds(vp);
 			pthread_mutex_unlock(&vp->irq_lock);
 		}
 		break;
@@ -297,6 +289,7 @@ static void msix_write(struct virtio_pci *vp, u64 off, const u8 *data, u32 len)
 			break;
 		}
 	}
+	virtio_pci_sync_irqfds(vp);
 }
 
 /* ---- BAR 0 ---- */
@@ -444,9 +437,10 @@ static void cfg_write(struct pci_function *f, u32 off, const u8 *data, u32 len)
 			/* MSI-X Enable and Function Mask; the table size is read-only */
 			pthread_mutex_lock(&vp->irq_lock);
 			f->cfg[o] = data[i] & 0xc0;
-			if (msix_enabled(vp))
+			if (virtio_pci_msix_enabled(vp))
 				set_intx(vp, false);
 			flush_pending(vp);
+			virtio_pci_sync_irqfds(vp);
 			pthread_mutex_unlock(&vp->irq_lock);
 		}
 	}
@@ -496,6 +490,8 @@ int virtio_pci_init(struct virtio_dev *vd, struct pci_host *h, unsigned int spi)
 	vp->vd = vd;
 	vp->has_msix = h->msi;
 	vp->nr_vectors = vd->ops->nr_queues + 1;
+	for (unsigned int q = 0; q < VIRTIO_DEV_MAX_QUEUES; q++)
+		vp->irqfd_route[q] = -1;
 	pthread_mutex_init(&vp->irq_lock, NULL);
 	vd->tr = &pci_transport;
 	vd->tp = vp;
@@ -605,7 +601,8 @@ static int pci_restore(struct device *dev, struct snap_cursor *c, char *err, siz
 	if (vp->has_msix)
 		vp->fn.cfg[VIRTIO_PCI_CAP_MSIX_AT + 3] = (u8)(ctrl >> 8) & 0xc0;
 	/* The vGIC restore brings back the line's level as the source had it; we only need to agree with it. */
-	vp->intx_level = intx == 1 && !msix_enabled(vp);
+	vp->intx_level = intx == 1 && !virtio_pci_msix_enabled(vp);
+	virtio_pci_sync_irqfds(vp);
 	pthread_mutex_unlock(&vp->irq_lock);
 	if (c->bad || c->left) {
 		snprintf(err, errlen, "%s: saved virtio-pci state is malformed", vd->label);

@@ -9,6 +9,7 @@
 #include "kvm/devices.h"
 #include "kvm/guest-mem.h"
 #include "kvm/image.h"
+#include "kvm/irq-routes.h"
 #include "kvm/pvtime.h"
 #include "kvm/runcmd.h"
 #include "kvm/term.h"
@@ -118,6 +119,7 @@ struct kvm {
 	struct virtio_dev *virtio[ARM_VIRTIO_MMIO_SLOTS];   /* the devices, in creation order */
 	struct virtio_console *virtio_console;              /* console_rx's target with --console virtio */
 	struct pci_host *pci;                               /* the PCI host bridge (--virtio-transport pci) */
+	struct irq_routes irq_routes;                       /* GSI routes for irqfds on MSIs (vhost-net over PCI) */
 	struct term term;
 	struct kvm_arch arch;
 

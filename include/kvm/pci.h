@@ -74,6 +74,12 @@ struct pci_host_ops {
 	int (*set_irq)(void *ctx, unsigned int spi, int level);
 	/* (De)register an ioeventfd: a write of len bytes at addr signals fd without an exit. 0 or -errno. */
 	int (*ioeventfd)(void *ctx, u64 addr, u32 len, int fd, bool assign);
+	/*
+	 * Optional, any thread: wire eventfd fd to the MSI (addr, data, devid) inside KVM, so that a signal on it
+	 * interrupts the guest without lkvm (an irqfd on an MSI route). *route is the caller's handle, -1 until the
+	 * first assign. !assign unwires fd. 0 or -errno (then fd is not wired).
+	 */
+	int (*msi_irqfd)(void *ctx, int fd, int *route, u64 addr, u32 data, u32 devid, bool assign);
 };
 
 struct pci_host {

@@ -117,6 +117,12 @@ struct virtio_dev {
 	 * on call_fd[q] instead, raising the queue's interrupt when the back-end signals used buffers there.
 	 */
 	int call_fd[VIRTIO_DEV_MAX_QUEUES];
+	/*
+	 * call_direct[q] (atomic): the transport wired call_fd[q] to the guest interrupt inside KVM (an irqfd), so the
+	 * back-end's signal never passes through lkvm and the worker does not wait on it. The transport sets it and
+	 * wakes the worker; it falls back to the worker whenever the interrupt cannot be direct (a masked vector).
+	 */
+	bool call_direct[VIRTIO_DEV_MAX_QUEUES];
 	int wake_fd;
 	bool stop;
 	pthread_t thread;

@@ -44,6 +44,7 @@ struct virtio_mmio {
 	u64 base;
 	unsigned int spi;
 	int irq_fd;     /* irqfd: a write injects an edge on the SPI */
+	bool vring_direct; /* a kernel back-end's call eventfd is an irqfd on the SPI too: report VRING in status */
 	bool ioeventfd; /* QueueNotify writes bypass our handler */
 	/* Without irqfd: pulse the SPI with this instead (KVM_IRQ_LINE); NULL while irqfd works. */
 	int (*irq_line)(void *ctx, unsigned int spi, int level);

@@ -78,7 +78,27 @@ struct virtio_pci {
 	bool notify_ioeventfd; /* queue notifications registered with KVM at the BAR's current place */
 	u64 msi_errors;
 	struct ratelimit rl;
+	/* Queues a kernel back-end owns (vd->call_fd): the host's route handle for each, and whether to stop trying. */
+	int irqfd_route[VIRTIO_DEV_MAX_QUEUES];
+	bool irqfd_failed;
 };
+
+static inline bool virtio_pci_msix_enabled(const struct virtio_pci *vp)
+{
+	return vp->has_msix && (pci_cfg_get(&vp->fn, VIRTIO_PCI_CAP_MSIX_AT + 2, 2) & PCI_MSIX_CTRL_ENABLE);
+}
+
+static inline bool virtio_pci_vector_masked(const struct virtio_pci *vp, unsigned int v)
+{
+	return (pci_cfg_get(&vp->fn, VIRTIO_PCI_CAP_MSIX_AT + 2, 2) & PCI_MSIX_CTRL_MASKALL) || (vp->msix[v].ctrl & 1);
+}
+
+/*
+ * irq_lock held (virtio/pci-irqfd.c): after any change to the MSI-X state or the queue vectors, wire each queue a
+ * kernel back-end owns straight to its vector inside KVM while the vector is enabled and unmasked, and hand it back
+ * to the worker (which honours the mask and the PBA) otherwise.
+ */
+void virtio_pci_sync_irqfds(struct virtio_pci *vp);
 
 /*
  * Put vd on host `h` as a modern virtio-pci function with INTA# on spi (and MSI-X when the host has an MSI

@@ -1,9 +1,11 @@
 # 42-virtio-net.sh - virtio-net on a tap: ping both ways and a 4 MiB transfer each way with matching checksums (pci,
 # the default); then ping both ways over pci with MSI-X (gicv3-its) and over mmio.
 # Then vhost=on: without /dev/vhost-net one line naming vhost_net and exit 1; with it (modules loaded here) the
-# kernel's vhost thread moves the packets: ping, 4 MiB each way with checksums; a save (VM runs on) in the middle of a
-# 32 MiB transfer that then completes with its checksum; a save --stop in the middle of another, restore, the
-# transfer retried with its checksum; ping over pci-its and mmio with vhost.
+# kernel's vhost thread moves the packets, over pci with MSI-X (gicv3-its): ping, 4 MiB each way with checksums, and
+# the metrics show both queues' interrupts wired through KVM (irqfd), none raised by lkvm; a save (VM runs on) in the
+# middle of a 32 MiB transfer that then completes with its checksum; a save --stop in the middle of another, restore
+# (wired again), the transfer retried with its checksum. Then over pci with INTx (interrupts through lkvm) and mmio
+# (through KVM): ping both ways, 4 MiB to the guest.
 # (192.168.76.x: L1's own eth0 holds 10.0.2.15 for the bridge to the test machine.)
 # timeout: 900
 . "$(dirname "$0")/lib.sh"
@@ -61,10 +63,10 @@ guest_wait
 check "net guest powered off, exit 0 ($(rc_text "$RC"))" [ "$RC" = 0 ]
 
 # the same NIC over the other transports: pci with MSI-X (gicv3-its) and mmio; ping both ways
-for t in pci-its mmio; do
+for t in intx mmio; do
 	case $t in
-	pci-its) args="--irqchip gicv3-its" ;;
-	mmio) args="--virtio-transport mmio" ;;
+	intx) args="" want_direct=0 ;; # no ITS: INTx is level-triggered, lkvm keeps the ISR: interrupts go through it
+	mmio) args="--virtio-transport mmio" want_direct=2 ;;
 	esac
 	# shellcheck disable=SC2086
 	guest_start "net-$t" 150 run -c 1 -m 256 $args -k "$L2_KERNEL" -i "$L2_INITRD" -n "mode=tap,tapif=$TAP" -p quiet
@@ -120,7 +122,17 @@ vhost_guest() {
 # the kernel thread vhost-net runs for lkvm's process
 vhost_thread() { ps -o pid,comm 2>/dev/null | grep -c "vhost-$(pidof lkvm | cut -d' ' -f1)"; }
 
-vhost_guest vhost "l2# " run -c 1 -m 256 --name vh -k "$L2_KERNEL" -i "$L2_INITRD" -n "mode=tap,tapif=$TAP,vhost=1" -p quiet || finish
+# irq_paths SOCK: scrape lkvm's metrics; direct = net0's queues whose vhost interrupts go through KVM (irqfd),
+# raised = the interrupts lkvm itself raised for net0
+irq_paths() {
+	"$TOOLS/mscrape" "$1" >"$WORK/irq.prom" 2>>"$LOG"
+	direct=$(grep -c '^lkvm_virtio_queue_kernel_interrupts{.*device="net0".* 1$' "$WORK/irq.prom")
+	raised=$(grep '^lkvm_virtio_queue_interrupts_total{.*device="net0"' "$WORK/irq.prom" | awk '{ s += $NF } END { print s + 0 }')
+}
+
+# MSI-X (the ITS): vhost's call eventfds become irqfds on MSI routes
+vhost_guest vhost "l2# " run -c 1 -m 256 --name vh --irqchip gicv3-its --metrics "unix:$WORK/vh.sock" \
+	-k "$L2_KERNEL" -i "$L2_INITRD" -n "mode=tap,tapif=$TAP,vhost=1" -p quiet || finish
 guest_send "ip link set eth0 up; ip addr add $GUEST_IP/24 dev eth0; ping -c 3 -W 3 $HOST_IP >/dev/null && echo VPING-\$((2+5))-OK"
 check "vhost: guest pings the host" wait_for "$OUT" "VPING-7-OK" 40
 check "vhost: host pings the guest" sh -c "ping -c 2 -W 5 $GUEST_IP >>'$LOG' 2>&1"
@@ -139,6 +151,9 @@ guest_send "wget -q -O /tmp/in http://$HOST_IP:8001/h2g; echo VRSUM-\$((3))=\$(m
 wait_for "$OUT" "VRSUM-3=" 90
 t1=$(now_cs)
 check "vhost: 4 MiB host -> guest (~$(cs_fmt $((t1 - t0))) s with the console round trip), checksums match" has "$OUT" "VRSUM-3=$want"
+irq_paths "unix:$WORK/vh.sock"
+check "vhost: MSI-X: both queues interrupt the guest through KVM ($direct of 2 wired), lkvm raised $raised of them" \
+	[ "$direct" = 2 -a "$raised" = 0 ]
 
 # a save while a 32 MiB transfer runs; the VM runs on (vhost detached for the save, then reattached from its indices)
 dd if=/dev/urandom of="$WORK/www/big" bs=65536 count=512 2>/dev/null
@@ -158,7 +173,7 @@ sleep 1
 "$LKVM" save --name vh --stop "$WORK/vh2.snap" >>"$LOG" 2>&1
 guest_wait
 check "vhost: save --stop in the middle of a transfer: exit 0 ($(rc_text "$RC")), $(du -k "$WORK/vh2.snap" | cut -f1) KiB" [ "$RC" = 0 ]
-vhost_guest vhost-restored "RESTORED-OK" restore "$WORK/vh2.snap" || finish
+vhost_guest vhost-restored "RESTORED-OK" restore --metrics "unix:$WORK/vh-r.sock" "$WORK/vh2.snap" || finish
 guest_send "echo PART-\$((6+6))=\$(wc -c </tmp/big)"
 wait_for "$OUT" "PART-12=" 60
 part=$(tr -d '\r' <"$OUT" | sed -n 's/^PART-12=\([0-9]*\)$/\1/p' | head -n 1)
@@ -166,22 +181,37 @@ guest_send "wget -q -O /tmp/big2 http://$HOST_IP:8001/big; echo BIG3-\$((7+7))=\
 check "vhost: restored (the first try had ${part:-?} bytes), the transfer retried: 32 MiB, checksums match" \
 	wait_for "$OUT" "BIG3-14=$big" 240
 check "vhost: the restored lkvm has its own vhost thread ($(vhost_thread))" [ "$(vhost_thread)" -ge 1 ]
+irq_paths "unix:$WORK/vh-r.sock"
+check "vhost: restored: the MSI routes wired again ($direct of 2 queues), lkvm raised $raised interrupts" \
+	[ "$direct" = 2 -a "$raised" = 0 ]
 check "vhost: no guest driver error reported" sh -c "! grep -q 'driver error' '$ERR'"
 guest_send 'poweroff -f'
 guest_wait
 check "vhost: restored guest powered off, exit 0 ($(rc_text "$RC"))" [ "$RC" = 0 ]
 rm -f "$WORK/vh2.snap"
 
-for t in pci-its mmio; do
+for t in intx mmio; do
 	case $t in
-	pci-its) args="--irqchip gicv3-its" ;;
-	mmio) args="--virtio-transport mmio" ;;
+	intx) args="" want_direct=0 ;; # no ITS: INTx is level-triggered, lkvm keeps the ISR: interrupts go through it
+	mmio) args="--virtio-transport mmio" want_direct=2 ;;
 	esac
 	# shellcheck disable=SC2086
-	vhost_guest "vhost-$t" "l2# " run -c 1 -m 256 $args -k "$L2_KERNEL" -i "$L2_INITRD" -n "mode=tap,tapif=$TAP,vhost=on" -p quiet || continue
+	vhost_guest "vhost-$t" "l2# " run -c 1 -m 256 $args --metrics "unix:$WORK/vh-$t.sock" -k "$L2_KERNEL" \
+		-i "$L2_INITRD" -n "mode=tap,tapif=$TAP,vhost=on" -p quiet || continue
 	guest_send "ip link set eth0 up; ip addr add $GUEST_IP/24 dev eth0; ping -c 2 -W 3 $HOST_IP >/dev/null && echo VPING-\$((6+5))-OK"
 	check "vhost $t: guest pings the host" wait_for "$OUT" "VPING-11-OK" 40
 	check "vhost $t: host pings the guest" sh -c "ping -c 2 -W 5 $GUEST_IP >>'$LOG' 2>&1"
+	guest_send "wget -q -O /tmp/in http://$HOST_IP:8001/h2g; echo VTSUM-\$((4))=\$(md5sum </tmp/in | cut -d' ' -f1)"
+	wait_for "$OUT" "VTSUM-4=" 90
+	check "vhost $t: 4 MiB host -> guest, checksums match" has "$OUT" "VTSUM-4=$want"
+	irq_paths "unix:$WORK/vh-$t.sock"
+	if [ "$want_direct" = 2 ]; then
+		check "vhost $t: both queues interrupt the guest through KVM ($direct of 2 wired), lkvm raised $raised" \
+			[ "$direct" = 2 -a "$raised" = 0 ]
+	else
+		check "vhost $t: the interrupts go through lkvm ($direct queues wired to KVM, lkvm raised $raised)" \
+			[ "$direct" = 0 -a "$raised" -gt 0 ]
+	fi
 	guest_send 'poweroff -f'
 	guest_wait
 	check "vhost $t: powered off, exit 0 ($(rc_text "$RC"))" [ "$RC" = 0 ]

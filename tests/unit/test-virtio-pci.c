@@ -4,6 +4,8 @@
 #include <libfdt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "kvm/arm-layout.h"
@@ -29,6 +31,12 @@ struct fake {
 	u64 ioevent_addr[8];
 	int ioevent_live;
 	bool refuse_msi;
+	/* msi_irqfd: the last wiring asked for */
+	unsigned int irqfd_calls;
+	bool irqfd_on, refuse_irqfd;
+	int irqfd_fd;
+	u64 irqfd_addr;
+	u32 irqfd_data, irqfd_devid;
 };
 
 static int f_msi(void *ctx, u64 addr, u32 data, u32 devid)
@@ -63,7 +71,29 @@ static int f_ioevent(void *ctx, u64 addr, u32 len, int fd, bool assign)
 	return 0;
 }
 
-static const struct pci_host_ops fake_ops = { .signal_msi = f_msi, .set_irq = f_irq, .ioeventfd = f_ioevent };
+static int f_irqfd(void *ctx, int fd, int *route, u64 addr, u32 data, u32 devid, bool assign)
+{
+	struct fake *f = ctx;
+
+	f->irqfd_calls++;
+	if (assign && f->refuse_irqfd) {
+		f->irqfd_on = false;
+		return -ENOSPC;
+	}
+	if (*route < 0)
+		*route = 7;
+	f->irqfd_on = assign;
+	f->irqfd_fd = fd;
+	if (assign) {
+		f->irqfd_addr = addr;
+		f->irqfd_data = data;
+		f->irqfd_devid = devid;
+	}
+	return 0;
+}
+
+static const struct pci_host_ops fake_ops = { .signal_msi = f_msi, .set_irq = f_irq, .ioeventfd = f_ioevent,
+					      .msi_irqfd = f_irqfd };
 
 struct env {
 	struct guest_ram ram;
@@ -384,6 +414,72 @@ static void test_msix(struct unit_counts *uc)
 	env_fini(&e);
 }
 
+static void signal_fd(int fd)
+{
+	u64 one = 1;
+
+	if (write(fd, &one, sizeof(one)) != sizeof(one))
+		abort();
+}
+
+/* A queue a kernel back-end owns (vhost-net): its call eventfd goes straight to the MSI while the vector is live. */
+static void test_irqfd(struct unit_counts *uc)
+{
+	struct env e;
+	const u32 bar = 0x50000000;
+	struct virtio_dev *vd;
+	int cfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	unsigned int calls;
+
+	env_init(&e, true);
+	vd = &e.rng->vdev;
+	vd->call_fd[0] = cfd;
+	map_bar(&e, bar);
+	cw(&e, 0, VIRTIO_PCI_CAP_MSIX_AT + 2, PCI_MSIX_CTRL_ENABLE, 2);
+	msix_entry(&e, bar, 1, 0x8090040, 0x31, 0);
+	drv_up(&e, bar);
+	CHECK(uc, !e.fake.irqfd_on && !vd->call_direct[0], "no vector yet: the worker waits on the call eventfd");
+	bw(&e, bar + VIRTIO_PCI_COMMON_Q_SELECT, 0, 2);
+	bw(&e, bar + VIRTIO_PCI_COMMON_Q_MSIX, 1, 2);
+	CHECK(uc, e.fake.irqfd_on && e.fake.irqfd_fd == cfd && e.fake.irqfd_addr == 0x8090040 &&
+			  e.fake.irqfd_data == 0x31 && e.fake.irqfd_devid == 0 && vd->call_direct[0],
+	      "vector 1 set: the call eventfd is wired to its MSI (address, data, requester ID)");
+	signal_fd(cfd);
+	CHECK(uc, virtio_dev_poll(vd, 0) == 1 && e.fake.msis == 0,
+	      "a signal is not the worker's business (only its wake-up fd fired)");
+	while (virtio_dev_poll(vd, 0) > 0)
+		;
+	bw(&e, bar + VIRTIO_PCI_MSIX_TABLE_OFF + 16 + 12, 1, 4);
+	CHECK(uc, !e.fake.irqfd_on && !vd->call_direct[0], "vector masked: unwired, back to the worker");
+	while (virtio_dev_poll(vd, 0) > 0)
+		;
+	CHECK(uc, e.fake.msis == 0 && (br(&e, bar + VIRTIO_PCI_MSIX_PBA_OFF, 4) & 2),
+	      "the pending signal becomes a PBA bit while masked");
+	bw(&e, bar + VIRTIO_PCI_MSIX_TABLE_OFF + 16 + 12, 0, 4);
+	CHECK(uc, e.fake.msis == 1 && e.fake.irqfd_on && vd->call_direct[0], "unmasked: pending MSI sent, wired again");
+	msix_entry(&e, bar, 1, 0x8090040, 0x32, 0);
+	CHECK(uc, e.fake.irqfd_on && e.fake.irqfd_data == 0x32, "the guest moves the vector: the route follows");
+	cw(&e, 0, VIRTIO_PCI_CAP_MSIX_AT + 2, PCI_MSIX_CTRL_ENABLE | PCI_MSIX_CTRL_MASKALL, 2);
+	CHECK(uc, !e.fake.irqfd_on && !vd->call_direct[0], "function mask: unwired");
+	e.fake.refuse_irqfd = true;
+	cw(&e, 0, VIRTIO_PCI_CAP_MSIX_AT + 2, PCI_MSIX_CTRL_ENABLE, 2);
+	CHECK(uc, !e.fake.irqfd_on && !vd->call_direct[0] && virtio_pci_of(vd)->irqfd_failed,
+	      "KVM refuses the route: the worker keeps the interrupt");
+	while (virtio_dev_poll(vd, 0) > 0)
+		;
+	signal_fd(cfd);
+	while (virtio_dev_poll(vd, 0) > 0)
+		;
+	CHECK(uc, e.fake.msis == 2 && e.fake.msi_data == 0x32, "... and delivers it as an MSI");
+	e.fake.refuse_irqfd = false;
+	calls = e.fake.irqfd_calls;
+	bw(&e, bar + VIRTIO_PCI_COMMON_Q_MSIX, 1, 2);
+	CHECK(uc, e.fake.irqfd_calls == calls && !vd->call_direct[0], "after a refusal it does not ask again");
+	vd->call_fd[0] = -1;
+	close(cfd);
+	env_fini(&e);
+}
+
 static size_t save(struct device *dev, u8 *out, size_t cap)
 {
 	struct snap_writer w;
@@ -490,6 +586,7 @@ int main(void)
 	test_bars(&uc);
 	test_intx(&uc);
 	test_msix(&uc);
+	test_irqfd(&uc);
 	test_snapshot(&uc);
 	test_fdt(&uc);
 	UNIT_DONE(&uc);
