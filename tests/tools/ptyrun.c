@@ -2,11 +2,16 @@
  * ptyrun: run a command on a pseudo-terminal, type keys once a marker appears, report the terminal's state.
  * PTYRUN_SIZE="ROWS COLS" gives the terminal that size (and makes it the command's controlling terminal, so it gets
  * SIGWINCH); PTYRUN_RESIZE="ROWS COLS" changes the size when the marker appears, before the keys are typed.
+ * PTYRUN_RELAY=1 also copies ptyrun's own input to the terminal as it comes, 32 bytes every 50 ms as if typed (a
+ * program that reads its console only from a terminal, driven through a FIFO: the bench's reference VMM, whose
+ * emulated UART drops what is pasted beyond its 64-byte FIFO). SIGTERM, SIGINT and SIGHUP are passed on to the
+ * command (it runs in a session of its own), and ptyrun ends when it does.
  */
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,13 +54,21 @@ static bool set_size(int master, const char *var)
 	return true;
 }
 
+static volatile sig_atomic_t child;
+
+static void pass_on(int sig)
+{
+	if (child > 0)
+		kill(child, sig);
+}
+
 int main(int argc, char **argv)
 {
 	char keys[256], buf[4096], seen[8192] = "";
 	size_t nkeys, seen_len = 0;
 	struct termios before, during, after;
 	int master, slave, status = 0;
-	bool typed = false, raw_seen = false;
+	bool typed = false, raw_seen = false, relay;
 	pid_t pid;
 
 	if (argc < 5 || strcmp(argv[3], "--")) {
@@ -82,10 +95,27 @@ int main(int argc, char **argv)
 		execvp(argv[4], argv + 4);
 		_exit(127);
 	}
+	relay = getenv("PTYRUN_RELAY") != NULL;
+	child = pid;
+	{
+		struct sigaction sa = { .sa_handler = pass_on };
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
+	}
 	for (;;) {
-		struct pollfd p = { .fd = master, .events = POLLIN };
+		struct pollfd p[2] = { { .fd = master, .events = POLLIN }, { .fd = relay ? 0 : -1, .events = POLLIN } };
 		ssize_t n;
-		if (poll(&p, 1, 200) > 0) {
+		if (poll(p, 2, 200) > 0 && p[1].revents) {
+			n = read(0, buf, 32);
+			if (n <= 0)
+				relay = false;
+			else if (write(master, buf, (size_t)n) != n)
+				perror("ptyrun: relay");
+			else
+				usleep(50000);
+		}
+		if (p[0].revents) {
 			n = read(master, buf, sizeof(buf));
 			if (n <= 0)
 				break;
@@ -111,6 +141,14 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
+	for (;;) { /* what the command wrote just before it ended */
+		struct pollfd p = { .fd = master, .events = POLLIN };
+		ssize_t n;
+		if (poll(&p, 1, 0) <= 0 || (n = read(master, buf, sizeof(buf))) <= 0)
+			break;
+		fwrite(buf, 1, (size_t)n, stdout);
+	}
+	fflush(stdout);
 	if (pid)
 		waitpid(pid, &status, 0);
 	tcgetattr(slave, &after);

@@ -73,8 +73,14 @@ if [ -x "$BENCH_DIR/ref-vmm" ]; then
 		[ -p "$WORK/ref-idle.fifo" ] || mkfifo "$WORK/ref-idle.fifo"
 		cat >"$REF_RUN" <<-EOS
 			#!/bin/sh
-			# run the reference VMM: scratch HOME, idle console input, no NIC for 'run'
+			# run the reference VMM: scratch HOME, idle console input, no NIC for 'run'; 'run-net' takes the
+			# caller's -n options and input (guest_start's FIFO), through a terminal: kvmtool reads its console
+			# input only from one
 			export HOME=$WORK/ref-home
+			if [ "\$1" = run-net ]; then
+				shift
+				PTYRUN_RELAY=1 exec $TOOLS/ptyrun PTYRUN-NO-MARKER "" -- $REF run "\$@"
+			fi
 			exec 0<>$WORK/ref-idle.fifo
 			if [ "\$1" = run ]; then
 				shift
