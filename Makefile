@@ -185,10 +185,13 @@ demo:
 	@tests/testbed/demo.sh
 bench:
 	@tests/bench/run.sh
+# N cold boots, save/restores and live moves in one L1 (SOAK_N, default 10); not part of check
+soak:
+	@tests/soak.sh
 
 clean:
 	rm -rf $(B) lkvm
 
 .SECONDARY:
-.PHONY: all tools guest unit check demo bench clean
+.PHONY: all tools guest unit check demo bench soak clean
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,5 +1,6 @@
 #!/bin/sh
 # run.sh [NAME...] - run all (or the named) lkvm scenarios NN-name.sh in order on an arm64 KVM host; POSIX sh.
+# "All" leaves out the scenarios marked "# manual: ..." (47-soak, make soak).
 #
 # Environment: LKVM (lkvm binary), L2_KERNEL (arm64 Image), L2_INITRD (l2.cpio), TOOLS (dir of extra static aarch64
 # helpers, may be empty), WORK (scratch dir), VERBOSE=1 (show guest consoles). Defaults suit a checkout with
@@ -28,7 +29,10 @@ all=$(cd "$DIR" && ls [0-9][0-9]-*.sh 2>/dev/null)
 selected=
 unknown=
 if [ $# -eq 0 ]; then
-	selected=$all
+	# a scenario marked "# manual: ..." (the soak) runs only when named
+	for s in $all; do
+		grep -q '^# manual:' "$DIR/$s" || selected="$selected $s"
+	done
 else
 	for want in "$@"; do
 		hit=
