@@ -177,6 +177,7 @@ int kvm_run_vm(struct kvm *kvm)
 	kvm_cpu_open_gate(kvm);
 	code = main_loop(kvm, sig_fd);
 	kvm_cpu_stop_all(kvm);
+	kvm_stop_helpers(kvm);
 	gdb_cleanup(kvm);
 	control_cleanup(kvm);
 	metrics_cleanup(kvm);

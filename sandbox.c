@@ -37,7 +37,8 @@ static const u32 main_calls[] = {
 	SC_set_robust_list, SC_nanosleep, SC_clock_gettime, SC_clock_getres, SC_clock_nanosleep, SC_sched_yield,
 	SC_restart_syscall, SC_tgkill, SC_rt_sigprocmask, SC_rt_sigreturn, SC_gettimeofday, SC_getpid, SC_getuid,
 	SC_geteuid, SC_gettid, SC_sendto, SC_recvfrom, SC_setsockopt, SC_getsockopt, SC_shutdown, SC_sendmsg,
-	SC_recvmsg, SC_brk, SC_munmap, SC_mremap, SC_mmap, SC_mprotect, SC_madvise, SC_accept4, SC_getrandom, SC_rseq,
+	SC_recvmsg, SC_brk, SC_munmap, SC_mremap, SC_mmap, SC_mprotect, SC_madvise, SC_accept4, SC_wait4, SC_getrandom,
+	SC_rseq,
 };
 static const u32 vcpu_calls[] = {
 	SC_ioctl, SC_close, SC_lseek, SC_read, SC_write, SC_readv, SC_writev, SC_ppoll, SC_newfstatat, SC_fstat,

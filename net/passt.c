@@ -304,3 +304,20 @@ int net_passt_start(const char *passt, const struct net_hostfwd *fwd, unsigned i
 	*pid = child;
 	return fd;
 }
+
+int net_passt_stop(int fd, pid_t pid, unsigned int wait_ms)
+{
+	struct timespec ts = { 0, 5 * 1000 * 1000 };
+
+	if (pid <= 0)
+		return 0;
+	shutdown(fd, SHUT_RDWR); /* not close: a worker may still poll the fd number */
+	for (unsigned int waited = 0;; waited += 5) {
+		pid_t r = waitpid(pid, NULL, WNOHANG);
+		if (r == pid || (r < 0 && errno == ECHILD))
+			return 0;
+		if (waited >= wait_ms)
+			return -1;
+		nanosleep(&ts, NULL);
+	}
+}

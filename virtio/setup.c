@@ -350,6 +350,21 @@ static void setup_net(struct kvm *kvm, unsigned int index, const char *spec)
 			p.fwd[i].addr, p.fwd[i].host_port, p.fwd[i].guest_port);
 }
 
+/* Every passt lkvm started ends with the VM, not a moment later: a caller that checks for leftovers finds none. */
+void kvm_stop_helpers(struct kvm *kvm)
+{
+	for (unsigned int i = 0; i < kvm->virtio_slots; i++) {
+		struct virtio_dev *vd = kvm->virtio[i];
+		struct virtio_net *n = vd->priv;
+		if (vd->ops->device_id != VIRTIO_ID_NET || !n->be->passt_pid)
+			continue;
+		if (net_passt_stop(n->be->fd, n->be->passt_pid, 2000))
+			pr_warn("%s: passt pid %d did not end within 2 s of its socket closing", vd->label,
+				(int)n->be->passt_pid);
+		n->be->passt_pid = 0;
+	}
+}
+
 static void setup_share(struct kvm *kvm, const char *dir, const char *tag, bool ro)
 {
 	char err[512];

@@ -73,6 +73,7 @@
 #define SC_mprotect 226
 #define SC_madvise 233
 #define SC_accept4 242
+#define SC_wait4 260
 #define SC_renameat2 276
 #define SC_getrandom 278
 #define SC_rseq 293
@@ -148,6 +149,7 @@
 	X(mprotect) \
 	X(madvise) \
 	X(accept4) \
+	X(wait4) \
 	X(renameat2) \
 	X(getrandom) \
 	X(rseq) \

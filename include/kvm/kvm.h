@@ -173,6 +173,7 @@ void kvm_open(struct kvm *kvm);
 void kvm_create_vm(struct kvm *kvm);
 void kvm_load_payload(struct kvm *kvm);
 void kvm_setup_devices(struct kvm *kvm);
+void kvm_stop_helpers(struct kvm *kvm); /* at the end: reap the passt processes lkvm started */
 void kvm_write_fdt(struct kvm *kvm); /* also handles --dump-dtb */
 
 /* Ask the VM to stop with exit code `code` (first caller wins). Safe from any thread. */

@@ -82,6 +82,11 @@ int net_passt_find(char *out, size_t outlen);
  */
 int net_passt_start(const char *passt, const struct net_hostfwd *fwd, unsigned int nr_fwd, pid_t *pid, int *log_fd,
 		    char *err, size_t errlen);
+/*
+ * End a passt started by net_passt_start: hang up its socket (it takes one client and ends then) and reap it,
+ * waiting at most wait_ms. Returns 0 once it is gone, -1 if it is still there (it ends with lkvm's last fd anyway).
+ */
+int net_passt_stop(int fd, pid_t pid, unsigned int wait_ms);
 /* The last line passt logged (its syslog complaints skipped) from its log fd, "" if none; any thread. */
 void net_passt_last_words(int fd, char *out, size_t len);
 /* Connect to a passt the caller started: the socket, or -1 with a one-line reason. */
