@@ -3,18 +3,18 @@
 
 procs_report() {
 	echo "== processes: $1"
-	for _d in /proc/[0-9]*; do
-		_cmd=$(tr '\0' ' ' <"$_d/cmdline" 2>/dev/null)
+	for _pd in /proc/[0-9]*; do
+		_cmd=$(tr '\0' ' ' <"$_pd/cmdline" 2>/dev/null)
 		[ -n "$_cmd" ] || continue # kernel threads and processes gone meanwhile
 		case $_cmd in
 		*lkvm*) ;;
 		*) [ "${2:-}" = all ] || continue ;;
 		esac
-		read -r _ _ _st _ <"$_d/stat" 2>/dev/null
-		echo "${_d#/proc/} $_st $(cat "$_d/wchan" 2>/dev/null) $_cmd" | cut -c 1-200
+		read -r _ _ _st _ <"$_pd/stat" 2>/dev/null
+		echo "${_pd#/proc/} $_st $(cat "$_pd/wchan" 2>/dev/null) $_cmd" | cut -c 1-200
 		case $_cmd in
 		*/lkvm\ * | lkvm\ *)
-			for _tk in "$_d"/task/*; do
+			for _tk in "$_pd"/task/*; do
 				read -r _ _ _st _ <"$_tk/stat" 2>/dev/null
 				echo "  thread ${_tk##*/} $(cat "$_tk/comm" 2>/dev/null) $_st $(cat "$_tk/wchan" 2>/dev/null)"
 				sed 's/^/    /' "$_tk/stack" 2>/dev/null | head -n 8
