@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <linux/audit.h>
+#include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <linux/vhost.h>
 #include <linux/seccomp.h>
@@ -115,10 +116,12 @@ static const u32 vcpu_ioctls[] = {
 };
 static const u32 gdb_ioctls[] = { KVM_GET_ONE_REG, KVM_SET_ONE_REG };
 static const u32 worker_ioctls[] = { KVM_IRQ_LINE, KVM_SIGNAL_MSI };
-/* A net worker also starts vhost-net (net/vhost.c) when the driver runs the device or after a snapshot. */
+/* A net worker also starts vhost-net (net/vhost.c) when the driver runs the device or after a snapshot, and tells
+ * the tap which offloads the driver took (net/tap.c). */
 static const u32 net_ioctls[] = {
 	KVM_IRQ_LINE, KVM_SIGNAL_MSI, VHOST_SET_MEM_TABLE, VHOST_SET_FEATURES, VHOST_SET_VRING_NUM, VHOST_SET_VRING_BASE,
 	VHOST_SET_VRING_ADDR, VHOST_SET_VRING_KICK, VHOST_SET_VRING_CALL, VHOST_NET_SET_BACKEND, VHOST_GET_VRING_BASE,
+	TUNSETOFFLOAD,
 };
 
 #define POLICY(n, c, i) { n, c, ARRAY_SIZE(c), i, ARRAY_SIZE(i) }

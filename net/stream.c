@@ -60,7 +60,7 @@ static enum net_send_result stream_send(struct net_backend *b, const struct iove
 		if (!net_frame_tx_room(b->tx, flen))
 			return NET_SEND_FULL;
 	}
-	/* passt takes bare Ethernet frames: the virtio-net header stays behind (no offloads are negotiated) */
+	/* passt takes bare Ethernet frames: the virtio-net header stays behind (no offloads are offered) */
 	return net_frame_tx_put(b->tx, iov, n, NET_VNET_HDR_LEN, flen) ? NET_SEND_OK : NET_SEND_DROPPED;
 }
 
@@ -111,6 +111,9 @@ struct net_backend *net_stream_backend(int fd, const char *desc)
 	b->ops = &stream_ops;
 	b->fd = fd;
 	b->log_fd = -1;
+	/* passt's frames are bare Ethernet (no header to carry offloads), but as large as its MTU: the guest's link
+	 * takes that MTU, so a TCP stream moves in 64 KiB frames rather than 1500-byte ones */
+	b->mtu = NET_USER_MTU;
 	snprintf(b->desc, sizeof(b->desc), "%s", desc);
 	return b;
 }

@@ -12,6 +12,7 @@
 
 #include "kvm/log.h"
 #include "kvm/net-backend.h"
+#include "kvm/virtio.h"
 
 int net_tap_open(const char *ifname, char name_out[IFNAMSIZ], char *err, size_t errlen)
 {
@@ -111,6 +112,21 @@ static bool tap_can_send(struct net_backend *b)
 	return true;
 }
 
+/* What the tap may hand lkvm (and so the guest): partial checksums and TCP segments, as far as the guest takes them. */
+static int tap_set_offload(struct net_backend *b, u64 f)
+{
+	unsigned long off = 0;
+
+	if (f & VIRTIO_FEATURE(VIRTIO_NET_F_GUEST_CSUM)) {
+		off |= TUN_F_CSUM;
+		if (f & VIRTIO_FEATURE(VIRTIO_NET_F_GUEST_TSO4))
+			off |= TUN_F_TSO4;
+		if (f & VIRTIO_FEATURE(VIRTIO_NET_F_GUEST_TSO6))
+			off |= TUN_F_TSO6;
+	}
+	return ioctl(b->fd, TUNSETOFFLOAD, off) < 0 ? -errno : 0;
+}
+
 static const struct net_backend_ops tap_ops = {
 	.name = "tap",
 	.recv = tap_recv,
@@ -119,6 +135,7 @@ static const struct net_backend_ops tap_ops = {
 	.flush = tap_flush,
 	.buffered = tap_nothing,
 	.tx_pending = tap_nothing,
+	.set_offload = tap_set_offload,
 };
 
 struct net_backend *net_tap_backend(int fd, const char *ifname)
@@ -130,6 +147,10 @@ struct net_backend *net_tap_backend(int fd, const char *ifname)
 	b->ops = &tap_ops;
 	b->fd = fd;
 	b->log_fd = -1;
+	/* the tap carries the virtio-net header through, so the guest may checksum and segment late either way */
+	b->features = VIRTIO_FEATURE(VIRTIO_NET_F_CSUM) | VIRTIO_FEATURE(VIRTIO_NET_F_GUEST_CSUM) |
+		      VIRTIO_FEATURE(VIRTIO_NET_F_HOST_TSO4) | VIRTIO_FEATURE(VIRTIO_NET_F_HOST_TSO6) |
+		      VIRTIO_FEATURE(VIRTIO_NET_F_GUEST_TSO4) | VIRTIO_FEATURE(VIRTIO_NET_F_GUEST_TSO6);
 	snprintf(b->desc, sizeof(b->desc), "tap %s", ifname);
 	return b;
 }

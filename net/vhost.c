@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "kvm/net-backend.h"
 #include "kvm/net-vhost.h"
 #include "kvm/virtio.h"
 
@@ -94,7 +95,8 @@ int net_vhost_start(struct net_vhost *v, const struct guest_ram *ram, u64 drv_fe
 		struct vhost_memory_region r;
 	} mem = { .hdr = { .nregions = 1 },
 		  .r = { .guest_phys_addr = ram->base, .memory_size = ram->size, .userspace_addr = (u64)(uintptr_t)ram->host } };
-	u64 features = drv_features & v->features & VHOST_RING_FEATURES;
+	/* the ring features and merged buffers; the offload bits are the tap's business (TUNSETOFFLOAD) */
+	u64 features = drv_features & v->features & (VHOST_RING_FEATURES | VIRTIO_FEATURE(VIRTIO_NET_F_MRG_RXBUF));
 	unsigned int q;
 
 	if (v->started)

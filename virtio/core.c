@@ -14,7 +14,7 @@
 
 u64 virtio_dev_offered_features(const struct virtio_dev *vd)
 {
-	return vd->ops->features | VIRTIO_FEATURE(VIRTIO_F_VERSION_1) | VIRTIO_FEATURE(VIRTIO_F_RING_INDIRECT_DESC) |
+	return vd->ops->features | vd->extra_features | VIRTIO_FEATURE(VIRTIO_F_VERSION_1) | VIRTIO_FEATURE(VIRTIO_F_RING_INDIRECT_DESC) |
 	       VIRTIO_FEATURE(VIRTIO_F_RING_EVENT_IDX);
 }
 
@@ -115,13 +115,18 @@ int virtio_dev_pop(struct virtio_dev *vd, unsigned int q, struct virtq_chain *ch
 	return r;
 }
 
-bool virtio_dev_done(struct virtio_dev *vd, unsigned int q)
+bool virtio_dev_done_beyond(struct virtio_dev *vd, unsigned int q, u16 held)
 {
 	struct virtq *vq = &vd->vq[q];
 
 	if (virtq_need_interrupt(vq))
 		virtio_dev_interrupt(vd, (int)q);
-	return virtio_dev_running(vd) && virtq_rearm(vq);
+	return virtio_dev_running(vd) && virtq_rearm_beyond(vq, held);
+}
+
+bool virtio_dev_done(struct virtio_dev *vd, unsigned int q)
+{
+	return virtio_dev_done_beyond(vd, q, 0);
 }
 
 static void reset(struct virtio_dev *vd)

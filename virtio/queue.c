@@ -241,22 +241,32 @@ static void mark_chain_written(struct virtq *vq, u16 head)
 	}
 }
 
+void virtq_push_batch(struct virtq *vq, const u16 *heads, const u32 *lens, unsigned int n)
+{
+	if (!vq->ready || vq->broken || !n)
+		return;
+	for (unsigned int i = 0; i < n; i++) {
+		u16 slot = vq->used_idx & (vq->size - 1);
+		struct virtq_used_elem *e = &vq->used->ring[slot];
+		st32(&e->id, heads[i]);
+		st32(&e->len, lens[i]);
+		vq->used_idx++;
+		mark_chain_written(vq, heads[i]);
+		guest_ram_mark_dirty(vq->ram, vq->used_gpa + 4 + 8ULL * slot, 8);
+	}
+	st16_release(&vq->used->idx, vq->used_idx); /* the elements are visible before the index */
+	guest_ram_mark_dirty(vq->ram, vq->used_gpa, 4);
+}
+
 void virtq_push(struct virtq *vq, u16 head, u32 written)
 {
-	struct virtq_used_elem *e;
-	u16 slot;
+	virtq_push_batch(vq, &head, &written, 1);
+}
 
-	if (!vq->ready || vq->broken)
-		return;
-	slot = vq->used_idx & (vq->size - 1);
-	e = &vq->used->ring[slot];
-	st32(&e->id, head);
-	st32(&e->len, written);
-	vq->used_idx++;
-	mark_chain_written(vq, head);
-	guest_ram_mark_dirty(vq->ram, vq->used_gpa + 4 + 8ULL * slot, 8);
-	st16_release(&vq->used->idx, vq->used_idx); /* the element is visible before the index */
-	guest_ram_mark_dirty(vq->ram, vq->used_gpa, 4);
+void virtq_unpop(struct virtq *vq, unsigned int n)
+{
+	if (vq->ready && !vq->broken)
+		vq->last_avail = (u16)(vq->last_avail - n);
 }
 
 /* "Has new_idx passed event since old?" - the event-index test of VIRTIO 2.7.10, in 16-bit arithmetic. */
@@ -282,17 +292,24 @@ bool virtq_need_interrupt(struct virtq *vq)
 	return need;
 }
 
-bool virtq_rearm(struct virtq *vq)
+bool virtq_rearm_beyond(struct virtq *vq, u16 held)
 {
+	u16 at = (u16)(vq->last_avail + held);
+
 	if (!vq->ready || vq->broken)
 		return false;
 	if (vq->event_idx) {
-		st16((u16 *)&vq->used->ring[vq->size], vq->last_avail); /* avail_event */
+		st16((u16 *)&vq->used->ring[vq->size], at); /* avail_event */
 		guest_ram_mark_dirty(vq->ram, vq->used_gpa + 4 + 8ULL * vq->size, 2);
 	}
 	/* used->flags stays 0: we always want notifications (ioeventfd makes them cheap). */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return ld16_acquire(&vq->avail->idx) != vq->last_avail;
+	return ld16_acquire(&vq->avail->idx) != at;
+}
+
+bool virtq_rearm(struct virtq *vq)
+{
+	return virtq_rearm_beyond(vq, 0);
 }
 
 size_t iov_copy_from(const struct iovec *iov, unsigned int n, size_t skip, void *dst, size_t len)

@@ -113,6 +113,12 @@ int virtio_dev_restore_core(struct virtio_dev *vd, struct snap_cursor *c, char *
 		snprintf(err, errlen, "%s: saved state is malformed", vd->label);
 		return -1;
 	}
+	if (vd->drv_features & ~virtio_dev_offered_features(vd)) {
+		snprintf(err, errlen, "%s: the saved driver negotiated features 0x%llx this device does not offer "
+				      "(0x%llx): was it saved with another back-end?", vd->label,
+			 (unsigned long long)vd->drv_features, (unsigned long long)virtio_dev_offered_features(vd));
+		return -1;
+	}
 	memcpy(vd->config, cfg, cfg_size);
 	/*
 	 * Kicks sent just before the save were not seen by the worker: it looks at every queue when woken, which

@@ -13,6 +13,17 @@
 #define NET_VNET_HDR_LEN 12 /* struct virtio_net_hdr with num_buffers (VIRTIO 1.x), what the guest sees per packet */
 #define NET_MAX_HOSTFWD 8
 
+/* virtio-net feature bits (VIRTIO 1.2, 5.1.3) that a back-end decides on */
+#define VIRTIO_NET_F_CSUM 0        /* the guest may send partly checksummed packets */
+#define VIRTIO_NET_F_GUEST_CSUM 1  /* ... and receive them */
+#define VIRTIO_NET_F_MTU 3         /* config.mtu holds the link's MTU */
+#define VIRTIO_NET_F_GUEST_TSO4 7  /* the guest receives TCP segments up to 64 KiB */
+#define VIRTIO_NET_F_GUEST_TSO6 8
+#define VIRTIO_NET_F_HOST_TSO4 11  /* the guest sends them */
+#define VIRTIO_NET_F_HOST_TSO6 12
+#define VIRTIO_NET_F_MRG_RXBUF 15  /* a received packet may span several receive buffers */
+#define NET_USER_MTU 65520         /* passt's own MTU: the guest's link MTU in mode=user */
+
 struct net_backend;
 
 enum net_send_result {
@@ -36,6 +47,9 @@ struct net_backend_ops {
 	bool (*buffered)(const struct net_backend *b);
 	/* Whether send() output waits for the fd to become writable. */
 	bool (*tx_pending)(const struct net_backend *b);
+	/* Optional: what the driver negotiated (virtio-net feature bits), so the back-end may hand it offloaded
+	 * packets (partial checksums, TSO). 0, or -errno. */
+	int (*set_offload)(struct net_backend *b, u64 guest_features);
 };
 
 struct net_backend {
@@ -45,6 +59,8 @@ struct net_backend {
 	pid_t passt_pid; /* the passt lkvm started for this NIC (0: none, e.g. socket=PATH) */
 	int log_fd;      /* that passt's log (read-only, its file already unlinked), -1: none */
 	char desc[160];  /* for messages and lkvm stat: "tap tap0", "passt pid 123", "passt at /run/x.sock" */
+	u64 features;    /* the virtio-net offload bits (CSUM, TSO) the back-end carries through */
+	u16 mtu;         /* the link MTU to tell the guest (VIRTIO_NET_F_MTU), 0: the Ethernet default */
 	u64 bad_frames;  /* hostile frames from the peer (short, oversized), seen by the stream reader */
 	struct net_frame_rx *rx; /* stream back-ends only */
 	struct net_frame_tx *tx;
@@ -52,7 +68,7 @@ struct net_backend {
 
 /*
  * Create (or attach to) tap `ifname` ("" = any) with IFF_TAP | IFF_NO_PI | IFF_VNET_HDR, a 12-byte vnet header and
- * no offloads, and bring it up. Returns the fd (non-blocking) with the name in name_out, or -1 with a reason.
+ * no offloads yet (set_offload turns on what the guest takes), and bring it up. Returns the fd (non-blocking) with the name in name_out, or -1 with a reason.
  */
 int net_tap_open(const char *ifname, char name_out[IFNAMSIZ], char *err, size_t errlen);
 /* A tap back-end on an open tap fd (net_tap_open). NULL on allocation failure. */

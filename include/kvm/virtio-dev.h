@@ -100,6 +100,7 @@ struct virtio_dev {
 	u32 config_gen;
 	u32 dev_features_sel, drv_features_sel, queue_sel;
 	u64 drv_features;
+	u64 extra_features; /* this instance's feature bits beyond ops->features (e.g. a back-end's offloads) */
 	struct {
 		u32 num;
 		u64 desc, driver, device;
@@ -170,6 +171,8 @@ int virtio_dev_pop(struct virtio_dev *vd, unsigned int q, struct virtq_chain *ch
  * the driver added buffers meanwhile (loop again).
  */
 bool virtio_dev_done(struct virtio_dev *vd, unsigned int q);
+/* The same when `held` buffers stay in the ring, too few for the work waiting: true once more have come. */
+bool virtio_dev_done_beyond(struct virtio_dev *vd, unsigned int q, u16 held);
 /* The guest broke a rule: set DEVICE_NEEDS_RESET, raise a config interrupt, log one rate-limited line. */
 void virtio_dev_fail(struct virtio_dev *vd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The device changed its config space: bump the generation and raise a config interrupt. */

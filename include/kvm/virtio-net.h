@@ -1,4 +1,4 @@
-/* virtio-net over a network back-end (net/: tap or passt): MAC and link status only, no offloads. */
+/* virtio-net over a network back-end (net/: tap or passt): MAC, link status, merged receive buffers, offloads. */
 #ifndef KVM_VIRTIO_NET_H
 #define KVM_VIRTIO_NET_H
 
@@ -9,7 +9,7 @@
 #include "kvm/virtio-dev.h"
 
 #define VIRTIO_NET_F_MAC 5
-#define VIRTIO_NET_F_STATUS 16
+#define VIRTIO_NET_F_STATUS 16 /* the others: net-backend.h */
 #define VIRTIO_NET_S_LINK_UP 1
 
 #define VIRTIO_NET_HDR_LEN NET_VNET_HDR_LEN
@@ -17,8 +17,9 @@
 #define VIRTIO_NET_RXQ 0
 #define VIRTIO_NET_TXQ 1
 #define VIRTIO_NET_CONFIG_SIZE 8 /* mac[6], status */
+#define VIRTIO_NET_CONFIG_SIZE_MTU 12 /* ... max_virtqueue_pairs, mtu (with VIRTIO_NET_F_MTU) */
 #define VIRTIO_NET_RX_BUDGET 64  /* packets per wake-up, so transmit is not starved */
-#define VIRTIO_NET_MAX_FRAME 65536
+#define VIRTIO_NET_MAX_FRAME (65535 + 18) /* a 64 KiB TSO packet: IP's limit plus an Ethernet and VLAN header */
 
 /* A parsed -n/--network spec. */
 struct virtio_net_params {
@@ -39,10 +40,14 @@ struct virtio_net {
 	struct net_vhost *vhost; /* vhost=on: the kernel moves the tap's packets (NULL: lkvm's worker does) */
 	/* A packet read from the tap that waits for a guest receive buffer (rx_len 0: none). */
 	size_t rx_len;
+	u64 offload_set; /* the driver features last given to the back-end's set_offload (~0: none yet) */
 	/* Per-NIC counters (frames without the virtio-net header), relaxed atomics: the worker writes, metrics read. */
 	u64 rx_packets, rx_bytes, rx_drops;
 	u64 tx_packets, tx_bytes, tx_drops;
 	struct ratelimit rl;
+	/* the receive buffers one merged packet is being spread over (rx_merged) */
+	u16 mrg_head[VIRTIO_NET_QUEUE_SIZE];
+	u32 mrg_len[VIRTIO_NET_QUEUE_SIZE];
 	u8 rx_buf[VIRTIO_NET_HDR_LEN + VIRTIO_NET_MAX_FRAME];
 };
 

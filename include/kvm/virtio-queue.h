@@ -98,6 +98,13 @@ void virtq_reset(struct virtq *vq);
 int virtq_pop(struct virtq *vq, struct virtq_chain *ch);
 /* Return a chain to the guest with `written` bytes stored in its writable part; publishes used->idx (release). */
 void virtq_push(struct virtq *vq, u16 head, u32 written);
+/*
+ * Return n chains at once (heads[i] with lens[i] bytes written): the driver sees all of them or none, as a merged
+ * receive buffer needs (its first buffer says how many follow). used->idx is published once, after the elements.
+ */
+void virtq_push_batch(struct virtq *vq, const u16 *heads, const u32 *lens, unsigned int n);
+/* Give back the last n chains popped and not pushed: the next pops return them again. */
+void virtq_unpop(struct virtq *vq, unsigned int n);
 /* After pushing: should the driver be interrupted (VIRTQ_AVAIL_F_NO_INTERRUPT / used_event)? */
 bool virtq_need_interrupt(struct virtq *vq);
 /*
@@ -105,6 +112,8 @@ bool virtq_need_interrupt(struct virtq *vq);
  * Returns true if more buffers arrived meanwhile (process them, or a kick may be lost).
  */
 bool virtq_rearm(struct virtq *vq);
+/* The same when the device left `held` buffers in the ring for want of more (a merged packet): notify at the next. */
+bool virtq_rearm_beyond(struct virtq *vq, u16 held);
 
 /* Bytes copied between an iovec array and a flat buffer, starting `skip` bytes into the iovecs. */
 size_t iov_copy_from(const struct iovec *iov, unsigned int n, size_t skip, void *dst, size_t len);

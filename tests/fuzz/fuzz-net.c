@@ -6,7 +6,8 @@
 #include "kvm/virtio-net.h"
 
 /*
- * Input: u8 ring features (1 indirect, 2 event_idx, 4 check live migration's dirty tracking: fuzz.h), u8 queue
+ * Input: u8 ring features (1 indirect, 2 event_idx, 4 check live migration's dirty tracking: fuzz.h; 8 merged
+ * receive buffers and the tap's offloads), u8 queue
  * size log2 (0..4), u8 kicks, u8 packets (0..7), then
  * that many packets from the "tap" (u16 length, then the bytes: virtio-net header + frame), then guest RAM laid
  * out as fuzz.h's rings: queue 0 receive, queue 1 transmit.
@@ -57,7 +58,9 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		abort();
 	if (track) /* from before DRIVER_OK: the device looks at its queues right then */
 		fz_dirty_start(&dirty, ram);
-	fz_mmio_up(&bus, &n->vdev, fz_ring_features(feat) | n->vdev.ops->features, 2, 1u << lg);
+	fz_mmio_up(&bus, &n->vdev, fz_ring_features(feat) | n->vdev.ops->features |
+		   (feat & 8 ? n->vdev.extra_features : 0),
+		   2, 1u << lg);
 	for (unsigned int k = 0; k <= kicks; k++) {
 		if (k < npk && pklen[k] && write(sp[1], pk[k], pklen[k]) < 0)
 			continue; /* socket buffer full: the tap drops too */

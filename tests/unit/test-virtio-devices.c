@@ -55,7 +55,7 @@ static void drv_init(struct drv *d)
 		abort();
 }
 
-static void drv_up(struct drv *d, struct virtio_dev *vm, unsigned int nq)
+static void drv_up_features(struct drv *d, struct virtio_dev *vm, unsigned int nq, u32 features)
 {
 	d->vm = vm;
 	if (virtio_mmio_init(vm, MMIO, 17) || virtio_mmio_register(vm, &d->bus))
@@ -64,7 +64,7 @@ static void drv_up(struct drv *d, struct virtio_dev *vm, unsigned int nq)
 	mw(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
 	mw(d, VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VERSION_1 */
 	mw(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	mw(d, VIRTIO_MMIO_DRIVER_FEATURES, (u32)vm->ops->features);
+	mw(d, VIRTIO_MMIO_DRIVER_FEATURES, features);
 	mw(d, VIRTIO_MMIO_STATUS, 0xb);
 	for (unsigned int q = 0; q < nq; q++) {
 		mw(d, VIRTIO_MMIO_QUEUE_SEL, q);
@@ -77,6 +77,11 @@ static void drv_up(struct drv *d, struct virtio_dev *vm, unsigned int nq)
 	mw(d, VIRTIO_MMIO_STATUS, 0xf);
 	while (virtio_dev_poll(vm, 0) > 0)
 		;
+}
+
+static void drv_up(struct drv *d, struct virtio_dev *vm, unsigned int nq)
+{
+	drv_up_features(d, vm, nq, (u32)vm->ops->features);
 }
 
 static void drv_fini(struct drv *d)
@@ -372,6 +377,104 @@ static void test_net_stream(struct unit_counts *uc)
 	free(n);
 }
 
+/* VIRTIO_NET_F_MRG_RXBUF and passt's MTU: a packet spread over several receive buffers, returned together. */
+static void test_net_merged(struct unit_counts *uc)
+{
+	struct drv d;
+	struct virtio_net *n;
+	int sp[2];
+	u8 mac[6] = { 0x02, 1, 2, 3, 4, 7 }, cfg[12], lenb[4];
+	static u8 frame[2500];
+	u64 b[3], feat;
+	u32 id, len, lens[3];
+
+	drv_init(&d);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp))
+		abort();
+	n = virtio_net_create(&d.ram, net_stream_backend(sp[0], "passt test"), mac);
+	feat = virtio_dev_offered_features(&n->vdev);
+	CHECK(uc, (feat & VIRTIO_FEATURE(VIRTIO_NET_F_MRG_RXBUF)) && (feat & VIRTIO_FEATURE(VIRTIO_NET_F_MTU)) &&
+			  !(feat & VIRTIO_FEATURE(VIRTIO_NET_F_GUEST_TSO4)),
+	      "passt: merged buffers and the MTU offered, no TSO (its frames carry no virtio-net header)");
+	drv_up_features(&d, &n->vdev, 2, (u32)feat);
+	mmio_dispatch(&d.bus, MMIO + VIRTIO_MMIO_CONFIG, cfg, 12, false);
+	CHECK(uc, !memcmp(cfg, mac, 6) && cfg[6] == VIRTIO_NET_S_LINK_UP && (cfg[10] | cfg[11] << 8) == NET_USER_MTU,
+	      "config: MAC, link up, mtu 65520");
+
+	for (unsigned int i = 0; i < sizeof(frame); i++)
+		frame[i] = (u8)(i * 7);
+	for (int i = 0; i < 3; i++)
+		b[i] = drv_post(&d, VIRTIO_NET_RXQ, NULL, 1000, true);
+	drv_kick(&d, VIRTIO_NET_RXQ);
+	lenb[0] = lenb[1] = 0;
+	lenb[2] = sizeof(frame) >> 8;
+	lenb[3] = sizeof(frame) & 0xff;
+	if (write(sp[1], lenb, 4) != 4 || write(sp[1], frame, sizeof(frame)) != (ssize_t)sizeof(frame))
+		abort();
+	while (virtio_dev_poll(&n->vdev, 0) > 0)
+		;
+	for (int i = 0; i < 3; i++)
+		if (!drv_used(&d, VIRTIO_NET_RXQ, &id, &lens[i]))
+			lens[i] = ~0u;
+	CHECK(uc, lens[0] == 1000 && lens[1] == 1000 && lens[2] == 512 && hp(&d, b[0])[10] == 3 && hp(&d, b[0])[11] == 0 &&
+			  !memcmp(hp(&d, b[0]) + 12, frame, 988) && !memcmp(hp(&d, b[1]), frame + 988, 1000) &&
+			  !memcmp(hp(&d, b[2]), frame + 1988, 512),
+	      "RX: 12 + 2500 bytes over three 1000-byte buffers (1000, 1000, 512), num_buffers 3, bytes in order");
+
+	/* too few buffers posted: the packet waits, the buffer taken goes back, and both are used once a second comes */
+	b[0] = drv_post(&d, VIRTIO_NET_RXQ, NULL, 1000, true);
+	drv_kick(&d, VIRTIO_NET_RXQ);
+	lenb[2] = 1500 >> 8;
+	lenb[3] = 1500 & 0xff;
+	if (write(sp[1], lenb, 4) != 4 || write(sp[1], frame, 1500) != 1500)
+		abort();
+	while (virtio_dev_poll(&n->vdev, 0) > 0)
+		;
+	CHECK(uc, !drv_used(&d, VIRTIO_NET_RXQ, &id, &len) && n->rx_len == 1512,
+	      "RX: one buffer for a 1512-byte packet: nothing returned, the packet waits");
+	b[1] = drv_post(&d, VIRTIO_NET_RXQ, NULL, 1000, true);
+	drv_kick(&d, VIRTIO_NET_RXQ);
+	CHECK(uc, drv_used(&d, VIRTIO_NET_RXQ, &id, &lens[0]) && drv_used(&d, VIRTIO_NET_RXQ, &id, &lens[1]) &&
+			  lens[0] == 1000 && lens[1] == 512 && hp(&d, b[0])[10] == 2 && !memcmp(hp(&d, b[1]), frame + 988, 512),
+	      "RX: with a second buffer: delivered over both, num_buffers 2");
+
+	/* hostile guest: a first buffer too small for the header drops the packet, and the buffer comes back empty */
+	drv_post(&d, VIRTIO_NET_RXQ, NULL, 8, true);
+	drv_post(&d, VIRTIO_NET_RXQ, NULL, 1000, true);
+	drv_kick(&d, VIRTIO_NET_RXQ);
+	lenb[2] = 0;
+	lenb[3] = 100;
+	if (write(sp[1], lenb, 4) != 4 || write(sp[1], frame, 100) != 100)
+		abort();
+	while (virtio_dev_poll(&n->vdev, 0) > 0)
+		;
+	CHECK(uc, drv_used(&d, VIRTIO_NET_RXQ, &id, &len) && len == 0 && n->rx_drops == 1 && n->rx_packets == 2,
+	      "RX: an 8-byte first buffer: the packet dropped, the buffer returned empty");
+	close(sp[1]);
+	close(sp[0]);
+	drv_fini(&d);
+	net_backend_free(n->be);
+	free(n);
+}
+
+/* A tap offers checksum and segmentation offloads (its frames carry the virtio-net header through). */
+static void test_net_tap_features(struct unit_counts *uc)
+{
+	struct guest_ram ram = { .base = RAM_BASE, .size = RAM_SIZE, .host = NULL, .fd = -1 };
+	u8 mac[6] = { 0x02, 1, 2, 3, 4, 8 };
+	struct virtio_net *n = virtio_net_create(&ram, net_tap_backend(-1, "test"), mac);
+	u64 f = virtio_dev_offered_features(&n->vdev);
+
+	CHECK(uc, (f & VIRTIO_FEATURE(VIRTIO_NET_F_CSUM)) && (f & VIRTIO_FEATURE(VIRTIO_NET_F_GUEST_CSUM)) &&
+			  (f & VIRTIO_FEATURE(VIRTIO_NET_F_HOST_TSO4)) && (f & VIRTIO_FEATURE(VIRTIO_NET_F_GUEST_TSO6)) &&
+			  (f & VIRTIO_FEATURE(VIRTIO_NET_F_MRG_RXBUF)) && !(f & VIRTIO_FEATURE(VIRTIO_NET_F_MTU)) &&
+			  n->vdev.config_size == VIRTIO_NET_CONFIG_SIZE,
+	      "tap: CSUM, GUEST_CSUM, TSO both ways and merged buffers offered; no MTU, an 8-byte config");
+	virtio_dev_destroy(&n->vdev);
+	net_backend_free(n->be);
+	free(n);
+}
+
 static void test_net_spec(struct unit_counts *uc)
 {
 	struct virtio_net_params p;
@@ -506,6 +609,8 @@ int main(void)
 	test_net(&uc);
 	test_call_relay(&uc);
 	test_net_stream(&uc);
+	test_net_merged(&uc);
+	test_net_tap_features(&uc);
 	test_net_spec(&uc);
 	test_cli(&uc);
 	UNIT_DONE(&uc);
