@@ -36,18 +36,22 @@ static const char *field(const char *line, const char *key, char *buf, size_t le
 /* The done line's pause, split into its parts: one line on stdout. */
 static void pause_split(const char *line)
 {
-	char a[32], b[32], c[32], d[32], e[32], f[32], g[32], h[32];
+	char a[32], b[32], c[32], d[32], e[32], f[32], g[32], h[32], i[32];
 
 	if (!strcmp(field(line, "pause_state_ms", a, sizeof(a)), "?"))
 		return;
 	const char *mode = field(line, "recheck", g, sizeof(g)), *full = field(line, "recheck_full", f, sizeof(f));
+	const char *why = field(line, "recheck_why", i, sizeof(i));
+	const char *all = strcmp(mode, "auto")    ? ": all of RAM"
+			  : !strcmp(why, "host")  ? ": all of RAM, this host lost dirty-log entries before"
+			  : !strcmp(why, "paused") ? ": all of RAM after a loss among the pages written"
+						  : ": all of RAM after a loss outside the pages written";
 
 	printf("pause %s ms: last dirty pages %s ms (%s pages), device state %s ms, re-check %s ms (%s%s, %s pages read)",
 	       field(line, "pause_ms", b, sizeof(b)), field(line, "pause_pages_ms", c, sizeof(c)),
 	       field(line, "last_pages", d, sizeof(d)), a, field(line, "pause_recheck_ms", e, sizeof(e)), mode,
 	       !strcmp(mode, "never") ? ": nothing"
-	       : !strcmp(full, "1")   ? (!strcmp(mode, "auto") ? ": all of RAM after a loss outside the pages written"
-							   : ": all of RAM")
+	       : !strcmp(full, "1")   ? all
 				      : ": the pages written during the migration",
 	       field(line, "recheck_read", h, sizeof(h)));
 	if (strcmp(field(line, "pause_verify_ms", a, sizeof(a)), "0"))
@@ -75,7 +79,8 @@ int cmd_migrate(int argc, const char **argv)
 		  "Same host, unix: only: hand guest RAM (--hugetlbfs) over by descriptor instead of copying it", NULL, 0 },
 		{ 0, "recheck", OPT_STRING, &recheck, "auto|always|never",
 		  "Catch pages written without a dirty-log entry: auto (default; hash live, re-read in the pause only "
-		  "the pages written, all of RAM after a loss elsewhere), always (all of RAM in the pause), never",
+		  "the pages written, all of RAM after a loss or on a host that lost entries before), always (all of RAM in "
+		  "the pause), never",
 		  NULL, 0 },
 		{ 0, "debug-unlogged", OPT_STRING, &debug, "file",
 		  "Write a line per page the dirty log missed (address, changed bytes, round) to FILE "

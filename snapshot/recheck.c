@@ -115,7 +115,8 @@ u64 recheck_live_confirm(struct recheck *rc, u64 *send)
 				rc->found(rc->ctx, pg, RECHECK_LIVE, cold);
 			if (cold) {
 				rc->live_cold++;
-				rc->escalate = true; /* a loss where the guest was not writing: no subset of RAM is safe */
+				/* a loss where the guest was not writing: no subset of RAM is safe */
+				recheck_escalate(rc, RECHECK_WHY_LIVE);
 			}
 			set_bit(send, pg);
 			set_bit(rc->hot, pg);
@@ -127,15 +128,19 @@ u64 recheck_live_confirm(struct recheck *rc, u64 *send)
 	return lost;
 }
 
-u64 recheck_paused(struct recheck *rc, const struct guest_ram *ram, u64 *send)
+void recheck_escalate(struct recheck *rc, enum recheck_why why)
+{
+	if (!rc->escalate)
+		rc->why = why;
+	rc->escalate = true;
+}
+
+/* One pass of the paused check: the hot set, or every populated page (full). */
+static u64 paused_pass(struct recheck *rc, const struct guest_ram *ram, u64 *send, bool full)
 {
 	u8 populated[SNAP_CHUNK_PAGES];
-	bool full = rc->mode == RECHECK_ALWAYS || (rc->mode == RECHECK_AUTO && rc->escalate);
 	u64 lost = 0;
 
-	if (rc->mode == RECHECK_NEVER)
-		return 0;
-	rc->paused_full = full;
 	for (u64 pg0 = 0; pg0 < rc->pages; pg0 += SNAP_CHUNK_PAGES) {
 		u64 np = rc->pages - pg0 < SNAP_CHUNK_PAGES ? rc->pages - pg0 : SNAP_CHUNK_PAGES;
 		bool any = full;
@@ -161,6 +166,24 @@ u64 recheck_paused(struct recheck *rc, const struct guest_ram *ram, u64 *send)
 			lost++;
 		}
 	}
+	return lost;
+}
+
+u64 recheck_paused(struct recheck *rc, const struct guest_ram *ram, u64 *send)
+{
+	bool full = rc->mode == RECHECK_ALWAYS || (rc->mode == RECHECK_AUTO && rc->escalate);
+	u64 lost;
+
+	if (rc->mode == RECHECK_NEVER)
+		return 0;
+	lost = paused_pass(rc, ram, send, full);
+	if (!full && lost) {
+		/* the log missed a page the guest was writing: it may have missed any other, so read them all */
+		recheck_escalate(rc, RECHECK_WHY_PAUSED);
+		full = true;
+		lost += paused_pass(rc, ram, send, true);
+	}
+	rc->paused_full = full;
 	rc->paused_lost += lost;
 	return lost;
 }

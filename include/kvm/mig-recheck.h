@@ -15,6 +15,13 @@ const char *recheck_mode_name(enum recheck_mode mode);
 
 /* Where a page the log missed was found. */
 enum recheck_when { RECHECK_LIVE, RECHECK_PAUSED };
+/* Why auto checked all of RAM in the pause. */
+enum recheck_why {
+	RECHECK_WHY_NONE = 0,
+	RECHECK_WHY_LIVE,   /* the live self-check found a loss outside the pages being written */
+	RECHECK_WHY_PAUSED, /* the pause found a loss among the pages written, so the log is not to be trusted */
+	RECHECK_WHY_HOST,   /* this host lost dirty-log entries in an earlier migration (snapshot/loss-record.c) */
+};
 
 struct recheck {
 	enum recheck_mode mode;
@@ -26,6 +33,7 @@ struct recheck {
 	u64 sweeps;      /* live self-check: complete passes over RAM */
 	u64 round;       /* the migration's round, for reports */
 	bool escalate;   /* auto: a loss on a page outside the hot set was seen: check all of RAM in the pause */
+	enum recheck_why why; /* what set escalate first */
 	u64 live_read, live_lost, live_cold; /* self-check: pages read, losses found, of them outside the hot set */
 	u64 paused_read, paused_lost;         /* in the pause: pages read, losses found */
 	bool paused_full;                     /* the pause checked all of RAM */
@@ -49,10 +57,13 @@ u64 recheck_live(struct recheck *rc, const struct guest_ram *ram, const u64 *sen
  * the others are losses: they go into send (and the hot set). Returns the losses.
  */
 u64 recheck_live_confirm(struct recheck *rc, u64 *send);
+/* auto: check all of RAM in the pause whatever the self-check finds (the host is known to lose entries). */
+void recheck_escalate(struct recheck *rc, enum recheck_why why);
 /*
  * Paused, after the last collection: read again the pages the mode asks for (never: none; auto: the hot set, or
  * all populated pages after a cold loss; always: all populated pages) that send does not list, and add to send
- * those that differ from their sent copy. Returns the losses.
+ * those that differ from their sent copy. auto goes on to all of RAM when the hot set held a loss. Returns the
+ * losses.
  */
 u64 recheck_paused(struct recheck *rc, const struct guest_ram *ram, u64 *send);
 

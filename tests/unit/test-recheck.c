@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 
 #include "check.h"
+#include "kvm/loss-record.h"
 #include "kvm/mig-recheck.h"
 #include "kvm/migrate.h"
 #include "kvm/snapshot.h"
@@ -128,13 +129,42 @@ static void test_auto(struct unit_counts *uc, struct guest_ram *ram)
 	read = recheck_live(&rc, ram, send, 1 << 20);
 	CHECK(uc, read == 300 && rc.sweeps == 1 && recheck_live_confirm(&rc, send) == 0 && !rc.escalate,
 	      "auto: the self-check reads each populated page once (%llu) and finds nothing", (unsigned long long)read);
-	ram->host[12 * 4096 + 100] ^= 0x55; /* hot page, changed without an entry */
-	setb(send, 11);                    /* the last collection */
+	setb(send, 11); /* the last collection */
 	n = recheck_paused(&rc, ram, send);
-	CHECK(uc, n == 1 && getb(send, 12) && !rc.paused_full && rc.paused_read == 7,
-	      "auto: a hot page changed without an entry is caught, reading 7 pages, not RAM (%llu)",
+	CHECK(uc, n == 0 && !rc.paused_full && rc.paused_read == 7 && rc.why == RECHECK_WHY_NONE,
+	      "auto, no loss: the pause reads the 7 hot pages not sent last, not RAM (%llu)",
 	      (unsigned long long)rc.paused_read);
-	CHECK(uc, s.n == 1 && s.page == 12 && !s.cold, "reported as a hot page");
+	recheck_free(&rc);
+
+	/* a hot page changed without an entry: the log is not to be trusted, so the pause goes on to all of RAM */
+	sent_state(&rc, ram, RECHECK_AUTO, &s);
+	for (u64 pg = 10; pg < 18; pg++)
+		setb(send, pg);
+	recheck_note_dirty(&rc, send);
+	memset(send, 0, sizeof(send));
+	recheck_live(&rc, ram, send, 1 << 20);
+	recheck_live_confirm(&rc, send);
+	ram->host[12 * 4096 + 100] ^= 0x55; /* hot page, changed without an entry */
+	ram->host[260 * 4096 + 7] ^= 0x21;  /* and a cold one, after the self-check looked */
+	setb(send, 11);
+	n = recheck_paused(&rc, ram, send);
+	CHECK(uc, n == 2 && getb(send, 12) && getb(send, 260) && rc.paused_full && rc.why == RECHECK_WHY_PAUSED,
+	      "auto: a hot loss in the pause makes it read all of RAM and catch the cold one too (%llu lost, %llu read)",
+	      (unsigned long long)n, (unsigned long long)rc.paused_read);
+	CHECK(uc, s.n == 2 && s.page == 260 && s.cold, "both reported, the last as cold");
+	recheck_free(&rc);
+
+	/* a host known to lose entries (its record): all of RAM in the pause, though the self-check saw nothing */
+	sent_state(&rc, ram, RECHECK_AUTO, &s);
+	memset(send, 0, sizeof(send));
+	recheck_escalate(&rc, RECHECK_WHY_HOST);
+	recheck_live(&rc, ram, send, 1 << 20);
+	recheck_live_confirm(&rc, send);
+	ram->host[270 * 4096] ^= 0x01;
+	n = recheck_paused(&rc, ram, send);
+	CHECK(uc, n == 1 && getb(send, 270) && rc.paused_full && rc.why == RECHECK_WHY_HOST && rc.paused_read >= 299,
+	      "auto on a host with a loss record: the pause reads all of RAM (%llu) and catches a cold loss",
+	      (unsigned long long)rc.paused_read);
 	recheck_free(&rc);
 
 	/* a write that raced the self-check's hashing has its entry at the next collection: not a loss */
@@ -161,7 +191,7 @@ static void test_auto(struct unit_counts *uc, struct guest_ram *ram)
 	rc.sent_hash[150] = snap_page_hash(ram->host + 150 * 4096);
 	ram->host[250 * 4096 + 1] ^= 0x11; /* another cold page, after the self-check looked at it */
 	n = recheck_paused(&rc, ram, send);
-	CHECK(uc, n == 1 && getb(send, 250) && rc.paused_full && rc.paused_read >= 299,
+	CHECK(uc, n == 1 && getb(send, 250) && rc.paused_full && rc.paused_read >= 299 && rc.why == RECHECK_WHY_LIVE,
 	      "auto after a self-check failure: the pause reads all of RAM and catches the next one (%llu read)",
 	      (unsigned long long)rc.paused_read);
 	recheck_free(&rc);
@@ -178,6 +208,30 @@ static void test_auto(struct unit_counts *uc, struct guest_ram *ram)
 	recheck_free(&rc);
 }
 
+static void test_loss_record(struct unit_counts *uc)
+{
+	char out[512];
+	u64 m = 0, p = 0;
+	size_t n;
+
+	CHECK(uc, !loss_record_find("", "6.1.0-40-arm64", &m, &p), "an empty record: no losses");
+	n = loss_record_update("", "6.1.0-40-arm64", 17, out, sizeof(out));
+	CHECK(uc, n && !strcmp(out, "6.1.0-40-arm64 1 17\n"), "the first loss makes one line (%zu bytes)", n);
+	n = loss_record_update("6.12.0-1-arm64 2 5\n6.1.0-40-arm64 1 17\n", "6.1.0-40-arm64", 3, out, sizeof(out));
+	CHECK(uc, n && !strcmp(out, "6.12.0-1-arm64 2 5\n6.1.0-40-arm64 2 20\n"),
+	      "a second loss counts on its release's line, the others kept (%zu bytes)", n);
+	CHECK(uc, loss_record_find(out, "6.1.0-40-arm64", &m, &p) && m == 2 && p == 20, "read back: 2 moves, 20 pages");
+	CHECK(uc, !loss_record_find(out, "6.1.0-40", &m, &p), "a release that is a prefix of another's is not it");
+	CHECK(uc, !loss_record_find("6.1.0-40-arm64 x y\n", "6.1.0-40-arm64", &m, &p) &&
+		  !loss_record_find("6.1.0-40-arm64 1 2 3\n", "6.1.0-40-arm64", &m, &p),
+	      "a malformed line counts as none");
+	n = loss_record_update("6.1.0-40-arm64 x\n", "6.1.0-40-arm64", 1, out, sizeof(out));
+	CHECK(uc, n && !strcmp(out, "6.1.0-40-arm64 1 1\n"), "a malformed line of the release is replaced (%zu bytes)", n);
+	CHECK(uc, loss_record_update("", "a b", 1, out, sizeof(out)) == 0 &&
+		  loss_record_update("", "rel", 1, out, 8) == 0,
+	      "a release with a space, or no room: nothing written");
+}
+
 int main(void)
 {
 	struct unit_counts uc = { 0, 0 };
@@ -190,6 +244,7 @@ int main(void)
 	test_always(&uc, &ram);
 	test_never(&uc, &ram);
 	test_auto(&uc, &ram);
+	test_loss_record(&uc);
 	munmap(ram.host, PAGES * 4096);
 	UNIT_DONE(&uc);
 }
