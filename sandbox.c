@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -251,7 +252,7 @@ static size_t put_str(char *b, size_t at, size_t cap, const char *s)
 	return at;
 }
 
-static __attribute__((unused)) size_t put_hex(char *b, size_t at, size_t cap, unsigned long v)
+static size_t put_hex(char *b, size_t at, size_t cap, unsigned long v)
 {
 	char t[20];
 	int n = 0;
@@ -307,10 +308,89 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 	syscall(SYS_exit_group, 128 + SIGSYS);
 }
 
+/* Where lkvm's image starts (its program headers sit in its first page): a PC minus it is what addr2line takes. */
+static unsigned long image_base;
+
+static const char *fault_name(int sig)
+{
+	return sig == SIGSEGV ? "SIGSEGV" : sig == SIGBUS ? "SIGBUS" : sig == SIGILL ? "SIGILL" : "SIGFPE";
+}
+
+/*
+ * Async-signal-safe: one line naming the signal, the thread's class, the address and the PC, so a crash in CI says
+ * where it happened; then the kernel's default action (the handler was reset: a fault recurs, a sent signal is
+ * sent again), so the exit status stays 128 + the signal.
+ */
+static void on_fault(int sig, siginfo_t *si, void *uc)
+{
+	char b[300];
+	size_t n = 0, cap = sizeof(b) - 1;
+
+	n = put_str(b, n, cap, "  Fatal: lkvm crashed: ");
+	n = put_str(b, n, cap, fault_name(sig));
+	n = put_str(b, n, cap, " in the ");
+	n = put_str(b, n, cap, thread_class ? thread_class : "main");
+	n = put_str(b, n, cap, " thread (tid ");
+	n = put_uint(b, n, cap, (unsigned long)syscall(SYS_gettid));
+	n = put_str(b, n, cap, ")");
+	if (si->si_code > 0) {
+		n = put_str(b, n, cap, " at address ");
+		n = put_hex(b, n, cap, (unsigned long)si->si_addr);
+#if defined(__aarch64__)
+		n = put_str(b, n, cap, ", pc ");
+		n = put_hex(b, n, cap, (unsigned long)((ucontext_t *)uc)->uc_mcontext.pc);
+		n = put_str(b, n, cap, " (lkvm at ");
+		n = put_hex(b, n, cap, image_base);
+		n = put_str(b, n, cap, ")");
+#elif defined(__x86_64__)
+		n = put_str(b, n, cap, ", pc ");
+		n = put_hex(b, n, cap, (unsigned long)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP]);
+		n = put_str(b, n, cap, " (lkvm at ");
+		n = put_hex(b, n, cap, image_base);
+		n = put_str(b, n, cap, ")");
+#endif
+	} else {
+		n = put_str(b, n, cap, ", sent by process ");
+		n = put_uint(b, n, cap, (unsigned long)si->si_pid);
+	}
+	n = put_str(b, n, cap, "; please report it\n");
+	b[n] = '\0';
+	if (write(STDERR_FILENO, b, n) < 0)
+		(void)0;
+	if (si->si_code <= 0)
+		syscall(SYS_tgkill, syscall(SYS_getpid), syscall(SYS_gettid), sig);
+	/* a fault: returning runs the instruction again, now with the default action */
+}
+
+void sandbox_crash_report(void)
+{
+	static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE };
+	struct sigaction sa;
+
+	image_base = getauxval(AT_PHDR) & ~0xfffUL;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_fault;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESETHAND | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+/* A stack for the crash report, so that an overflowed thread stack can still say where it was. */
+static void thread_altstack(void)
+{
+	stack_t ss = { .ss_size = 64 * 1024 };
+
+	ss.ss_sp = mmap(NULL, ss.ss_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (ss.ss_sp != MAP_FAILED)
+		sigaltstack(&ss, NULL);
+}
+
 void sandbox_init(enum sandbox_mode mode)
 {
 	struct sigaction sa;
 
+	sandbox_crash_report();
 	if (mode != SANDBOX_ON)
 		return;
 	memset(&sa, 0, sizeof(sa));
@@ -327,12 +407,13 @@ int sandbox_enter(enum sandbox_class c, enum sandbox_mode mode)
 	char err[128];
 	int n;
 
+	thread_class = policies[c].name;
+	thread_altstack();
 	if (mode == SANDBOX_OFF)
 		return 0;
 	n = sandbox_build(c, mode == SANDBOX_LOG ? SECCOMP_RET_LOG : SECCOMP_RET_TRAP, prog, ARRAY_SIZE(prog));
 	if (n < 0 || sandbox_check(prog, (size_t)n, err, sizeof(err)))
 		return -EINVAL;
-	thread_class = policies[c].name;
 	fp = (struct sock_fprog){ .len = (unsigned short)n, .filter = prog };
 	/* no new privileges: required for an unprivileged filter, and right for a VMM anyway */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fp) < 0)

@@ -11,6 +11,11 @@ int lkvm_thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
 	int r;
 
 	sigfillset(&all);
+	/* a fault still reaches the crash report (sandbox.c) rather than killing the process without a word */
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGILL);
+	sigdelset(&all, SIGFPE);
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, LKVM_THREAD_STACK);
 	pthread_sigmask(SIG_SETMASK, &all, &old);

@@ -44,6 +44,8 @@ const char *sandbox_syscall_name(u32 nr);
 
 /* Install the SIGSYS reporter (once, before any thread is sandboxed). */
 void sandbox_init(enum sandbox_mode mode);
+/* A crash (SIGSEGV, SIGBUS, SIGILL, SIGFPE) prints one line: the thread's class, the address, the PC (sandbox_init does this). */
+void sandbox_crash_report(void);
 /* Filter the calling thread (and the threads it creates later) with class c: 0 or -errno. */
 int sandbox_enter(enum sandbox_class c, enum sandbox_mode mode);
 

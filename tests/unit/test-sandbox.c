@@ -5,7 +5,11 @@
 #include <linux/seccomp.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
+#include <stdint.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "kvm/arm64-syscalls.h"
@@ -57,6 +61,49 @@ static bool listed(const struct sandbox_policy *pol, u32 nr)
 		if (pol->syscalls[i] == nr)
 			return true;
 	return false;
+}
+
+/* A child that crashes (a fault, or a signal sent to it): its status and the first line of its stderr. */
+static int crash_child(bool fault, char *line, size_t len)
+{
+	int p[2], st = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], STDERR_FILENO);
+		sandbox_crash_report();
+		sandbox_enter(SANDBOX_VCPU, SANDBOX_OFF); /* names the thread, gives it a crash stack; no filter */
+		if (fault)
+			*(volatile int *)(uintptr_t)16 = 1;
+		else
+			kill(getpid(), SIGBUS);
+		_exit(0);
+	}
+	close(p[1]);
+	n = read(p[0], line, len - 1);
+	line[n > 0 ? n : 0] = '\0';
+	line[strcspn(line, "\n")] = '\0';
+	close(p[0]);
+	waitpid(pid, &st, 0);
+	return st;
+}
+
+static void test_crash_report(struct unit_counts *uc)
+{
+	char line[400];
+	int st = crash_child(true, line, sizeof(line));
+
+	CHECK(uc, WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV, "a fault still ends the process by SIGSEGV (status %#x)", st);
+	CHECK(uc, strstr(line, "Fatal: lkvm crashed: SIGSEGV in the vCPU thread (tid ") && strstr(line, "at address 0x10, pc 0x"),
+	      "the crash report names the signal, the thread, the address and the PC: '%s'", line);
+	st = crash_child(false, line, sizeof(line));
+	CHECK(uc, WIFSIGNALED(st) && WTERMSIG(st) == SIGBUS && strstr(line, "SIGBUS in the vCPU thread") &&
+		  strstr(line, "sent by process"),
+	      "a SIGBUS sent to lkvm is reported as sent, and still ends it (status %#x): '%s'", st, line);
 }
 
 int main(void)
@@ -160,5 +207,6 @@ int main(void)
 				   call(nt, (size_t)nn, SC_ioctl, 3, KVM_RUN, 0) == DENY,
 		      "net workers: no connect (passt is connected before the sandbox), no openat, no KVM_RUN");
 	}
+	test_crash_report(&uc);
 	UNIT_DONE(&uc);
 }
