@@ -570,9 +570,6 @@ int cmd_restore(int argc, const char **argv)
 		pvtime_restore_vcpus(kvm, st.pvtime_ipa);
 	else
 		kvm->arch.pvtime = false;
-	kvm_setup_devices(kvm);
-	restore_devices(&st, kvm);
-
 	if (st.clock_advance) {
 		struct timespec now;
 		clock_gettime(CLOCK_REALTIME, &now);
@@ -583,8 +580,15 @@ int cmd_restore(int argc, const char **argv)
 	for (unsigned int i = 0; i < kvm->nr_cpus; i++)
 		if (arch_restore_vcpu(kvm->cpus[i], st.vcpu[i].data, st.vcpu[i].len, cnt_delta, err, sizeof(err)))
 			die("snapshot %s: %s", st.file, err);
+	/*
+	 * The interrupt controller before the devices: a device restored to running may raise an interrupt at once
+	 * (a packet on its new tap, vhost's first completion), and an MSI sent before the ITS has its tables back
+	 * is refused and lost; with EVENT_IDX the guest then never hears of that queue again.
+	 */
 	if (arch_restore_irqchip(kvm, st.irqchip.data, st.irqchip.len, err, sizeof(err)))
 		die("snapshot %s: %s", st.file, err);
+	kvm_setup_devices(kvm);
+	restore_devices(&st, kvm);
 	if (incoming) {
 		/* the source released its disks when it paused for good; a third holder fails us before our ACK */
 		if (virtio_disks_lock(kvm, 15000, err, sizeof(err)))
