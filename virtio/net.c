@@ -486,9 +486,9 @@ struct virtio_net *virtio_net_create(const struct guest_ram *ram, struct net_bac
 void virtio_net_use_vhost(struct virtio_net *n, struct net_vhost *v)
 {
 	n->vhost = v;
-	/* Not with vhost, for now: a vhost NIC saved with --stop while its receive ring was idle (a transfer already
-	 * done) received nothing after the restore (42-virtio-net, cause not found). With the offloads a transfer
-	 * finishes before the save; without them vhost runs as it did before they came. */
+	/* Not with vhost, for now: offered merged buffers and the offloads, a vhost NIC restored from a save --stop
+	 * answers pings but a 32 MiB TCP transfer to it stalls (42-virtio-net; cause not found). Without them it
+	 * runs as it did before they came. */
 	n->vdev.extra_features = 0;
 	for (unsigned int q = 0; q < NET_VHOST_QUEUES; q++)
 		n->vdev.call_fd[q] = v->call_fd[q];
