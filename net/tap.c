@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <net/if.h>
+#include <net/if_arp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +16,12 @@
 #include "kvm/net-backend.h"
 #include "kvm/virtio.h"
 
-int net_tap_open(const char *ifname, char name_out[IFNAMSIZ], char *err, size_t errlen)
+int net_tap_open(const char *ifname, const u8 host_mac[6], char name_out[IFNAMSIZ], char *err, size_t errlen)
 {
 	struct ifreq ifr;
 	int fd, hdr = NET_VNET_HDR_LEN, sock, e;
+	/* a tap that exists is the user's (its MAC may be known to a bridge); one lkvm creates gets host_mac */
+	bool created = !(ifname && *ifname && if_nametoindex(ifname));
 
 	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
@@ -51,6 +55,14 @@ int net_tap_open(const char *ifname, char name_out[IFNAMSIZ], char *err, size_t 
 
 	/* Bring the link up; the host side's addresses and bridges are the user's business. */
 	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sock >= 0 && created && host_mac) {
+		/* the same MAC after a restore or a move: the guest's ARP entry for the host stays right */
+		struct ifreq hw = ifr;
+		hw.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+		memcpy(hw.ifr_hwaddr.sa_data, host_mac, 6);
+		if (ioctl(sock, SIOCSIFHWADDR, &hw) < 0)
+			pr_warn("tap %s: cannot set its MAC: %s", name_out, strerror(errno));
+	}
 	if (sock >= 0) {
 		if (ioctl(sock, SIOCGIFFLAGS, &ifr) == 0 && !(ifr.ifr_flags & IFF_UP)) {
 			ifr.ifr_flags |= IFF_UP;

@@ -281,7 +281,8 @@ static void setup_disk(struct kvm *kvm, unsigned int index, const char *spec)
 }
 
 /* The back-end of one -n spec: a tap, or passt (started here, before the sandbox, or the caller's socket). */
-static struct net_backend *net_backend_open(struct kvm *kvm, const char *spec, const struct virtio_net_params *p)
+static struct net_backend *net_backend_open(struct kvm *kvm, const char *spec, const struct virtio_net_params *p,
+					    const u8 guest_mac[6])
 {
 	char err[600], name[IFNAMSIZ], passt[256], desc[160];
 	struct net_backend *be;
@@ -290,7 +291,10 @@ static struct net_backend *net_backend_open(struct kvm *kvm, const char *spec, c
 
 	(void)kvm;
 	if (p->tap) {
-		fd = net_tap_open(p->tapif, name, err, sizeof(err));
+		/* the host side of a tap lkvm creates: the guest's MAC with another locally administered prefix */
+		u8 host_mac[6] = { (u8)(guest_mac[0] ^ 0x04), guest_mac[1], guest_mac[2], guest_mac[3], guest_mac[4],
+				   guest_mac[5] };
+		fd = net_tap_open(p->tapif, host_mac, name, err, sizeof(err));
 		if (fd < 0)
 			die("network %s: %s", spec, err);
 		be = net_tap_backend(fd, name);
@@ -333,9 +337,9 @@ static void setup_net(struct kvm *kvm, unsigned int index, const char *spec)
 		return;
 	if (p.vhost && !(vhost = net_vhost_open(err, sizeof(err))))
 		die("network %s: %s", spec, err);
-	be = net_backend_open(kvm, spec, &p);
 	if (!p.have_mac)
-		virtio_net_default_mac(kvm->cfg.name, index, p.mac);
+		virtio_net_default_mac(kvm->name, index, p.mac); /* the saved name after a restore: the tap keeps its MAC */
+	be = net_backend_open(kvm, spec, &p, p.mac);
 	n = virtio_net_create(&kvm->ram, be, p.mac);
 	if (!n)
 		die("network %s: out of memory", spec);

@@ -70,7 +70,7 @@ struct net_backend {
  * Create (or attach to) tap `ifname` ("" = any) with IFF_TAP | IFF_NO_PI | IFF_VNET_HDR, a 12-byte vnet header and
  * no offloads yet (set_offload turns on what the guest takes), and bring it up. Returns the fd (non-blocking) with the name in name_out, or -1 with a reason.
  */
-int net_tap_open(const char *ifname, char name_out[IFNAMSIZ], char *err, size_t errlen);
+int net_tap_open(const char *ifname, const u8 host_mac[6], char name_out[IFNAMSIZ], char *err, size_t errlen);
 /* A tap back-end on an open tap fd (net_tap_open). NULL on allocation failure. */
 struct net_backend *net_tap_backend(int fd, const char *ifname);
 /* A passt stream back-end on a connected UNIX stream socket (made non-blocking here). NULL on allocation failure. */

@@ -97,6 +97,7 @@ if wait_for "$OUT" "l2# " 100; then
 	ip link set $TAP up
 	guest_send "ip link set eth0 up; ip addr add $GUEST_IP/24 dev eth0; ping -c 2 -W 3 $HOST_IP >/dev/null && echo PING-\$((6+6))-OK"
 	check "its: guest pings the host" wait_for "$OUT" "PING-12-OK" 40
+	mac1=$(cat /sys/class/net/$TAP/address 2>/dev/null)
 	sleep 2
 	"$LKVM" save --name netits --stop "$WORK/netits.snap" >>"$LOG" 2>&1
 	guest_wait
@@ -106,10 +107,14 @@ if wait_for "$OUT" "l2# " 100; then
 	wait_for "$OUT" "NETITS-6" 60
 	ip addr add $HOST_IP/24 dev $TAP 2>/dev/null
 	ip link set $TAP up
-	# the host first: its ARP request tells the guest the new tap's MAC (lkvm made the tap anew)
-	check "its: restored from an idle save: the host pings the guest" sh -c "ping -c 2 -W 5 $GUEST_IP >>'$LOG' 2>&1"
+	# lkvm made the tap anew, with the MAC it had: the guest's ARP entry for the host still holds, so the guest
+	# can speak first
+	mac2=$(cat /sys/class/net/$TAP/address 2>/dev/null)
+	check "its: the new tap has the old one's MAC, derived from the VM's name ($mac1, then $mac2)" \
+		sh -c "[ -n '$mac1' ] && [ '$mac1' = '$mac2' ] && echo '$mac1' | grep -q '^06:4c:4b:'"
 	guest_send "ping -c 3 -W 3 $HOST_IP >/dev/null && echo PING-\$((7+7))-OK"
 	check "its: restored from an idle save: the guest pings the host" wait_for "$OUT" "PING-14-OK" 40
+	check "its: restored from an idle save: the host pings the guest" sh -c "ping -c 2 -W 5 $GUEST_IP >>'$LOG' 2>&1"
 	check "its: no interrupt refused after the restore" sh -c "! grep -q 'was not delivered' '$ERR'"
 	guest_send 'poweroff -f'
 	guest_wait
