@@ -486,10 +486,11 @@ struct virtio_net *virtio_net_create(const struct guest_ram *ram, struct net_bac
 void virtio_net_use_vhost(struct virtio_net *n, struct net_vhost *v)
 {
 	n->vhost = v;
-	/* Not with vhost, for now: offered merged buffers and the offloads, a vhost NIC restored from a save --stop
-	 * answers pings but a 32 MiB TCP transfer to it stalls (42-virtio-net; cause not found). Without them it
-	 * runs as it did before they came. */
-	n->vdev.extra_features = 0;
+	/* The tap's offloads and merged buffers, as without vhost: the kernel carries the virtio-net header through
+	 * the tap (TUNSETOFFLOAD follows what the driver took) and vhost itself spreads a packet over buffers (when
+	 * this kernel's vhost can: every one since 2.6.35). */
+	if (!(v->features & VIRTIO_FEATURE(VIRTIO_NET_F_MRG_RXBUF)))
+		n->vdev.extra_features &= ~VIRTIO_FEATURE(VIRTIO_NET_F_MRG_RXBUF);
 	for (unsigned int q = 0; q < NET_VHOST_QUEUES; q++)
 		n->vdev.call_fd[q] = v->call_fd[q];
 }

@@ -12,6 +12,7 @@
 #include "kvm/builtin.h"
 #include "kvm/kvm.h"
 #include "kvm/virtio-console.h"
+#include "kvm/net-vhost.h"
 #include "kvm/virtio-net.h"
 #include "kvm/virtio-rng.h"
 
@@ -473,6 +474,23 @@ static void test_net_tap_features(struct unit_counts *uc)
 	virtio_dev_destroy(&n->vdev);
 	net_backend_free(n->be);
 	free(n);
+
+	/* with vhost: the same, merged buffers only where the kernel's vhost-net has them */
+	for (int mrg = 0; mrg < 2; mrg++) {
+		struct net_vhost v = { .fd = -1, .call_fd = { -1, -1 } };
+		v.features = mrg ? VIRTIO_FEATURE(VIRTIO_NET_F_MRG_RXBUF) : 0;
+		n = virtio_net_create(&ram, net_tap_backend(-1, "test"), mac);
+		virtio_net_use_vhost(n, &v);
+		f = virtio_dev_offered_features(&n->vdev);
+		CHECK(uc, (f & VIRTIO_FEATURE(VIRTIO_NET_F_CSUM)) && (f & VIRTIO_FEATURE(VIRTIO_NET_F_GUEST_CSUM)) &&
+				  (f & VIRTIO_FEATURE(VIRTIO_NET_F_HOST_TSO6)) && (f & VIRTIO_FEATURE(VIRTIO_NET_F_GUEST_TSO4)) &&
+				  !(f & VIRTIO_FEATURE(VIRTIO_NET_F_MRG_RXBUF)) == !mrg,
+		      mrg ? "tap with vhost: the offloads and merged buffers offered"
+			  : "tap with vhost lacking merged buffers: the offloads offered, merged buffers not");
+		virtio_dev_destroy(&n->vdev);
+		net_backend_free(n->be);
+		free(n);
+	}
 }
 
 static void test_net_spec(struct unit_counts *uc)
