@@ -23,6 +23,19 @@ static void rx_compact(struct net_frame_rx *r)
 	r->head = 0;
 }
 
+static ssize_t rx_read(struct net_frame_rx *r, int fd)
+{
+	ssize_t n;
+
+	do
+		n = recv(fd, r->buf + r->tail, sizeof(r->buf) - r->tail, MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	r->tail += (size_t)n;
+	return n;
+}
+
 size_t net_frame_rx_feed(struct net_frame_rx *r, const u8 *data, size_t len)
 {
 	size_t room;
@@ -38,18 +51,24 @@ size_t net_frame_rx_feed(struct net_frame_rx *r, const u8 *data, size_t len)
 
 ssize_t net_frame_rx_fill(struct net_frame_rx *r, int fd)
 {
-	ssize_t n;
-
 	rx_compact(r);
 	if (r->tail == sizeof(r->buf))
-		return -ENOBUFS; /* cannot happen: a whole frame is taken before the buffer fills */
-	do
-		n = recv(fd, r->buf + r->tail, sizeof(r->buf) - r->tail, MSG_DONTWAIT);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	r->tail += (size_t)n;
-	return n;
+		return -ENOBUFS; /* cannot happen: called when no whole frame is buffered, so little is */
+	return rx_read(r, fd);
+}
+
+bool net_frame_rx_room(const struct net_frame_rx *r)
+{
+	return r->head >= sizeof(r->buf) / 2 || sizeof(r->buf) - r->tail >= NET_FRAME_LEN_BYTES + NET_FRAME_MAX;
+}
+
+ssize_t net_frame_rx_pull(struct net_frame_rx *r, int fd)
+{
+	if (r->head >= sizeof(r->buf) / 2 || r->head == r->tail)
+		rx_compact(r);
+	if (r->tail == sizeof(r->buf))
+		return -ENOBUFS;
+	return rx_read(r, fd);
 }
 
 bool net_frame_rx_buffered(const struct net_frame_rx *r)

@@ -76,6 +76,18 @@ static bool stream_buffered(const struct net_backend *b)
 	return net_frame_rx_buffered(b->rx);
 }
 
+static ssize_t stream_pull(struct net_backend *b)
+{
+	ssize_t n = net_frame_rx_pull(b->rx, b->fd);
+
+	return n == -ENOBUFS ? -EAGAIN : n;
+}
+
+static bool stream_rx_room(const struct net_backend *b)
+{
+	return net_frame_rx_room(b->rx);
+}
+
 static bool stream_tx_pending(const struct net_backend *b)
 {
 	return net_frame_tx_pending(b->tx);
@@ -89,6 +101,8 @@ static const struct net_backend_ops stream_ops = {
 	.flush = stream_flush,
 	.buffered = stream_buffered,
 	.tx_pending = stream_tx_pending,
+	.pull = stream_pull,
+	.rx_room = stream_rx_room,
 };
 
 struct net_backend *net_stream_backend(int fd, const char *desc)

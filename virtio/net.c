@@ -398,8 +398,10 @@ static int net_poll_fd(struct virtio_dev *vd, short *events)
 
 	if (n->be->dead || n->vhost)
 		return -1; /* vhost=on: the kernel reads and writes the tap */
-	/* with a packet waiting, the rxq kick resumes reception; with output queued, wait until it can go */
-	*events = (short)((n->rx_len ? 0 : POLLIN) | (n->be->ops->tx_pending(n->be) ? POLLOUT : 0));
+	/* with a packet waiting, the rxq kick resumes reception (a stream back-end still reads ahead while it has room);
+	 * with output queued, wait until it can go */
+	bool in = n->be->ops->pull ? n->be->ops->rx_room(n->be) : !n->rx_len;
+	*events = (short)((in ? POLLIN : 0) | (n->be->ops->tx_pending(n->be) ? POLLOUT : 0));
 	return n->be->fd;
 }
 
@@ -414,8 +416,16 @@ static void net_fd_ready(struct virtio_dev *vd, short revents)
 		link_lost(n, revents & POLLHUP ? "hung up" : "failed");
 		return;
 	}
-	if (revents & POLLIN)
+	if (revents & POLLIN) {
+		if (n->be->ops->pull) {
+			ssize_t r = n->be->ops->pull(n->be);
+			if (r == 0 || (r < 0 && r != -EAGAIN && r != -EWOULDBLOCK)) {
+				link_lost(n, "the connection ended or broke");
+				return;
+			}
+		}
 		net_rx(n);
+	}
 }
 
 static void net_reset(struct virtio_dev *vd)

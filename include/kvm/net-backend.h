@@ -45,6 +45,11 @@ struct net_backend_ops {
 	enum net_send_result (*flush)(struct net_backend *b);
 	/* Whether a received packet may be waiting in the back-end's own buffer (so poll would not report it). */
 	bool (*buffered)(const struct net_backend *b);
+	/* Optional, stream back-ends: read ahead what the fd has (> 0 bytes, -EAGAIN nothing, 0 or other -errno: the
+	 * peer is gone), and whether there is room to (input is polled for only then, not only when lkvm needs a
+	 * packet: the peer's writes must not find its socket full) */
+	ssize_t (*pull)(struct net_backend *b);
+	bool (*rx_room)(const struct net_backend *b);
 	/* Whether send() output waits for the fd to become writable. */
 	bool (*tx_pending)(const struct net_backend *b);
 	/* Optional: what the driver negotiated (virtio-net feature bits), so the back-end may hand it offloaded

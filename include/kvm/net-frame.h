@@ -13,7 +13,13 @@
 #define NET_FRAME_MIN 14                 /* an Ethernet header; shorter frames are dropped */
 #define NET_FRAME_MAX 65536              /* the largest frame passed either way (passt's MTU 65520 + header) */
 #define NET_FRAME_DISCARD_MAX (1u << 20) /* a longer announced length is a broken stream, not a big frame */
-#define NET_FRAME_BUF (256 * 1024)       /* bytes buffered each way: several frames per system call */
+#define NET_FRAME_BUF (256 * 1024)       /* bytes queued for sending: several frames per system call */
+/*
+ * Bytes held on the receive side: what a guest's TCP window may have in flight. lkvm drains the socket into it
+ * while the guest's ring is full, so the peer's writes never find the socket full: an older passt (Debian 12's)
+ * drops a frame the socket refuses and resends it only after its ACK timeout, seconds later.
+ */
+#define NET_FRAME_RX_BUF (4u << 20)
 
 /* Receive side: bytes read from the socket, split into frames. */
 struct net_frame_rx {
@@ -21,7 +27,7 @@ struct net_frame_rx {
 	u32 skip;          /* bytes of an oversized frame still to throw away */
 	u64 short_frames;  /* frames dropped for being shorter than NET_FRAME_MIN (zero-length included) */
 	u64 long_frames;   /* frames dropped for being longer than NET_FRAME_MAX */
-	u8 buf[NET_FRAME_BUF];
+	u8 buf[NET_FRAME_RX_BUF];
 };
 
 enum net_frame_result {
@@ -42,6 +48,13 @@ ssize_t net_frame_rx_fill(struct net_frame_rx *r, int fd);
 enum net_frame_result net_frame_next(struct net_frame_rx *r, const u8 **frame, size_t *len);
 /* Whether bytes are buffered (a whole frame may be waiting even when the socket is empty). */
 bool net_frame_rx_buffered(const struct net_frame_rx *r);
+/*
+ * Ahead of need: read what the fd has into the free room, whole frames waiting or not (the unparsed bytes move
+ * to the front only once half the buffer is spent, so the copying stays in proportion to what is read). Returns
+ * as net_frame_rx_fill, or -ENOBUFS without room; poll for input only while net_frame_rx_room() is true.
+ */
+ssize_t net_frame_rx_pull(struct net_frame_rx *r, int fd);
+bool net_frame_rx_room(const struct net_frame_rx *r);
 
 /* Transmit side: frames queued with their length prefix, written as the socket takes them. */
 struct net_frame_tx {
