@@ -7,6 +7,9 @@
 N=${MIGRATE_EARLY_N:-3}
 VER=--verify
 [ "${MIGRATE_EARLY_VERIFY:-1}" = 0 ] && VER=
+# MIGRATE_EARLY_RECHECK=always|auto|never: the moves' --recheck (default: lkvm's own, auto); MIGRATE_EARLY_MARK=FILE:
+# "lkvm-move N start" / "end" written there around each move (46-dirtylog-trace: tracefs's trace_marker)
+RECHECK=${MIGRATE_EARLY_RECHECK:+--recheck $MIGRATE_EARLY_RECHECK}
 # LKVM_MODE=migrate-repro: 10 moves, every other one unverified; migrate-repro-nothp: the same with the host's
 # transparent huge pages off (one thing varied, for docs/migration.md's lost entries)
 THP=/sys/kernel/mm/transparent_hugepage/enabled
@@ -40,10 +43,12 @@ for i in $(seq 1 "$N"); do
 	fi
 	case ${LKVM_MODE:-} in migrate-repro*) [ $((i % 2)) = 1 ] && VER=--verify || VER= ;; esac
 	# each page the dirty log missed, with its changed bytes (docs/migration.md, "Lost entries")
-	LKVM_DEBUG_UNLOGGED=$WORK/early-$i.unlogged "$LKVM" migrate --name early$i $VER "unix:$WORK/early-$i.sock" \
+	[ -n "${MIGRATE_EARLY_MARK:-}" ] && echo "lkvm-move $i start" >"$MIGRATE_EARLY_MARK"
+	LKVM_DEBUG_UNLOGGED=$WORK/early-$i.unlogged "$LKVM" migrate --name early$i $VER $RECHECK "unix:$WORK/early-$i.sock" \
 		>"$WORK/early-$i.txt" 2>&1
 	rc=$?
-	if [ -n "$lost_at" ] && [ $rc = 0 ] && ! grep -q 'all of RAM, this host lost dirty-log entries before' "$WORK/early-$i.txt"; then
+	[ -n "${MIGRATE_EARLY_MARK:-}" ] && echo "lkvm-move $i end" >"$MIGRATE_EARLY_MARK"
+	if [ -n "$lost_at" ] && [ $rc = 0 ] && [ "${MIGRATE_EARLY_RECHECK:-auto}" = auto ] && ! grep -q 'all of RAM, this host lost dirty-log entries before' "$WORK/early-$i.txt"; then
 		later_bad="$later_bad $i"
 	fi
 	[ -z "$lost_at" ] && grep -q 'without a dirty-log entry were sent again' "$WORK/early-$i.txt" && lost_at=$i

@@ -3,7 +3,8 @@
 # Its self-test (-x: the host writes pages behind KVM's back) must catch every such write; then one thing varied at a
 # time: 2 vCPUs with the guest's MMU on and THP-backed RAM (as an lkvm guest), 1 vCPU, MMU off, no THP, and each
 # store preceded by a DC ZVA (the guest kernel clears pages that way), and the guest rewriting its own page-table
-# descriptors (-p), with the walker setting the access flag (-a): the pages lkvm's migrations see lose entries; and
+# descriptors (-p), with the walker setting the access flag (-a): the pages lkvm's migrations see lose entries; the
+# walker's access-flag update as the first write to a 2 MiB stage-2 block after the log went on (-b); and
 # the vCPU threads moved between L1's CPUs every round (-M); memory first read, then written (-R). The counts
 # of changes without an entry are printed, not judged: they are the host's (docs/migration.md, "Lost entries").
 # timeout: 900
@@ -36,6 +37,10 @@ run no-thp -c 2 -H
 run zva -c 2 -z
 run pagetables -c 2 -p
 run pagetables-af -c 2 -a
+# the walker's access-flag update as the first write to a huge (THP-backed) stage-2 block once the log is on
+run block-af -c 1 -b
+run block-af-2 -c 2 -b
+run block-af-2-nothp -c 2 -b -H
 run vcpus-moved -c 2 -M
 # memory the guest first reads (THP: the host's huge zero page) and writes later, logging on from the start
 run read-then-write -c 2 -R -w 0 -m 64

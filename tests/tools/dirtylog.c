@@ -4,12 +4,16 @@
  * every few ms (as a live migration does, and as the kernel's dirty_log_test) and comparing memory with it: every page
  * whose contents changed between two snapshots must be in the log collected before or after the second one.
  *
- * dirtylog [-m MIB] [-c VCPUS] [-r ROUNDS] [-i MS] [-w MS] [-s STRIDE] [-d N] [-n] [-H] [-z] [-p] [-a] [-M] [-R] [-x]
+ * dirtylog [-m MIB] [-c VCPUS] [-r ROUNDS] [-i MS] [-w MS] [-s STRIDE] [-d N] [-n] [-H] [-z] [-p] [-a] [-b] [-M] [-R] [-x]
  *   -m data MiB (64)  -c vCPUs 1|2 (2)  -r rounds (100)  -i ms between collections (20)  -w ms of running before the
  *   log is switched on (300)  -s page stride of the loop (97)  -n MMU off in the guest (default on, identity map)
  *   -H no transparent huge pages for guest RAM  -z each store preceded by a DC ZVA of its 64-byte block (MMU on)
  *   -p the guest rewrites its own L3 page-table descriptor of each page before the store (-m even, <= 64)
  *   -a as -p, the descriptor written with AF clear and the walker setting it (TCR_EL1.HA; needs FEAT_HAFDBS)
+ *   -b the walker's access-flag update is the first write to a huge stage-2 block after the log is switched on:
+ *      the host clears AF in every L3 descriptor right then (the tables share a 2 MiB block with data pages),
+ *      the guest only stores, with a TLBI before each store (as a Linux guest's page tables, written before a
+ *      migration and aged by the walker during it)
  *   -R each page first read (with -w 0: never touched before the log is on), then written half a sweep later
  *   -M move each vCPU thread to another CPU every round
  *   -d N single-step vCPU 0's first N instructions, printing each (a diagnosis)
@@ -112,8 +116,9 @@ __asm__(".pushsection .rodata\n"
 	"	and x9, x4, #0xf\n"
 	"	orr x10, x11, x6\n"
 	"	orr x10, x10, x9, lsl #55\n"
+	"	cbnz x16, 4f\n" /* -b: the descriptor is left as the host wrote it */
 	"	str x10, [x7]\n"
-	"	cbz x13, 2f\n"
+	"4:	cbz x13, 2f\n"
 	"	dsb ishst\n"
 	"	lsr x9, x6, #12\n"
 	"	tlbi vaae1is, x9\n"
@@ -263,7 +268,7 @@ static int bit(const u_int64_t *b, u_int64_t i)
 int main(int argc, char **argv)
 {
 	u_int64_t mib = 64, rounds = 100, interval = 20, warm = 300, stride = 97, npages, size, hp = (u_int64_t)sysconf(_SC_PAGESIZE);
-	int ncpu = 2, mmu = 1, thp = 1, inject = 0, zva = 0, steps = 0, pt = 0, haf = 0, hop = 0, rw = 0, opt;
+	int ncpu = 2, mmu = 1, thp = 1, inject = 0, zva = 0, steps = 0, pt = 0, haf = 0, blk = 0, hop = 0, rw = 0, opt;
 	u_int64_t ntab = 0; /* -p: L3 tables, the first data pages */
 	struct kvm_vcpu_init init;
 	struct vcpu vc[2];
@@ -271,7 +276,7 @@ int main(int argc, char **argv)
 	u_int64_t *log[3], changed_total = 0, lost_total = 0, logged_total = 0, inj = 0, inj_found = 0, lost_rounds = 0;
 	size_t words;
 
-	while ((opt = getopt(argc, argv, "m:c:r:i:w:s:d:nHzxpaMR")) != -1) {
+	while ((opt = getopt(argc, argv, "m:c:r:i:w:s:d:nHzxpabMR")) != -1) {
 		switch (opt) {
 		case 'm': mib = strtoull(optarg, NULL, 0); break;
 		case 'c': ncpu = atoi(optarg); break;
@@ -288,8 +293,9 @@ int main(int argc, char **argv)
 		case 'M': hop = 1; break;
 		case 'R': rw = 1; break;
 		case 'a': pt = haf = 1; break;
+		case 'b': pt = haf = blk = 1; break;
 		default:
-			fprintf(stderr, "usage: dirtylog [-m MIB] [-c 1|2] [-r ROUNDS] [-i MS] [-w MS] [-s STRIDE] [-d N] [-n] [-H] [-z] [-p] [-a] [-M] [-R] [-x]\n");
+			fprintf(stderr, "usage: dirtylog [-m MIB] [-c 1|2] [-r ROUNDS] [-i MS] [-w MS] [-s STRIDE] [-d N] [-n] [-H] [-z] [-p] [-a] [-b] [-M] [-R] [-x]\n");
 			return 2;
 		}
 	}
@@ -369,6 +375,7 @@ int main(int argc, char **argv)
 		set_reg(vc[i].fd, CORE(regs.regs[13]), haf);
 		set_reg(vc[i].fd, CORE(regs.regs[14]), (npages - HOST_PAGES) / 2);
 		set_reg(vc[i].fd, CORE(regs.regs[15]), BASE + EXC_OFF + (u_int64_t)i * 64);
+		set_reg(vc[i].fd, CORE(regs.regs[16]), blk);
 		set_reg(vc[i].fd, SYS(3, 0, 12, 0, 0), BASE + VBAR_OFF); /* VBAR_EL1 */
 		if (mmu) {
 			set_reg(vc[i].fd, SYS(3, 0, 10, 2, 0), 0xff);                 /* MAIR_EL1: attr 0 normal WB */
@@ -395,6 +402,10 @@ int main(int argc, char **argv)
 			fail("pthread_create");
 	usleep((useconds_t)warm * 1000); /* stage 2 filled (huge blocks where THP backs RAM) before logging, as in lkvm */
 	set_log(host, size, 1);
+	if (blk) /* -b: the log is on, the tables' block is read-only at stage 2: the walker's next AF update writes it */
+		for (u_int64_t j = 0; j < ntab; j++)
+			for (u_int64_t k = 0; k < 512; k++)
+				__atomic_and_fetch(&((u_int64_t *)(host + DATA_OFF + j * PG))[k], ~(1ULL << 10), __ATOMIC_SEQ_CST);
 	if (steps) { /* what the host wrote where the guest starts, as the host sees it */
 		u_int32_t w0, wv;
 		memcpy(&w0, host, 4);
@@ -404,7 +415,8 @@ int main(int argc, char **argv)
 	}
 	printf("dirtylog: %llu MiB, %d vCPU(s), MMU %s, THP %s, %s, stride %llu, %llu rounds every %llu ms%s\n",
 	       (unsigned long long)mib, ncpu, mmu ? "on" : "off", thp ? "on" : "off",
-	       pt ? (haf ? "descriptor (AF clear, TLBI) + store, walker sets AF" : "descriptor + store")
+	       pt ? (blk ? "AF cleared by the host as the log goes on; TLBI + store, walker sets AF"
+		     : haf ? "descriptor (AF clear, TLBI) + store, walker sets AF" : "descriptor + store")
 	       : zva ? "DC ZVA + store" : hop ? "stores, vCPUs moved between CPUs"
 	       : rw ? "first read, store half a sweep later" : "stores",
 	       (unsigned long long)stride, (unsigned long long)rounds, (unsigned long long)interval,
