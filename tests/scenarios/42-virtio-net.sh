@@ -30,7 +30,7 @@ fi
 guest_start net 200 run -c 1 -m 256 -k "$L2_KERNEL" -i "$L2_INITRD" -n "mode=tap,tapif=$TAP" -p quiet
 if ! wait_for "$OUT" "l2# " 100; then
 	guest_kill
-	not_ok "no guest shell"
+	not_ok "no guest shell [$(guest_tail)]"
 	finish
 fi
 ip addr add $HOST_IP/24 dev $TAP && ip link set $TAP up
@@ -74,7 +74,7 @@ for t in intx mmio; do
 	guest_start "net-$t" 150 run -c 1 -m 256 $args -k "$L2_KERNEL" -i "$L2_INITRD" -n "mode=tap,tapif=$TAP" -p quiet
 	if ! wait_for "$OUT" "l2# " 100; then
 		guest_kill
-		not_ok "$t: no guest shell"
+		not_ok "$t: no guest shell [$(guest_tail)]"
 		continue
 	fi
 	ip addr add $HOST_IP/24 dev $TAP 2>/dev/null
@@ -121,7 +121,7 @@ if wait_for "$OUT" "l2# " 100; then
 	check "its: restored net guest powered off, exit 0 ($(rc_text "$RC"))" [ "$RC" = 0 ]
 else
 	guest_kill
-	not_ok "its: no guest shell"
+	not_ok "its: no guest shell [$(guest_tail)]"
 fi
 rm -f "$WORK/netits.snap"
 
@@ -152,7 +152,7 @@ vhost_guest() {
 	[ "$_vw" = "l2# " ] || guest_send "echo $_vw"
 	if ! wait_for "$OUT" "$_vw" 100; then
 		guest_kill
-		not_ok "$_vt: no guest shell ($(rc_text "$RC"); $(first_line "$ERR"))"
+		not_ok "$_vt: no guest shell [$(guest_tail)]"
 		return 1
 	fi
 	ip addr add $HOST_IP/24 dev $TAP 2>/dev/null
