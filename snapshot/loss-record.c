@@ -1,4 +1,4 @@
-/* The host's record of dirty-log losses: a migration that found one makes every later auto re-check read all of RAM. */
+/* The host's record of dirty-log losses: a migration that found one makes every later auto re-check read more. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -29,13 +29,13 @@ static const char *find_line(const char *text, const char *release, size_t *len)
 	return NULL;
 }
 
-bool loss_record_find(const char *text, const char *release, u64 *moves, u64 *pages)
+bool loss_record_find(const char *text, const char *release, struct loss_record *rec)
 {
-	unsigned long long m, pg;
+	unsigned long long m, pg, wide;
 	size_t len, rl = strlen(release);
 	const char *p;
 	char line[256];
-	int end = -1;
+	int end = -1, end2 = -1;
 
 	if (!rl || strchr(release, ' ') || strchr(release, '\n') || !(p = find_line(text, release, &len)))
 		return false;
@@ -43,39 +43,48 @@ bool loss_record_find(const char *text, const char *release, u64 *moves, u64 *pa
 		return false;
 	memcpy(line, p + rl, len - rl);
 	line[len - rl] = '\0';
-	if (sscanf(line, " %llu %llu%n", &m, &pg, &end) != 2 || end < 0 || strspn(line + end, " \n") != strlen(line + end))
+	if (sscanf(line, " %llu %llu%n", &m, &pg, &end) != 2 || end < 0)
 		return false;
-	*moves = m;
-	*pages = pg;
+	if (sscanf(line + end, " %llu%n", &wide, &end2) == 1 && end2 >= 0)
+		end += end2;
+	else
+		wide = m; /* a line from before the kind was kept: every move counts as wide */
+	if (strspn(line + end, " \n") != strlen(line + end) || wide > m)
+		return false;
+	*rec = (struct loss_record){ .moves = m, .pages = pg, .wide = wide };
 	return true;
 }
 
-size_t loss_record_update(const char *text, const char *release, u64 pages, char *out, size_t outlen)
+static u64 add_sat(u64 a, u64 b)
 {
-	u64 m = 0, pg = 0;
-	size_t len = 0, n = 0;
-	const char *p = find_line(text, release, &len);
+	return a + b < a ? ~0ULL : a + b;
+}
+
+size_t loss_record_update(const char *text, const char *release, u64 pages, bool wide, char *out, size_t outlen)
+{
+	struct loss_record r = { 0, 0, 0 };
+	size_t rl = strlen(release), n = 0;
 	int w;
 
-	if (!*release || strchr(release, ' ') || strchr(release, '\n'))
+	if (!rl || strchr(release, ' ') || strchr(release, '\n'))
 		return 0;
-	loss_record_find(text, release, &m, &pg);
-	/* the other lines as they were, then this release's */
-	for (const char *s = text; *s; s++) {
-		if (p && s == p) {
-			s += len - 1;
-			continue;
+	loss_record_find(text, release, &r);
+	/* the other releases' lines as they were (every line of this one dropped), then this release's */
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p);
+		if (!(len > rl && !strncmp(p, release, rl) && p[rl] == ' ')) {
+			if (n + len + 1 >= outlen)
+				return 0;
+			memcpy(out + n, p, len);
+			n += len;
+			if (!nl)
+				out[n++] = '\n';
 		}
-		if (n + 1 >= outlen)
-			return 0;
-		out[n++] = *s;
+		p += len;
 	}
-	if (n && out[n - 1] != '\n') {
-		if (n + 1 >= outlen)
-			return 0;
-		out[n++] = '\n';
-	}
-	w = snprintf(out + n, outlen - n, "%s %" PRIu64 " %" PRIu64 "\n", release, m + 1, pg + pages);
+	w = snprintf(out + n, outlen - n, "%s %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", release, add_sat(r.moves, 1),
+		     add_sat(r.pages, pages), add_sat(r.wide, wide));
 	if (w < 0 || (size_t)w >= outlen - n)
 		return 0;
 	return n + (size_t)w;
@@ -117,10 +126,9 @@ static ssize_t read_record(int fd, char *buf, size_t len)
 	return n;
 }
 
-bool loss_record_seen(char *path, size_t pathlen, u64 *moves)
+bool loss_record_seen(char *path, size_t pathlen, struct loss_record *rec)
 {
 	char rel[128], text[LOSS_RECORD_MAX + 1];
-	u64 pages;
 	bool seen;
 	int fd;
 
@@ -129,12 +137,12 @@ bool loss_record_seen(char *path, size_t pathlen, u64 *moves)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
-	seen = read_record(fd, text, sizeof(text)) >= 0 && loss_record_find(text, rel, moves, &pages) && *moves;
+	seen = read_record(fd, text, sizeof(text)) >= 0 && loss_record_find(text, rel, rec) && rec->moves;
 	close(fd);
 	return seen;
 }
 
-void loss_record_add(u64 pages)
+void loss_record_add(u64 pages, bool wide)
 {
 	char path[4200], rel[128], text[LOSS_RECORD_MAX + 1], out[LOSS_RECORD_MAX + 256];
 	size_t n;
@@ -149,9 +157,9 @@ void loss_record_add(u64 pages)
 	}
 	if (read_record(fd, text, sizeof(text)) < 0)
 		text[0] = '\0';
-	n = loss_record_update(text, rel, pages, out, sizeof(out));
+	n = loss_record_update(text, rel, pages, wide, out, sizeof(out));
 	if (!n || n > LOSS_RECORD_MAX)
-		n = loss_record_update("", rel, pages, out, sizeof(out)); /* an overgrown record starts afresh */
+		n = loss_record_update("", rel, pages, wide, out, sizeof(out)); /* an overgrown record starts afresh */
 	if (!n || pwrite(fd, out, n, 0) != (ssize_t)n || ftruncate(fd, (off_t)n) < 0)
 		pr_warn("cannot record this host's dirty-log loss in %s: %s", path, strerror(errno));
 	close(fd);

@@ -363,14 +363,17 @@ static int run(struct migration *m)
 	m->rc.found = report_unlogged;
 	m->rc.ctx = m;
 	if (m->p.recheck == RECHECK_AUTO) {
-		char rec[4200];
-		u64 moves;
-		if (loss_record_seen(rec, sizeof(rec), &moves)) {
+		char path[4200];
+		struct loss_record rec;
+		if (loss_record_seen(path, sizeof(path), &rec)) {
 			/* the live self-check can miss a loss that comes after it looked: on a host known to lose
-			 * entries only reading all of RAM in the pause keeps the guest's bytes */
-			recheck_escalate(&m->rc, RECHECK_WHY_HOST);
-			pr_info("migration: this host's dirty log lost entries in %llu earlier migration(s) (%s): the "
-				"pause reads all of RAM again", (unsigned long long)moves, rec);
+			 * entries the pause reads where it lost them, the hot blocks or (once one was elsewhere) all RAM */
+			bool all = rec.wide > 0;
+			recheck_escalate(&m->rc, all ? RECHECK_SCOPE_ALL : RECHECK_SCOPE_BLOCKS, RECHECK_WHY_HOST);
+			pr_info("migration: this host's dirty log lost entries in %llu earlier migration(s), %llu of them "
+				"outside the 2 MiB blocks being written (%s): the pause reads %s again",
+				(unsigned long long)rec.moves, (unsigned long long)rec.wide, path,
+				all ? "all of RAM" : "every page of the blocks being written");
 		}
 	}
 	if (m->p.debug_unlogged && (!(m->shadow = m->w.shadow = calloc(1, kvm->ram.size)) ||
@@ -515,7 +518,8 @@ void migrate_serve(struct kvm *kvm, int ctl, int out, const char *args)
 	pr_info("migrating VM %s", kvm->name);
 	r = run(&m);
 	if (m.unlogged)
-		loss_record_add(m.unlogged); /* later migrations from this host check all of RAM, whatever became of this one */
+		/* later migrations from this host read more in the pause, whatever became of this one */
+		loss_record_add(m.unlogged, m.rc.wide_lost > 0);
 	kvm->migrating = false;
 	__atomic_store_n(&kvm->mig_progress.active, false, __ATOMIC_RELEASE);
 	if (r) {
@@ -530,19 +534,21 @@ void migrate_serve(struct kvm *kvm, int ctl, int out, const char *args)
 		dprintf(ctl,
 			"done rounds=%llu sent_mib=%.1f pages=%llu total_ms=%llu pause_ms=%llu unlogged=%llu local=%d "
 			"pause_state_ms=%llu pause_pages_ms=%llu last_pages=%llu pause_recheck_ms=%llu recheck_read=%llu "
-			"recheck=%s recheck_full=%d recheck_why=%s live_read=%llu live_lost=%llu live_cold=%llu pause_verify_ms=%llu "
-			"pause_dest_ms=%llu\n",
+			"recheck=%s recheck_full=%d recheck_scope=%s recheck_why=%s wide_lost=%llu live_read=%llu "
+			"live_lost=%llu live_cold=%llu pause_verify_ms=%llu pause_dest_ms=%llu\n",
 			(unsigned long long)m.rounds, (double)m.w.bytes / 1048576.0, (unsigned long long)m.pages_sent,
 			(unsigned long long)(t - m.t0), (unsigned long long)(t - m.t_pause), (unsigned long long)m.unlogged,
 			m.p.local, (unsigned long long)m.p_state, (unsigned long long)m.p_pages,
 			(unsigned long long)m.last_pages, (unsigned long long)m.p_recheck,
-			(unsigned long long)m.rc.paused_read, recheck_mode_name(m.p.recheck), m.rc.paused_full,
+			(unsigned long long)m.rc.paused_read, recheck_mode_name(m.p.recheck),
+			m.rc.paused_scope == RECHECK_SCOPE_ALL, recheck_scope_name(m.rc.paused_scope),
 			m.rc.why == RECHECK_WHY_HOST     ? "host"
 			: m.rc.why == RECHECK_WHY_PAUSED ? "paused"
 			: m.rc.why == RECHECK_WHY_LIVE   ? "live"
 							 : "none",
-			(unsigned long long)m.rc.live_read, (unsigned long long)m.rc.live_lost,
-			(unsigned long long)m.rc.live_cold, (unsigned long long)m.p_verify, (unsigned long long)m.p_dest);
+			(unsigned long long)m.rc.wide_lost, (unsigned long long)m.rc.live_read,
+			(unsigned long long)m.rc.live_lost, (unsigned long long)m.rc.live_cold,
+			(unsigned long long)m.p_verify, (unsigned long long)m.p_dest);
 		control_cleanup(kvm); /* the name is the destination's from now on */
 		dprintf(ctl, "ok\n");
 		kvm_request_stop(kvm, 0);

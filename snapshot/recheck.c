@@ -31,6 +31,21 @@ const char *recheck_mode_name(enum recheck_mode mode)
 	return mode == RECHECK_ALWAYS ? "always" : mode == RECHECK_NEVER ? "never" : "auto";
 }
 
+const char *recheck_scope_name(enum recheck_scope scope)
+{
+	return scope == RECHECK_SCOPE_ALL ? "all" : scope == RECHECK_SCOPE_BLOCKS ? "blocks" : "hot";
+}
+
+bool recheck_block_hot(const struct recheck *rc, u64 pg)
+{
+	u64 w0 = pg / RECHECK_BLOCK_PAGES * (RECHECK_BLOCK_PAGES / 64), words = (rc->pages + 63) / 64;
+
+	for (u64 w = w0; w < w0 + RECHECK_BLOCK_PAGES / 64 && w < words; w++)
+		if (rc->hot[w])
+			return true;
+	return false;
+}
+
 int recheck_init(struct recheck *rc, u64 pages, enum recheck_mode mode)
 {
 	u64 words = (pages + 63) / 64;
@@ -107,16 +122,21 @@ u64 recheck_live_confirm(struct recheck *rc, u64 *send)
 {
 	u64 lost = 0;
 
+	recheck_note_dirty(rc, send); /* this collection's pages are being written too */
 	for (u64 w = 0; w < (rc->pages + 63) / 64; w++) {
 		for (u64 bits = rc->cand[w] & ~send[w]; bits; bits &= bits - 1) {
 			u64 pg = w * 64 + (u64)__builtin_ctzll(bits);
 			bool cold = !test_bit(rc->hot, pg);
 			if (rc->found)
 				rc->found(rc->ctx, pg, RECHECK_LIVE, cold);
-			if (cold) {
+			if (cold)
 				rc->live_cold++;
-				/* a loss where the guest was not writing: no subset of RAM is safe */
-				recheck_escalate(rc, RECHECK_WHY_LIVE);
+			if (!recheck_block_hot(rc, pg)) {
+				/* a loss away from every block the guest was writing: no subset of RAM is safe */
+				rc->wide_lost++;
+				recheck_escalate(rc, RECHECK_SCOPE_ALL, RECHECK_WHY_LIVE);
+			} else if (cold) {
+				recheck_escalate(rc, RECHECK_SCOPE_BLOCKS, RECHECK_WHY_LIVE);
 			}
 			set_bit(send, pg);
 			set_bit(rc->hot, pg);
@@ -128,40 +148,53 @@ u64 recheck_live_confirm(struct recheck *rc, u64 *send)
 	return lost;
 }
 
-void recheck_escalate(struct recheck *rc, enum recheck_why why)
+void recheck_escalate(struct recheck *rc, enum recheck_scope scope, enum recheck_why why)
 {
-	if (!rc->escalate)
-		rc->why = why;
-	rc->escalate = true;
+	if (scope <= rc->scope)
+		return;
+	rc->why = why; /* the last widening: what set the scope the pause reads */
+	rc->scope = scope;
 }
 
-/* One pass of the paused check: the hot set, or every populated page (full). */
-static u64 paused_pass(struct recheck *rc, const struct guest_ram *ram, u64 *send, bool full)
+/* Has a 2 MiB chunk anything for a pass over scope to read? */
+static bool chunk_wanted(const struct recheck *rc, const u64 *send, u64 pg0, u64 np, enum recheck_scope scope)
+{
+	if (scope == RECHECK_SCOPE_ALL)
+		return true;
+	for (u64 w = pg0 / 64; w < (pg0 + np + 63) / 64; w++)
+		if (scope == RECHECK_SCOPE_BLOCKS ? rc->hot[w] != 0 : (rc->hot[w] & ~send[w]) != 0)
+			return true;
+	return false;
+}
+
+_Static_assert(SNAP_CHUNK_PAGES == RECHECK_BLOCK_PAGES, "the pause reads RAM by 2 MiB blocks");
+
+/* One pass of the paused check over scope (SNAP_CHUNK_PAGES is RECHECK_BLOCK_PAGES: a chunk is a block). */
+static u64 paused_pass(struct recheck *rc, const struct guest_ram *ram, u64 *send, enum recheck_scope scope)
 {
 	u8 populated[SNAP_CHUNK_PAGES];
 	u64 lost = 0;
 
 	for (u64 pg0 = 0; pg0 < rc->pages; pg0 += SNAP_CHUNK_PAGES) {
 		u64 np = rc->pages - pg0 < SNAP_CHUNK_PAGES ? rc->pages - pg0 : SNAP_CHUNK_PAGES;
-		bool any = full;
 
-		for (u64 w = pg0 / 64; !any && w < (pg0 + np + 63) / 64; w++)
-			any = (rc->hot[w] & ~send[w]) != 0;
-		if (!any)
+		if (!chunk_wanted(rc, send, pg0, np, scope))
 			continue; /* nothing to look at in this chunk: not even its page table is read */
-		if (full)
+		if (scope != RECHECK_SCOPE_HOT)
 			guest_ram_populated(ram, pg0 * SNAP_PAGE, np * SNAP_PAGE, populated);
 		else
 			memset(populated, 1, sizeof(populated)); /* hot pages were written: they hold data */
 		for (u64 i = 0; i < np; i++) {
 			u64 pg = pg0 + i;
-			if (test_bit(send, pg) || (!full && !test_bit(rc->hot, pg)))
+			if (test_bit(send, pg) || (scope == RECHECK_SCOPE_HOT && !test_bit(rc->hot, pg)))
 				continue;
 			rc->paused_read += populated[i];
 			if (same(rc, ram, pg, populated[i]))
 				continue;
 			if (rc->found)
 				rc->found(rc->ctx, pg, RECHECK_PAUSED, !test_bit(rc->hot, pg));
+			if (!recheck_block_hot(rc, pg))
+				rc->wide_lost++;
 			set_bit(send, pg);
 			lost++;
 		}
@@ -171,19 +204,19 @@ static u64 paused_pass(struct recheck *rc, const struct guest_ram *ram, u64 *sen
 
 u64 recheck_paused(struct recheck *rc, const struct guest_ram *ram, u64 *send)
 {
-	bool full = rc->mode == RECHECK_ALWAYS || (rc->mode == RECHECK_AUTO && rc->escalate);
+	enum recheck_scope scope = rc->mode == RECHECK_ALWAYS ? RECHECK_SCOPE_ALL : rc->scope;
 	u64 lost;
 
 	if (rc->mode == RECHECK_NEVER)
 		return 0;
-	lost = paused_pass(rc, ram, send, full);
-	if (!full && lost) {
-		/* the log missed a page the guest was writing: it may have missed any other, so read them all */
-		recheck_escalate(rc, RECHECK_WHY_PAUSED);
-		full = true;
-		lost += paused_pass(rc, ram, send, true);
+	lost = paused_pass(rc, ram, send, scope);
+	if (scope == RECHECK_SCOPE_HOT && lost) {
+		/* the log missed a page the guest was writing: the host may have unlocked its whole block on one fault */
+		recheck_escalate(rc, RECHECK_SCOPE_BLOCKS, RECHECK_WHY_PAUSED);
+		scope = RECHECK_SCOPE_BLOCKS;
+		lost += paused_pass(rc, ram, send, scope);
 	}
-	rc->paused_full = full;
+	rc->paused_scope = scope;
 	rc->paused_lost += lost;
 	return lost;
 }

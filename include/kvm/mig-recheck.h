@@ -6,7 +6,7 @@
 
 /* migrate --recheck (docs/migration.md, "The re-check"). */
 enum recheck_mode {
-	RECHECK_AUTO = 0, /* live self-check; paused: the pages written during the migration, all of RAM after a cold loss */
+	RECHECK_AUTO = 0, /* live self-check; paused: the pages written, their 2 MiB blocks or all of RAM after a loss */
 	RECHECK_ALWAYS,   /* paused: every populated page (the pause grows with RAM) */
 	RECHECK_NEVER,    /* trust the dirty log: nothing is read again */
 };
@@ -15,7 +15,20 @@ const char *recheck_mode_name(enum recheck_mode mode);
 
 /* Where a page the log missed was found. */
 enum recheck_when { RECHECK_LIVE, RECHECK_PAUSED };
-/* Why auto checked all of RAM in the pause. */
+/*
+ * What auto reads in the pause, widest last. A hot block is a 2 MiB block of guest RAM holding a hot page: where a
+ * host that maps RAM with huge blocks and unlocks a whole block on one logged fault loses entries (docs/migration.md,
+ * "The cause").
+ */
+enum recheck_scope {
+	RECHECK_SCOPE_HOT = 0, /* the hot set */
+	RECHECK_SCOPE_BLOCKS,  /* every populated page of the hot blocks */
+	RECHECK_SCOPE_ALL,     /* every populated page */
+};
+#define RECHECK_BLOCK_PAGES 512ULL /* 4 KiB pages in a 2 MiB block */
+const char *recheck_scope_name(enum recheck_scope scope);
+
+/* Why auto widened the pause's scope. */
 enum recheck_why {
 	RECHECK_WHY_NONE = 0,
 	RECHECK_WHY_LIVE,   /* the live self-check found a loss outside the pages being written */
@@ -32,11 +45,12 @@ struct recheck {
 	u64 cursor;      /* live self-check: the next page to look at */
 	u64 sweeps;      /* live self-check: complete passes over RAM */
 	u64 round;       /* the migration's round, for reports */
-	bool escalate;   /* auto: a loss on a page outside the hot set was seen: check all of RAM in the pause */
-	enum recheck_why why; /* what set escalate first */
+	enum recheck_scope scope; /* auto: what the pause reads, widened by the losses seen (or the host record) */
+	enum recheck_why why;     /* what widened it last */
 	u64 live_read, live_lost, live_cold; /* self-check: pages read, losses found, of them outside the hot set */
 	u64 paused_read, paused_lost;         /* in the pause: pages read, losses found */
-	bool paused_full;                     /* the pause checked all of RAM */
+	u64 wide_lost;                        /* losses outside every hot block (live or paused) */
+	enum recheck_scope paused_scope;      /* what the pause read (ALL under always) */
 	/* Optional: called for each page the log missed (before it is marked to be sent again). */
 	void (*found)(void *ctx, u64 page, enum recheck_when when, bool cold);
 	void *ctx;
@@ -53,17 +67,19 @@ void recheck_note_dirty(struct recheck *rc, const u64 *send);
  */
 u64 recheck_live(struct recheck *rc, const struct guest_ram *ram, const u64 *send, u64 budget);
 /*
- * Right after the next collection into send: a candidate the log now lists was written with an entry (not a loss);
- * the others are losses: they go into send (and the hot set). Returns the losses.
+ * Right after the next collection into send (which joins the hot set): a candidate the log now lists was written
+ * with an entry (not a loss); the others are losses: they go into send (and the hot set). A loss in a hot block
+ * widens auto's pause to the hot blocks, one elsewhere to all of RAM. Returns the losses.
  */
 u64 recheck_live_confirm(struct recheck *rc, u64 *send);
-/* auto: check all of RAM in the pause whatever the self-check finds (the host is known to lose entries). */
-void recheck_escalate(struct recheck *rc, enum recheck_why why);
+/* auto: read at least `scope` in the pause, whatever the self-check finds (e.g. the host is known to lose entries). */
+void recheck_escalate(struct recheck *rc, enum recheck_scope scope, enum recheck_why why);
+/* Does page pg's 2 MiB block hold a hot page? */
+bool recheck_block_hot(const struct recheck *rc, u64 pg);
 /*
- * Paused, after the last collection: read again the pages the mode asks for (never: none; auto: the hot set, or
- * all populated pages after a cold loss; always: all populated pages) that send does not list, and add to send
- * those that differ from their sent copy. auto goes on to all of RAM when the hot set held a loss. Returns the
- * losses.
+ * Paused, after the last collection: read again the pages the mode asks for (never: none; auto: its scope;
+ * always: all populated pages) that send does not list, and add to send those that differ from their sent copy.
+ * auto goes on to the hot blocks when the hot set held a loss. Returns the losses.
  */
 u64 recheck_paused(struct recheck *rc, const struct guest_ram *ram, u64 *send);
 

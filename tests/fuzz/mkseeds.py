@@ -319,7 +319,16 @@ def seeds_vserial():
     put("vserial", "handshake-event-idx", bytes([2, 3, len(ops)]) + b"".join(bytes(o) for o in ops) + r.bytes())
 
 
+def seeds_lossrecord():
+    # the release, NUL, then the record's text (snapshot/loss-record.c)
+    put("lossrecord", "two-lines", b"6.1.0-40-arm64\0" b"6.12.0-1-arm64 2 5 1\n6.1.0-40-arm64 1 17 0\n")
+    put("lossrecord", "old-format", b"6.1.0-40-arm64\0" b"6.1.0-40-arm64 3 9\n")
+    put("lossrecord", "other", b"6.1\0" b"other-release 1 1 1\nx 1 2\n")
+    put("lossrecord", "saturated", b"r\0" b"r 18446744073709551615 1 0\nr 1 1\n")
+
+
 def main():
+    seeds_lossrecord()
     seeds_image()
     seeds_control()
     seeds_options()

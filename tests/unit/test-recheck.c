@@ -88,8 +88,10 @@ static void test_always(struct unit_counts *uc, struct guest_ram *ram)
 	ram->host[20 * 4096] ^= 1;
 	CHECK(uc, recheck_paused(&rc, ram, send) == 2 && getb(send, 100) && getb(send, 1500) && bits(send) == 3,
 	      "always: both unlogged changes are caught and sent (%llu in send)", (unsigned long long)bits(send));
-	CHECK(uc, rc.paused_full && rc.paused_read >= 299, "always: all populated pages read (%llu)",
+	CHECK(uc, rc.paused_scope == RECHECK_SCOPE_ALL && rc.paused_read >= 299, "always: all populated pages read (%llu)",
 	      (unsigned long long)rc.paused_read);
+	CHECK(uc, rc.wide_lost == 2, "always: both losses lie outside every block being written (%llu)",
+	      (unsigned long long)rc.wide_lost);
 	CHECK(uc, s.n == 2 && s.when == RECHECK_PAUSED && s.cold, "the reporter hears of both, as paused and cold");
 	recheck_free(&rc);
 }
@@ -127,16 +129,17 @@ static void test_auto(struct unit_counts *uc, struct guest_ram *ram)
 	recheck_note_dirty(&rc, send);
 	memset(send, 0, sizeof(send)); /* round 2 sent them (their copies' hashes unchanged here) */
 	read = recheck_live(&rc, ram, send, 1 << 20);
-	CHECK(uc, read == 300 && rc.sweeps == 1 && recheck_live_confirm(&rc, send) == 0 && !rc.escalate,
+	CHECK(uc, read == 300 && rc.sweeps == 1 && recheck_live_confirm(&rc, send) == 0 && rc.scope == RECHECK_SCOPE_HOT,
 	      "auto: the self-check reads each populated page once (%llu) and finds nothing", (unsigned long long)read);
 	setb(send, 11); /* the last collection */
 	n = recheck_paused(&rc, ram, send);
-	CHECK(uc, n == 0 && !rc.paused_full && rc.paused_read == 7 && rc.why == RECHECK_WHY_NONE,
+	CHECK(uc, n == 0 && rc.paused_scope == RECHECK_SCOPE_HOT && rc.paused_read == 7 && rc.why == RECHECK_WHY_NONE,
 	      "auto, no loss: the pause reads the 7 hot pages not sent last, not RAM (%llu)",
 	      (unsigned long long)rc.paused_read);
 	recheck_free(&rc);
 
-	/* a hot page changed without an entry: the log is not to be trusted, so the pause goes on to all of RAM */
+	/* a hot page changed without an entry: the host may have unlocked its whole 2 MiB block, so the pause goes on
+	 * to every page of the blocks being written (block 0 here: pages 0-511) */
 	sent_state(&rc, ram, RECHECK_AUTO, &s);
 	for (u64 pg = 10; pg < 18; pg++)
 		setb(send, pg);
@@ -145,24 +148,69 @@ static void test_auto(struct unit_counts *uc, struct guest_ram *ram)
 	recheck_live(&rc, ram, send, 1 << 20);
 	recheck_live_confirm(&rc, send);
 	ram->host[12 * 4096 + 100] ^= 0x55; /* hot page, changed without an entry */
-	ram->host[260 * 4096 + 7] ^= 0x21;  /* and a cold one, after the self-check looked */
+	ram->host[260 * 4096 + 7] ^= 0x21;  /* and a cold one in its block, after the self-check looked */
 	setb(send, 11);
 	n = recheck_paused(&rc, ram, send);
-	CHECK(uc, n == 2 && getb(send, 12) && getb(send, 260) && rc.paused_full && rc.why == RECHECK_WHY_PAUSED,
-	      "auto: a hot loss in the pause makes it read all of RAM and catch the cold one too (%llu lost, %llu read)",
-	      (unsigned long long)n, (unsigned long long)rc.paused_read);
+	CHECK(uc, n == 2 && getb(send, 12) && getb(send, 260) && rc.paused_scope == RECHECK_SCOPE_BLOCKS &&
+			  rc.why == RECHECK_WHY_PAUSED && rc.wide_lost == 0,
+	      "auto: a hot loss in the pause makes it read the hot blocks and catch the cold one beside it (%llu lost)",
+	      (unsigned long long)n);
+	CHECK(uc, rc.paused_read == 7 + 298, "the hot set, then block 0's populated pages not sent last: %llu read, not RAM",
+	      (unsigned long long)rc.paused_read);
 	CHECK(uc, s.n == 2 && s.page == 260 && s.cold, "both reported, the last as cold");
+	recheck_free(&rc);
+
+	/* a host whose record holds only losses in blocks being written: the pause reads those blocks, not the rest */
+	sent_state(&rc, ram, RECHECK_AUTO, &s);
+	memset(send, 0, sizeof(send));
+	recheck_escalate(&rc, RECHECK_SCOPE_BLOCKS, RECHECK_WHY_HOST);
+	setb(send, 40); /* written during the migration */
+	recheck_note_dirty(&rc, send);
+	memset(send, 0, sizeof(send));
+	memset(ram->host + 600 * 4096, 9, 4096); /* data in block 1, which nothing logged: not read */
+	rc.sent_hash[600] = snap_page_hash(ram->host + 600 * 4096);
+	ram->host[290 * 4096 + 5] ^= 0x44; /* changed without an entry in block 0 */
+	n = recheck_paused(&rc, ram, send);
+	CHECK(uc, n == 1 && getb(send, 290) && rc.paused_scope == RECHECK_SCOPE_BLOCKS && rc.why == RECHECK_WHY_HOST &&
+			  rc.paused_read == 300,
+	      "auto on a host that lost entries in written blocks: block 0 read (%llu pages), the loss in it caught",
+	      (unsigned long long)rc.paused_read);
+	recheck_free(&rc);
+
+	/* the self-check finds a loss beside a page being written: the pause reads the hot blocks, not all of RAM */
+	sent_state(&rc, ram, RECHECK_AUTO, &s);
+	memset(send, 0, sizeof(send));
+	setb(send, 3);
+	recheck_note_dirty(&rc, send);
+	memset(send, 0, sizeof(send));
+	ram->host[120 * 4096] ^= 0x10;
+	recheck_live(&rc, ram, send, 1 << 20);
+	CHECK(uc, recheck_live_confirm(&rc, send) == 1 && getb(send, 120) && rc.scope == RECHECK_SCOPE_BLOCKS &&
+			  rc.live_cold == 1 && rc.wide_lost == 0 && rc.why == RECHECK_WHY_LIVE,
+	      "auto: a live loss in a hot block widens the pause to the hot blocks only");
+	recheck_free(&rc);
+
+	/* the collection that confirms a loss also makes its block hot: a page it lists counts */
+	sent_state(&rc, ram, RECHECK_AUTO, &s);
+	memset(send, 0, sizeof(send));
+	ram->host[130 * 4096] ^= 0x10;
+	recheck_live(&rc, ram, send, 1 << 20);
+	setb(send, 131); /* the collection after the hashing lists a neighbour, not page 130 */
+	CHECK(uc, recheck_live_confirm(&rc, send) == 1 && rc.scope == RECHECK_SCOPE_BLOCKS && rc.wide_lost == 0,
+	      "a loss beside a page of the same collection is a block loss");
 	recheck_free(&rc);
 
 	/* a host known to lose entries (its record): all of RAM in the pause, though the self-check saw nothing */
 	sent_state(&rc, ram, RECHECK_AUTO, &s);
 	memset(send, 0, sizeof(send));
-	recheck_escalate(&rc, RECHECK_WHY_HOST);
+	recheck_escalate(&rc, RECHECK_SCOPE_ALL, RECHECK_WHY_HOST);
+	recheck_escalate(&rc, RECHECK_SCOPE_BLOCKS, RECHECK_WHY_PAUSED); /* never narrows */
 	recheck_live(&rc, ram, send, 1 << 20);
 	recheck_live_confirm(&rc, send);
 	ram->host[270 * 4096] ^= 0x01;
 	n = recheck_paused(&rc, ram, send);
-	CHECK(uc, n == 1 && getb(send, 270) && rc.paused_full && rc.why == RECHECK_WHY_HOST && rc.paused_read >= 299,
+	CHECK(uc, n == 1 && getb(send, 270) && rc.paused_scope == RECHECK_SCOPE_ALL && rc.why == RECHECK_WHY_HOST &&
+			  rc.paused_read >= 299,
 	      "auto on a host with a loss record: the pause reads all of RAM (%llu) and catches a cold loss",
 	      (unsigned long long)rc.paused_read);
 	recheck_free(&rc);
@@ -173,7 +221,7 @@ static void test_auto(struct unit_counts *uc, struct guest_ram *ram)
 	ram->host[200 * 4096] ^= 1;
 	recheck_live(&rc, ram, send, 1 << 20);
 	setb(send, 200); /* the collection after the hashing lists it */
-	CHECK(uc, recheck_live_confirm(&rc, send) == 0 && !rc.escalate && rc.live_lost == 0,
+	CHECK(uc, recheck_live_confirm(&rc, send) == 0 && rc.scope == RECHECK_SCOPE_HOT && rc.live_lost == 0,
 	      "a change the next collection lists is not a loss");
 	recheck_free(&rc);
 
@@ -184,14 +232,16 @@ static void test_auto(struct unit_counts *uc, struct guest_ram *ram)
 	read = recheck_live(&rc, ram, send, 64); /* a budget: stops after the first chunk */
 	CHECK(uc, read == 300 && rc.cursor == 512 % PAGES, "a small budget still ends at a chunk (%llu read, cursor %llu)",
 	      (unsigned long long)read, (unsigned long long)rc.cursor);
-	CHECK(uc, recheck_live_confirm(&rc, send) == 1 && getb(send, 150) && rc.escalate && rc.live_cold == 1,
-	      "auto: the self-check catches a cold page changed without an entry and sends it");
+	CHECK(uc, recheck_live_confirm(&rc, send) == 1 && getb(send, 150) && rc.scope == RECHECK_SCOPE_ALL &&
+			  rc.live_cold == 1 && rc.wide_lost == 1,
+	      "auto: the self-check catches a page changed without an entry away from any written block, and sends it");
 	CHECK(uc, s.n == 1 && s.when == RECHECK_LIVE && s.cold && s.page == 150, "reported as live and cold");
 	memset(send, 0, sizeof(send)); /* sent again */
 	rc.sent_hash[150] = snap_page_hash(ram->host + 150 * 4096);
 	ram->host[250 * 4096 + 1] ^= 0x11; /* another cold page, after the self-check looked at it */
 	n = recheck_paused(&rc, ram, send);
-	CHECK(uc, n == 1 && getb(send, 250) && rc.paused_full && rc.paused_read >= 299 && rc.why == RECHECK_WHY_LIVE,
+	CHECK(uc, n == 1 && getb(send, 250) && rc.paused_scope == RECHECK_SCOPE_ALL && rc.paused_read >= 299 &&
+			  rc.why == RECHECK_WHY_LIVE,
 	      "auto after a self-check failure: the pause reads all of RAM and catches the next one (%llu read)",
 	      (unsigned long long)rc.paused_read);
 	recheck_free(&rc);
@@ -211,24 +261,31 @@ static void test_auto(struct unit_counts *uc, struct guest_ram *ram)
 static void test_loss_record(struct unit_counts *uc)
 {
 	char out[512];
-	u64 m = 0, p = 0;
+	struct loss_record r = { 0, 0, 0 };
 	size_t n;
 
-	CHECK(uc, !loss_record_find("", "6.1.0-40-arm64", &m, &p), "an empty record: no losses");
-	n = loss_record_update("", "6.1.0-40-arm64", 17, out, sizeof(out));
-	CHECK(uc, n && !strcmp(out, "6.1.0-40-arm64 1 17\n"), "the first loss makes one line (%zu bytes)", n);
-	n = loss_record_update("6.12.0-1-arm64 2 5\n6.1.0-40-arm64 1 17\n", "6.1.0-40-arm64", 3, out, sizeof(out));
-	CHECK(uc, n && !strcmp(out, "6.12.0-1-arm64 2 5\n6.1.0-40-arm64 2 20\n"),
+	CHECK(uc, !loss_record_find("", "6.1.0-40-arm64", &r), "an empty record: no losses");
+	n = loss_record_update("", "6.1.0-40-arm64", 17, false, out, sizeof(out));
+	CHECK(uc, n && !strcmp(out, "6.1.0-40-arm64 1 17 0\n"), "the first loss makes one line (%zu bytes)", n);
+	n = loss_record_update("6.12.0-1-arm64 2 5 1\n6.1.0-40-arm64 1 17 0\n", "6.1.0-40-arm64", 3, true, out,
+			       sizeof(out));
+	CHECK(uc, n && !strcmp(out, "6.12.0-1-arm64 2 5 1\n6.1.0-40-arm64 2 20 1\n"),
 	      "a second loss counts on its release's line, the others kept (%zu bytes)", n);
-	CHECK(uc, loss_record_find(out, "6.1.0-40-arm64", &m, &p) && m == 2 && p == 20, "read back: 2 moves, 20 pages");
-	CHECK(uc, !loss_record_find(out, "6.1.0-40", &m, &p), "a release that is a prefix of another's is not it");
-	CHECK(uc, !loss_record_find("6.1.0-40-arm64 x y\n", "6.1.0-40-arm64", &m, &p) &&
-		  !loss_record_find("6.1.0-40-arm64 1 2 3\n", "6.1.0-40-arm64", &m, &p),
-	      "a malformed line counts as none");
-	n = loss_record_update("6.1.0-40-arm64 x\n", "6.1.0-40-arm64", 1, out, sizeof(out));
-	CHECK(uc, n && !strcmp(out, "6.1.0-40-arm64 1 1\n"), "a malformed line of the release is replaced (%zu bytes)", n);
-	CHECK(uc, loss_record_update("", "a b", 1, out, sizeof(out)) == 0 &&
-		  loss_record_update("", "rel", 1, out, 8) == 0,
+	CHECK(uc, loss_record_find(out, "6.1.0-40-arm64", &r) && r.moves == 2 && r.pages == 20 && r.wide == 1,
+	      "read back: 2 moves, 20 pages, 1 wide");
+	CHECK(uc, !loss_record_find(out, "6.1.0-40", &r), "a release that is a prefix of another's is not it");
+	CHECK(uc, loss_record_find("6.1.0-40-arm64 3 9\n", "6.1.0-40-arm64", &r) && r.moves == 3 && r.wide == 3,
+	      "a line from before the kind was kept counts every move as wide");
+	CHECK(uc, !loss_record_find("6.1.0-40-arm64 x y\n", "6.1.0-40-arm64", &r) &&
+			  !loss_record_find("6.1.0-40-arm64 1 2 3\n", "6.1.0-40-arm64", &r) &&
+			  !loss_record_find("6.1.0-40-arm64 1 2 0 4\n", "6.1.0-40-arm64", &r) &&
+			  !loss_record_find("6.1.0-40-arm64 1 2 0x\n", "6.1.0-40-arm64", &r),
+	      "a malformed line counts as none (letters, more wide moves than moves, a fifth field)");
+	n = loss_record_update("6.1.0-40-arm64 x\n", "6.1.0-40-arm64", 1, false, out, sizeof(out));
+	CHECK(uc, n && !strcmp(out, "6.1.0-40-arm64 1 1 0\n"), "a malformed line of the release is replaced (%zu bytes)",
+	      n);
+	CHECK(uc, loss_record_update("", "a b", 1, false, out, sizeof(out)) == 0 &&
+			  loss_record_update("", "rel", 1, false, out, 8) == 0,
 	      "a release with a space, or no room: nothing written");
 }
 
