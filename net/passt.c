@@ -192,47 +192,86 @@ static void last_log_line(const char *log, char *out, size_t len)
 	fclose(f);
 }
 
-static void remove_dir(const char *dir, const char *sock, const char *log)
+static void remove_dir(const char *dir, const char *pidfile, const char *log)
 {
-	unlink(sock);
+	unlink(pidfile);
 	unlink(log);
 	rmdir(dir);
+}
+
+/*
+ * The socket's send buffer bounds what passt can hand over at once: it sends a guest's whole TCP window (up to
+ * ~2 MiB of 64 KiB frames) in one non-blocking sendmsg and drops what does not fit, to be resent only after its ACK
+ * timeout. passt itself asks for INT_MAX/2, which net.core.wmem_max cuts to 416 KiB by default; lkvm, allowed to
+ * (CAP_NET_ADMIN), goes beyond that limit, else asks as passt would.
+ */
+static void grow_buffer(int fd, int opt_force, int opt)
+{
+	int v = NET_PASST_SOCKBUF;
+
+	if (setsockopt(fd, SOL_SOCKET, opt_force, &v, sizeof(v)) < 0)
+		setsockopt(fd, SOL_SOCKET, opt, &v, sizeof(v));
+}
+
+/* Has passt written its pid file? It does so once its ports are bound and it is ready to serve. */
+static bool pidfile_written(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && st.st_size > 0;
 }
 
 int net_passt_start(const char *passt, const struct net_hostfwd *fwd, unsigned int nr_fwd, pid_t *pid, int *log_fd,
 		    char *err, size_t errlen)
 {
 	const char *base = getenv("XDG_RUNTIME_DIR");
-	char dir[160], sock[200], log[200], fwdarg[NET_MAX_HOSTFWD][80], uid[24], last[256];
-	const char *argv[12 + 2 * NET_MAX_HOSTFWD];
+	char dir[160], pidfile[200], log[200], fwdarg[NET_MAX_HOSTFWD][80], uid[24], fdarg[16], last[256];
+	const char *argv[14 + 2 * NET_MAX_HOSTFWD];
 	struct stat st;
 	unsigned int argc = 0;
-	int fd = -1, e = 0, logfd, status;
+	int sv[2], peer, logfd, status;
 	pid_t child;
 
 	if (!base || !*base || stat(base, &st) || !S_ISDIR(st.st_mode) || access(base, W_OK | X_OK))
 		base = "/tmp";
 	snprintf(dir, sizeof(dir), "%s/lkvm-passt.XXXXXX", base);
 	if (!mkdtemp(dir)) {
-		snprintf(err, errlen, "cannot make a directory for passt's socket under %s: %s", base, strerror(errno));
+		snprintf(err, errlen, "cannot make a directory for passt's files under %s: %s", base, strerror(errno));
 		return -1;
 	}
-	snprintf(sock, sizeof(sock), "%s/passt.sock", dir);
+	snprintf(pidfile, sizeof(pidfile), "%s/passt.pid", dir);
 	snprintf(log, sizeof(log), "%s/passt.log", dir);
-	/* Run as root, passt becomes nobody before it makes its socket: let that user in, and only it. */
+	/* Run as root, passt becomes nobody before it writes its pid file: let that user in, and only it. */
 	if (geteuid() == 0 && chown(dir, PASST_UID, PASST_UID) < 0) {
 		snprintf(err, errlen, "cannot hand %s to uid %d for passt: %s", dir, PASST_UID, strerror(errno));
 		rmdir(dir);
 		return -1;
 	}
+	/* A connected pair instead of a socket path: nothing else can connect, and lkvm sizes passt's end. */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		snprintf(err, errlen, "cannot make a socket pair for passt: %s", strerror(errno));
+		rmdir(dir);
+		return -1;
+	}
+	peer = fcntl(sv[1], F_DUPFD_CLOEXEC, 3); /* not 0-2, which the child sets up */
+	close(sv[1]);
+	if (peer < 0) {
+		snprintf(err, errlen, "cannot make a socket pair for passt: %s", strerror(errno));
+		close(sv[0]);
+		rmdir(dir);
+		return -1;
+	}
+	grow_buffer(peer, SO_SNDBUFFORCE, SO_SNDBUF);  /* passt -> guest */
+	grow_buffer(sv[0], SO_SNDBUFFORCE, SO_SNDBUF); /* guest -> passt */
 	logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
+	snprintf(fdarg, sizeof(fdarg), "%d", peer);
 	argv[argc++] = passt;
 	argv[argc++] = "-f"; /* foreground: the pid lkvm gets is passt's */
-	argv[argc++] = "-1"; /* one client: passt ends when lkvm's end of the socket closes, however lkvm ends */
 	argv[argc++] = "-q";
-	argv[argc++] = "-s";
-	argv[argc++] = sock;
+	argv[argc++] = "--fd"; /* one client, this one: passt ends when lkvm's end closes, however lkvm ends */
+	argv[argc++] = fdarg;
+	argv[argc++] = "-P";
+	argv[argc++] = pidfile;
 	if (geteuid() == 0) {
 		snprintf(uid, sizeof(uid), "%d:%d", PASST_UID, PASST_UID);
 		argv[argc++] = "--runas";
@@ -250,7 +289,9 @@ int net_passt_start(const char *passt, const struct net_hostfwd *fwd, unsigned i
 		snprintf(err, errlen, "cannot start passt: fork: %s", strerror(errno));
 		if (logfd >= 0)
 			close(logfd);
-		remove_dir(dir, sock, log);
+		close(peer);
+		close(sv[0]);
+		remove_dir(dir, pidfile, log);
 		return -1;
 	}
 	if (child == 0) {
@@ -262,47 +303,47 @@ int net_passt_start(const char *passt, const struct net_hostfwd *fwd, unsigned i
 			dup2(logfd, 1);
 			dup2(logfd, 2);
 		}
+		fcntl(peer, F_SETFD, 0); /* passt's end survives the exec */
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		prctl(PR_SET_PDEATHSIG, SIGTERM); /* belt and braces beside -1 (passt drops it if it changes user) */
+		prctl(PR_SET_PDEATHSIG, SIGTERM); /* belt and braces beside --fd (passt drops it if it changes user) */
 		setsid(); /* the terminal's ^C goes to lkvm, which then ends passt by closing the socket */
 		execv(passt, (char *const *)argv);
 		_exit(127);
 	}
 	if (logfd >= 0)
 		close(logfd);
+	close(peer);
 
-	for (int waited = 0; waited < PASST_START_MS; waited += 10) {
+	for (int waited = 0;; waited += 10) {
 		struct timespec ts = { 0, 10 * 1000 * 1000 };
-		if (access(sock, F_OK) == 0) {
-			fd = unix_connect(sock, &e);
-			if (fd >= 0)
-				break;
-		}
+		if (pidfile_written(pidfile))
+			break;
 		if (waitpid(child, &status, WNOHANG) == child) {
 			last_log_line(log, last, sizeof(last));
-			snprintf(err, errlen, "passt (%s) exited with status %d before it took a connection%s%s", passt,
+			snprintf(err, errlen, "passt (%s) exited with status %d as it started%s%s", passt,
 				 WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), last[0] ? ": " : "",
 				 last);
-			remove_dir(dir, sock, log);
+			close(sv[0]);
+			remove_dir(dir, pidfile, log);
+			return -1;
+		}
+		if (waited >= PASST_START_MS) {
+			kill(child, SIGTERM);
+			waitpid(child, NULL, 0);
+			last_log_line(log, last, sizeof(last));
+			snprintf(err, errlen, "passt (%s) was not ready within %d s%s%s", passt, PASST_START_MS / 1000,
+				 last[0] ? ": " : "", last);
+			close(sv[0]);
+			remove_dir(dir, pidfile, log);
 			return -1;
 		}
 		nanosleep(&ts, NULL);
 	}
-	if (fd < 0) {
-		kill(child, SIGTERM);
-		waitpid(child, NULL, 0);
-		last_log_line(log, last, sizeof(last));
-		snprintf(err, errlen, "passt (%s) did not take a connection on %s within %d s%s%s", passt, sock,
-			 PASST_START_MS / 1000, last[0] ? ": " : "", last);
-		remove_dir(dir, sock, log);
-		return -1;
-	}
-	/* Connected: the path is no longer needed, and nothing else may connect (passt takes one client anyway). */
 	*log_fd = open(log, O_RDONLY | O_CLOEXEC); /* what passt says later, if it dies */
-	remove_dir(dir, sock, log);
+	remove_dir(dir, pidfile, log);
 	*pid = child;
-	return fd;
+	return sv[0];
 }
 
 int net_passt_stop(int fd, pid_t pid, unsigned int wait_ms)

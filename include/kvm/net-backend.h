@@ -23,6 +23,7 @@
 #define VIRTIO_NET_F_HOST_TSO6 12
 #define VIRTIO_NET_F_MRG_RXBUF 15  /* a received packet may span several receive buffers */
 #define NET_USER_MTU 65520         /* passt's own MTU: the guest's link MTU in mode=user */
+#define NET_PASST_SOCKBUF (4 << 20) /* each end's send buffer with a passt lkvm starts (net/passt.c: why) */
 
 struct net_backend;
 
