@@ -7,13 +7,7 @@
 static struct gdb_rx rx;
 static char out[2 * GDB_PACKET_MAX + 16], back[GDB_PACKET_MAX + 16];
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fz_quiet();
-	return 0;
-}
+FZ_QUIET_INITIALIZE()
 
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 {

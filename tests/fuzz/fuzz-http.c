@@ -6,13 +6,7 @@
 #include "kvm/metrics-http.h"
 #include "kvm/metrics-text.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fz_quiet();
-	return 0;
-}
+FZ_QUIET_INITIALIZE()
 
 /* Every sample line of an exposition is NAME[{labels}] VALUE: no raw newline may come from a value. */
 static void check_lines(const struct mtext *w, unsigned int samples)

@@ -11,13 +11,7 @@
  * time on, 2 the file is longer than what was read: u32 extra bytes follow), then the first bytes of the kernel
  * file (what kvm_validate_payload() reads). Whatever the layout says, its invariants must hold.
  */
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fz_quiet();
-	return 0;
-}
+FZ_QUIET_INITIALIZE()
 
 #define REQUIRE(c)                                                                                                \
 	do {                                                                                                      \

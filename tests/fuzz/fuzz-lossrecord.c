@@ -4,13 +4,7 @@
 #include "fuzz.h"
 #include "kvm/loss-record.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fz_quiet();
-	return 0;
-}
+FZ_QUIET_INITIALIZE()
 
 /* The input: a release up to the first NUL, then the record's text (as read from the file, NUL-terminated). */
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)

@@ -11,13 +11,7 @@
 /* Input: NUL-separated command-line words (at most 64), as run_parse_args() gets them after "lkvm run". */
 #define MAX_ARGS 64
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fz_quiet();
-	return 0;
-}
+FZ_QUIET_INITIALIZE()
 
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 {

@@ -75,6 +75,16 @@ static inline void fz_quiet(void)
 	log_set_level(LOG_ERROR);
 }
 
+/* A target whose only set-up is fz_quiet(): its LLVMFuzzerInitialize. */
+#define FZ_QUIET_INITIALIZE()                                    \
+	int LLVMFuzzerInitialize(int *argc, char ***argv)        \
+	{                                                        \
+		(void)argc;                                      \
+		(void)argv;                                      \
+		fz_quiet();                                      \
+		return 0;                                        \
+	}
+
 /* ---- fake guest RAM: FZ_RAM_SIZE bytes at FZ_RAM_BASE, zeroed and then filled from the input each run ---- */
 #define FZ_RAM_BASE 0x40000000ULL
 #define FZ_RAM_SIZE 0x10000ULL
