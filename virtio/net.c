@@ -246,7 +246,7 @@ static int rx_merged(struct virtio_net *n, u16 *held)
 			return 1;
 		}
 		if (!virtio_dev_pop(vd, VIRTIO_NET_RXQ, &ch)) {
-			virtq_unpop(vq, k);
+			virtq_unpop(vq, n->mrg_head, k); /* the bytes copied into them so far stay: marked dirty */
 			*held = (u16)k;
 			return 0;
 		}

@@ -263,10 +263,13 @@ void virtq_push(struct virtq *vq, u16 head, u32 written)
 	virtq_push_batch(vq, &head, &written, 1);
 }
 
-void virtq_unpop(struct virtq *vq, unsigned int n)
+void virtq_unpop(struct virtq *vq, const u16 *heads, unsigned int n)
 {
-	if (vq->ready && !vq->broken)
-		vq->last_avail = (u16)(vq->last_avail - n);
+	if (!vq->ready || vq->broken)
+		return;
+	for (unsigned int i = 0; i < n; i++)
+		mark_chain_written(vq, heads[i]); /* what the device wrote there stays in guest RAM: a migration sends it */
+	vq->last_avail = (u16)(vq->last_avail - n);
 }
 
 /* "Has new_idx passed event since old?" - the event-index test of VIRTIO 2.7.10, in 16-bit arithmetic. */

@@ -103,8 +103,11 @@ void virtq_push(struct virtq *vq, u16 head, u32 written);
  * receive buffer needs (its first buffer says how many follow). used->idx is published once, after the elements.
  */
 void virtq_push_batch(struct virtq *vq, const u16 *heads, const u32 *lens, unsigned int n);
-/* Give back the last n chains popped and not pushed: the next pops return them again. */
-void virtq_unpop(struct virtq *vq, unsigned int n);
+/*
+ * Give back the last n chains popped and not pushed (heads, in pop order): the next pops return them again. What the
+ * device wrote into them meanwhile is marked dirty, as a push would.
+ */
+void virtq_unpop(struct virtq *vq, const u16 *heads, unsigned int n);
 /* After pushing: should the driver be interrupted (VIRTQ_AVAIL_F_NO_INTERRUPT / used_event)? */
 bool virtq_need_interrupt(struct virtq *vq);
 /*
