@@ -10,7 +10,7 @@ guest_start its 120 run -c 2 -m 256 --irqchip gicv3-its --name itsvm -k "$L2_KER
 	-p "quiet l2.run=itsinfo"
 if ! wait_for "$OUT" "ITS-TICK 3" 100; then
 	guest_kill
-	not_ok "guest with an ITS never got ready ($(rc_text  [$(guest_tail)]"$RC"))"
+	not_ok "guest with an ITS never got ready ($(rc_text "$RC")) [$(guest_tail)]"
 	finish
 fi
 check "DT: msi-controller@8080000 with compatible arm,gic-v3-its" has "$OUT" "ITS-DT msi-controller@8080000 arm,gic-v3-its"

@@ -27,7 +27,7 @@ run_case() {
 		-p "quiet l2.run=steal l2.wait=3 l2.secs=5"
 	if ! wait_for "$OUT" STEAL-READY 200; then
 		guest_kill
-		not_ok "$tag: guest never reached STEAL-READY ($(rc_text  [$(guest_tail)]"$RC"))"
+		not_ok "$tag: guest never reached STEAL-READY ($(rc_text "$RC")) [$(guest_tail)]"
 		return 1
 	fi
 	pid=$(lkvm_pid "$tag")

@@ -11,7 +11,7 @@ uptime_of() { sed -n "s/^COUNT $2 up=\([0-9]*\)\..*/\1/p" "$1" | head -n 1; }
 guest_start snap-src 120 run -c 1 -m 256 --name snapvm -k "$L2_KERNEL" -i "$L2_INITRD" -p "quiet l2.run=counter"
 if ! wait_for "$OUT" "COUNT 5 " 100; then
 	guest_kill
-	not_ok "source guest never counted to 5 ($(rc_text  [$(guest_tail)]"$RC"))"
+	not_ok "source guest never counted to 5 ($(rc_text "$RC")) [$(guest_tail)]"
 	finish
 fi
 SRC_OUT=$OUT

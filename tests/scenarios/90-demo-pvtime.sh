@@ -5,7 +5,7 @@
 guest_start demo 150 run --pvtime -c 2 -m 256 --name demo -k "$L2_KERNEL" -i "$L2_INITRD" -p "l2.run=demo"
 if ! wait_for "$OUT" DEMO-READY 120; then
 	guest_kill
-	not_ok "demo guest never got ready ($(rc_text  [$(guest_tail)]"$RC"))"
+	not_ok "demo guest never got ready ($(rc_text "$RC")) [$(guest_tail)]"
 	finish
 fi
 pid=$("$LKVM" stat --name demo | sed -n 's/.*pid=\([0-9]*\).*/\1/p')
