@@ -43,26 +43,22 @@ static void pause_split(const char *line)
 	const char *mode = field(line, "recheck", g, sizeof(g)), *scope = field(line, "recheck_scope", f, sizeof(f));
 	const char *why = field(line, "recheck_why", i, sizeof(i)), *what;
 	bool all = !strcmp(scope, "all");
-	const char *because = strcmp(mode, "auto")       ? ""
-			      : !strcmp(why, "host")   ? ", this host lost dirty-log entries before"
-			      : !strcmp(why, "paused") ? " after a loss among the pages written"
-			      : !strcmp(why, "live")   ? (all ? " after a loss outside the blocks written"
-							      : " after a loss beside the pages written")
-						       : "";
+	const char *because = strcmp(mode, "auto")     ? ""
+			      : !strcmp(why, "host") ? ", this host lost dirty-log entries outside them before"
+			      : !strcmp(why, "live") ? " after a loss outside the blocks written"
+						     : "";
 
 	if (!strcmp(mode, "never"))
 		what = ": nothing";
 	else if (all)
 		what = ": all of RAM";
-	else if (!strcmp(scope, "blocks"))
-		what = ": the 2 MiB blocks written during the migration";
 	else
-		what = ": the pages written during the migration";
+		what = ": the 2 MiB blocks written during the migration";
 	printf("pause %s ms: last dirty pages %s ms (%s pages), device state %s ms, re-check %s ms (%s%s%s, %s pages "
 	       "read)",
 	       field(line, "pause_ms", b, sizeof(b)), field(line, "pause_pages_ms", c, sizeof(c)),
 	       field(line, "last_pages", d, sizeof(d)), a, field(line, "pause_recheck_ms", e, sizeof(e)), mode, what,
-	       strcmp(scope, "hot") ? because : "", field(line, "recheck_read", h, sizeof(h)));
+	       all ? because : "", field(line, "recheck_read", h, sizeof(h)));
 	if (strcmp(field(line, "pause_verify_ms", a, sizeof(a)), "0"))
 		printf(", verify %s ms", a);
 	printf(", destination set-up %s ms\n", field(line, "pause_dest_ms", b, sizeof(b)));
@@ -87,9 +83,9 @@ int cmd_migrate(int argc, const char **argv)
 		{ 0, "local", OPT_BOOL, &local, NULL,
 		  "Same host, unix: only: hand guest RAM (--hugetlbfs) over by descriptor instead of copying it", NULL, 0 },
 		{ 0, "recheck", OPT_STRING, &recheck, "auto|always|never",
-		  "Catch pages written without a dirty-log entry: auto (default; hash live, re-read in the pause only "
-		  "the pages written, their 2 MiB blocks after a loss among them or on a host that lost entries there "
-		  "before, all of RAM after one elsewhere), always (all of RAM in the pause), never",
+		  "Catch pages written without a dirty-log entry: auto (default; hash live, re-read in the pause the 2 MiB "
+		  "blocks written, all of RAM after a loss outside them, now or before on this host), always (all of RAM in "
+		  "the pause), never",
 		  NULL, 0 },
 		{ 0, "debug-unlogged", OPT_STRING, &debug, "file",
 		  "Write a line per page the dirty log missed (address, changed bytes, round) to FILE "

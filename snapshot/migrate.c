@@ -367,9 +367,10 @@ static int run(struct migration *m)
 		struct loss_record rec;
 		if (loss_record_seen(path, sizeof(path), &rec)) {
 			/* the live self-check can miss a loss that comes after it looked: on a host known to lose
-			 * entries the pause reads where it lost them, the hot blocks or (once one was elsewhere) all RAM */
+			 * entries outside the hot blocks, only all of RAM is safe */
 			bool all = rec.wide > 0;
-			recheck_escalate(&m->rc, all ? RECHECK_SCOPE_ALL : RECHECK_SCOPE_BLOCKS, RECHECK_WHY_HOST);
+			if (all)
+				recheck_escalate(&m->rc, RECHECK_SCOPE_ALL, RECHECK_WHY_HOST);
 			pr_info("migration: this host's dirty log lost entries in %llu earlier migration(s), %llu of them "
 				"outside the 2 MiB blocks being written (%s): the pause reads %s again",
 				(unsigned long long)rec.moves, (unsigned long long)rec.wide, path,
@@ -542,10 +543,7 @@ void migrate_serve(struct kvm *kvm, int ctl, int out, const char *args)
 			(unsigned long long)m.last_pages, (unsigned long long)m.p_recheck,
 			(unsigned long long)m.rc.paused_read, recheck_mode_name(m.p.recheck),
 			m.rc.paused_scope == RECHECK_SCOPE_ALL, recheck_scope_name(m.rc.paused_scope),
-			m.rc.why == RECHECK_WHY_HOST     ? "host"
-			: m.rc.why == RECHECK_WHY_PAUSED ? "paused"
-			: m.rc.why == RECHECK_WHY_LIVE   ? "live"
-							 : "none",
+			m.rc.why == RECHECK_WHY_HOST ? "host" : m.rc.why == RECHECK_WHY_LIVE ? "live" : "none",
 			(unsigned long long)m.rc.wide_lost, (unsigned long long)m.rc.live_read,
 			(unsigned long long)m.rc.live_lost, (unsigned long long)m.rc.live_cold,
 			(unsigned long long)m.p_verify, (unsigned long long)m.p_dest);

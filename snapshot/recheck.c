@@ -33,7 +33,7 @@ const char *recheck_mode_name(enum recheck_mode mode)
 
 const char *recheck_scope_name(enum recheck_scope scope)
 {
-	return scope == RECHECK_SCOPE_ALL ? "all" : scope == RECHECK_SCOPE_BLOCKS ? "blocks" : "hot";
+	return scope == RECHECK_SCOPE_ALL ? "all" : "blocks";
 }
 
 bool recheck_block_hot(const struct recheck *rc, u64 pg)
@@ -135,8 +135,6 @@ u64 recheck_live_confirm(struct recheck *rc, u64 *send)
 				/* a loss away from every block the guest was writing: no subset of RAM is safe */
 				rc->wide_lost++;
 				recheck_escalate(rc, RECHECK_SCOPE_ALL, RECHECK_WHY_LIVE);
-			} else if (cold) {
-				recheck_escalate(rc, RECHECK_SCOPE_BLOCKS, RECHECK_WHY_LIVE);
 			}
 			set_bit(send, pg);
 			set_bit(rc->hot, pg);
@@ -157,12 +155,12 @@ void recheck_escalate(struct recheck *rc, enum recheck_scope scope, enum recheck
 }
 
 /* Has a 2 MiB chunk anything for a pass over scope to read? */
-static bool chunk_wanted(const struct recheck *rc, const u64 *send, u64 pg0, u64 np, enum recheck_scope scope)
+static bool chunk_wanted(const struct recheck *rc, u64 pg0, u64 np, enum recheck_scope scope)
 {
 	if (scope == RECHECK_SCOPE_ALL)
 		return true;
 	for (u64 w = pg0 / 64; w < (pg0 + np + 63) / 64; w++)
-		if (scope == RECHECK_SCOPE_BLOCKS ? rc->hot[w] != 0 : (rc->hot[w] & ~send[w]) != 0)
+		if (rc->hot[w])
 			return true;
 	return false;
 }
@@ -178,15 +176,12 @@ static u64 paused_pass(struct recheck *rc, const struct guest_ram *ram, u64 *sen
 	for (u64 pg0 = 0; pg0 < rc->pages; pg0 += SNAP_CHUNK_PAGES) {
 		u64 np = rc->pages - pg0 < SNAP_CHUNK_PAGES ? rc->pages - pg0 : SNAP_CHUNK_PAGES;
 
-		if (!chunk_wanted(rc, send, pg0, np, scope))
+		if (!chunk_wanted(rc, pg0, np, scope))
 			continue; /* nothing to look at in this chunk: not even its page table is read */
-		if (scope != RECHECK_SCOPE_HOT)
-			guest_ram_populated(ram, pg0 * SNAP_PAGE, np * SNAP_PAGE, populated);
-		else
-			memset(populated, 1, sizeof(populated)); /* hot pages were written: they hold data */
+		guest_ram_populated(ram, pg0 * SNAP_PAGE, np * SNAP_PAGE, populated);
 		for (u64 i = 0; i < np; i++) {
 			u64 pg = pg0 + i;
-			if (test_bit(send, pg) || (scope == RECHECK_SCOPE_HOT && !test_bit(rc->hot, pg)))
+			if (test_bit(send, pg))
 				continue;
 			rc->paused_read += populated[i];
 			if (same(rc, ram, pg, populated[i]))
@@ -210,12 +205,6 @@ u64 recheck_paused(struct recheck *rc, const struct guest_ram *ram, u64 *send)
 	if (rc->mode == RECHECK_NEVER)
 		return 0;
 	lost = paused_pass(rc, ram, send, scope);
-	if (scope == RECHECK_SCOPE_HOT && lost) {
-		/* the log missed a page the guest was writing: the host may have unlocked its whole block on one fault */
-		recheck_escalate(rc, RECHECK_SCOPE_BLOCKS, RECHECK_WHY_PAUSED);
-		scope = RECHECK_SCOPE_BLOCKS;
-		lost += paused_pass(rc, ram, send, scope);
-	}
 	rc->paused_scope = scope;
 	rc->paused_lost += lost;
 	return lost;

@@ -6,7 +6,7 @@
 
 /* migrate --recheck (docs/migration.md, "The re-check"). */
 enum recheck_mode {
-	RECHECK_AUTO = 0, /* live self-check; paused: the pages written, their 2 MiB blocks or all of RAM after a loss */
+	RECHECK_AUTO = 0, /* live self-check; paused: the 2 MiB blocks written, all of RAM after a loss outside them */
 	RECHECK_ALWAYS,   /* paused: every populated page (the pause grows with RAM) */
 	RECHECK_NEVER,    /* trust the dirty log: nothing is read again */
 };
@@ -16,24 +16,22 @@ const char *recheck_mode_name(enum recheck_mode mode);
 /* Where a page the log missed was found. */
 enum recheck_when { RECHECK_LIVE, RECHECK_PAUSED };
 /*
- * What auto reads in the pause, widest last. A hot block is a 2 MiB block of guest RAM holding a hot page: where a
- * host that maps RAM with huge blocks and unlocks a whole block on one logged fault loses entries (docs/migration.md,
- * "The cause").
+ * What auto reads in the pause. A hot block is a 2 MiB block of guest RAM holding a hot page: where a host that maps
+ * RAM with huge blocks and unlocks a whole block on one logged fault loses entries (docs/migration.md, "The cause"),
+ * from the first loss on, so auto reads them from the start.
  */
 enum recheck_scope {
-	RECHECK_SCOPE_HOT = 0, /* the hot set */
-	RECHECK_SCOPE_BLOCKS,  /* every populated page of the hot blocks */
-	RECHECK_SCOPE_ALL,     /* every populated page */
+	RECHECK_SCOPE_BLOCKS = 0, /* every populated page of the hot blocks */
+	RECHECK_SCOPE_ALL,        /* every populated page */
 };
 #define RECHECK_BLOCK_PAGES 512ULL /* 4 KiB pages in a 2 MiB block */
 const char *recheck_scope_name(enum recheck_scope scope);
 
-/* Why auto widened the pause's scope. */
+/* Why auto read all of RAM. */
 enum recheck_why {
 	RECHECK_WHY_NONE = 0,
-	RECHECK_WHY_LIVE,   /* the live self-check found a loss outside the pages being written */
-	RECHECK_WHY_PAUSED, /* the pause found a loss among the pages written, so the log is not to be trusted */
-	RECHECK_WHY_HOST,   /* this host lost dirty-log entries in an earlier migration (snapshot/loss-record.c) */
+	RECHECK_WHY_LIVE, /* the live self-check found a loss outside every hot block */
+	RECHECK_WHY_HOST, /* this host lost such an entry in an earlier migration (snapshot/loss-record.c) */
 };
 
 struct recheck {
@@ -45,8 +43,8 @@ struct recheck {
 	u64 cursor;      /* live self-check: the next page to look at */
 	u64 sweeps;      /* live self-check: complete passes over RAM */
 	u64 round;       /* the migration's round, for reports */
-	enum recheck_scope scope; /* auto: what the pause reads, widened by the losses seen (or the host record) */
-	enum recheck_why why;     /* what widened it last */
+	enum recheck_scope scope; /* auto: what the pause reads, widened by a loss outside the hot blocks (or the record) */
+	enum recheck_why why;     /* what widened it */
 	u64 live_read, live_lost, live_cold; /* self-check: pages read, losses found, of them outside the hot set */
 	u64 paused_read, paused_lost;         /* in the pause: pages read, losses found */
 	u64 wide_lost;                        /* losses outside every hot block (live or paused) */
@@ -68,8 +66,8 @@ void recheck_note_dirty(struct recheck *rc, const u64 *send);
 u64 recheck_live(struct recheck *rc, const struct guest_ram *ram, const u64 *send, u64 budget);
 /*
  * Right after the next collection into send (which joins the hot set): a candidate the log now lists was written
- * with an entry (not a loss); the others are losses: they go into send (and the hot set). A loss in a hot block
- * widens auto's pause to the hot blocks, one elsewhere to all of RAM. Returns the losses.
+ * with an entry (not a loss); the others are losses: they go into send (and the hot set). A loss outside every hot
+ * block widens auto's pause to all of RAM. Returns the losses.
  */
 u64 recheck_live_confirm(struct recheck *rc, u64 *send);
 /* auto: read at least `scope` in the pause, whatever the self-check finds (e.g. the host is known to lose entries). */
@@ -79,7 +77,7 @@ bool recheck_block_hot(const struct recheck *rc, u64 pg);
 /*
  * Paused, after the last collection: read again the pages the mode asks for (never: none; auto: its scope;
  * always: all populated pages) that send does not list, and add to send those that differ from their sent copy.
- * auto goes on to the hot blocks when the hot set held a loss. Returns the losses.
+ * Returns the losses.
  */
 u64 recheck_paused(struct recheck *rc, const struct guest_ram *ram, u64 *send);
 
