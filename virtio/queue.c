@@ -265,11 +265,14 @@ void virtq_push(struct virtq *vq, u16 head, u32 written)
 
 void virtq_unpop(struct virtq *vq, const u16 *heads, unsigned int n)
 {
-	if (!vq->ready || vq->broken)
+	if (!vq->ready)
 		return;
+	/* what the device wrote there stays in guest RAM, also when the pop that failed broke the ring: a migration
+	 * sends it */
 	for (unsigned int i = 0; i < n; i++)
-		mark_chain_written(vq, heads[i]); /* what the device wrote there stays in guest RAM: a migration sends it */
-	vq->last_avail = (u16)(vq->last_avail - n);
+		mark_chain_written(vq, heads[i]);
+	if (!vq->broken)
+		vq->last_avail = (u16)(vq->last_avail - n);
 }
 
 /* "Has new_idx passed event since old?" - the event-index test of VIRTIO 2.7.10, in 16-bit arithmetic. */
