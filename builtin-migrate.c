@@ -45,7 +45,7 @@ static void pause_split(const char *line)
 	bool all = !strcmp(scope, "all");
 	const char *because = strcmp(mode, "auto")     ? ""
 			      : !strcmp(why, "host") ? ", this host lost dirty-log entries outside them before"
-			      : !strcmp(why, "live") ? " after a loss outside the blocks written"
+			      : !strcmp(why, "live") ? " after a loss outside the blocks the log reported"
 						     : "";
 
 	if (!strcmp(mode, "never"))
@@ -53,7 +53,7 @@ static void pause_split(const char *line)
 	else if (all)
 		what = ": all of RAM";
 	else
-		what = ": the 2 MiB blocks written during the migration";
+		what = ": the 2 MiB blocks written since the self-check read them";
 	printf("pause %s ms: last dirty pages %s ms (%s pages), device state %s ms, re-check %s ms (%s%s%s, %s pages "
 	       "read)",
 	       field(line, "pause_ms", b, sizeof(b)), field(line, "pause_pages_ms", c, sizeof(c)),

@@ -154,6 +154,15 @@ static int service(struct migration *m)
 	return 0;
 }
 
+/* Is no page of [pg0, pg0 + np) set in the bitmap? (pg0 is a multiple of 64.) */
+static bool chunk_clean(const u64 *bits, u64 pg0, u32 np)
+{
+	for (u64 w = pg0 / 64; w < (pg0 + np + 63) / 64; w++)
+		if (bits[w])
+			return false;
+	return true;
+}
+
 /* Send the pages set in m->send (and clear them); first pass: skip zero pages. */
 static int send_pages(struct migration *m, bool first, bool running)
 {
@@ -168,6 +177,8 @@ static int send_pages(struct migration *m, bool first, bool running)
 
 		if (running && m->force_now)
 			return 0; /* --timeout-strategy force: what is left (still set in m->send) goes in the paused pass */
+		if (chunk_clean(m->send, pg0, np))
+			continue; /* the pause's pass walks RAM in bitmap words: its length must not grow with RAM */
 		memset(carried, 0, sizeof(carried));
 		for (u32 i = 0; i < np; i++) {
 			u64 pg = pg0 + i;
@@ -374,7 +385,7 @@ static int run(struct migration *m)
 			pr_info("migration: this host's dirty log lost entries in %llu earlier migration(s), %llu of them "
 				"outside the 2 MiB blocks being written (%s): the pause reads %s again",
 				(unsigned long long)rec.moves, (unsigned long long)rec.wide, path,
-				all ? "all of RAM" : "every page of the blocks being written");
+				all ? "all of RAM" : "the 2 MiB blocks written since the self-check read them");
 		}
 	}
 	if (m->p.debug_unlogged && (!(m->shadow = m->w.shadow = calloc(1, kvm->ram.size)) ||
@@ -384,6 +395,7 @@ static int run(struct migration *m)
 		kvm->mig_own_dirty = calloc(guest_ram_bitmap_words(&kvm->ram), sizeof(u64));
 	if (!m->log || !m->send || !kvm->mig_own_dirty || snapw_init(&m->w, m->out))
 		return snprintf(m->err, sizeof(m->err), "out of memory"), -1;
+	m->rc.own = kvm->mig_own_dirty;
 
 	/* Logging first, then read: a page written after this point is in a later pass, one before it in this one. */
 	if (set_logging(m, true))
@@ -536,7 +548,7 @@ void migrate_serve(struct kvm *kvm, int ctl, int out, const char *args)
 			"done rounds=%llu sent_mib=%.1f pages=%llu total_ms=%llu pause_ms=%llu unlogged=%llu local=%d "
 			"pause_state_ms=%llu pause_pages_ms=%llu last_pages=%llu pause_recheck_ms=%llu recheck_read=%llu "
 			"recheck=%s recheck_full=%d recheck_scope=%s recheck_why=%s wide_lost=%llu live_read=%llu "
-			"live_lost=%llu live_cold=%llu pause_verify_ms=%llu pause_dest_ms=%llu\n",
+			"live_lost=%llu live_cold=%llu pending_read=%llu unreported_lost=%llu pause_verify_ms=%llu pause_dest_ms=%llu\n",
 			(unsigned long long)m.rounds, (double)m.w.bytes / 1048576.0, (unsigned long long)m.pages_sent,
 			(unsigned long long)(t - m.t0), (unsigned long long)(t - m.t_pause), (unsigned long long)m.unlogged,
 			m.p.local, (unsigned long long)m.p_state, (unsigned long long)m.p_pages,
@@ -546,6 +558,7 @@ void migrate_serve(struct kvm *kvm, int ctl, int out, const char *args)
 			m.rc.why == RECHECK_WHY_HOST ? "host" : m.rc.why == RECHECK_WHY_LIVE ? "live" : "none",
 			(unsigned long long)m.rc.wide_lost, (unsigned long long)m.rc.live_read,
 			(unsigned long long)m.rc.live_lost, (unsigned long long)m.rc.live_cold,
+			(unsigned long long)m.rc.pending_read, (unsigned long long)m.rc.unreported_lost,
 			(unsigned long long)m.p_verify, (unsigned long long)m.p_dest);
 		control_cleanup(kvm); /* the name is the destination's from now on */
 		dprintf(ctl, "ok\n");

@@ -10,12 +10,12 @@ VER=--verify
 # MIGRATE_EARLY_RECHECK=always|auto|never: the moves' --recheck (default: lkvm's own, auto); MIGRATE_EARLY_MARK=FILE:
 # "lkvm-move N start" / "end" written there around each move (46-dirtylog-trace: tracefs's trace_marker)
 RECHECK=${MIGRATE_EARLY_RECHECK:+--recheck $MIGRATE_EARLY_RECHECK}
-# LKVM_MODE=migrate-repro: 10 moves, every other one unverified; migrate-repro-nothp: the same with the host's
+# LKVM_MODE=migrate-repro: 10 moves, every other one unverified (migrate-repro-verify: all verified); migrate-repro-nothp: the same with the host's
 # transparent huge pages off (one thing varied, for docs/migration.md's lost entries)
 THP=/sys/kernel/mm/transparent_hugepage/enabled
 THP_WAS=
 case ${LKVM_MODE:-} in
-migrate-repro) N=${MIGRATE_EARLY_N:-10} ;;
+migrate-repro | migrate-repro-verify) N=${MIGRATE_EARLY_N:-10} ;;
 migrate-repro-nothp)
 	N=${MIGRATE_EARLY_N:-10}
 	THP_WAS=$(sed -n 's/.*\[\(.*\)\].*/\1/p' $THP)
@@ -26,7 +26,7 @@ D=$WORK/early.img
 dd if=/dev/zero of="$D" bs=1M count=8 2>/dev/null
 good=0
 lost_at=    # the first move that found a page the log missed
-later_bad=  # auto moves whose pause did not read the blocks being written
+later_bad=  # auto moves whose pause did not read the blocks written since the self-check
 for i in $(seq 1 "$N"); do
 	S=$WORK/early-src-$i
 	T=$WORK/early-dst-$i
@@ -41,14 +41,15 @@ for i in $(seq 1 "$N"); do
 		"$LKVM" stop --name early$i >>"$LOG" 2>&1
 		continue
 	fi
-	case ${LKVM_MODE:-} in migrate-repro*) [ $((i % 2)) = 1 ] && VER=--verify || VER= ;; esac
+	case ${LKVM_MODE:-} in migrate-repro | migrate-repro-nothp) [ $((i % 2)) = 1 ] && VER=--verify || VER= ;; esac
 	# each page the dirty log missed, with its changed bytes (docs/migration.md, "Lost entries")
 	[ -n "${MIGRATE_EARLY_MARK:-}" ] && echo "lkvm-move $i start" >"$MIGRATE_EARLY_MARK"
 	LKVM_DEBUG_UNLOGGED=$WORK/early-$i.unlogged "$LKVM" migrate --name early$i $VER $RECHECK "unix:$WORK/early-$i.sock" \
 		>"$WORK/early-$i.txt" 2>&1
 	rc=$?
 	[ -n "${MIGRATE_EARLY_MARK:-}" ] && echo "lkvm-move $i end" >"$MIGRATE_EARLY_MARK"
-	# auto reads at least the 2 MiB blocks being written, where this bed loses entries, from the first move on
+	# auto reads at least the 2 MiB blocks written since the self-check read them (where this bed loses entries), from
+	# the first move on
 	if [ $rc = 0 ] && [ "${MIGRATE_EARLY_RECHECK:-auto}" = auto ] && ! grep -q 're-check [0-9]* ms (auto: \(the 2 MiB blocks written\|all of RAM\)' "$WORK/early-$i.txt"; then
 		later_bad="$later_bad $i"
 	fi
@@ -79,6 +80,6 @@ if [ -n "$lost_at" ]; then
 else
 	diag "no move found a page the log missed: the host record went untested here"
 fi
-check "every auto move's pause read at least the 2 MiB blocks being written${later_bad:+ (not:$later_bad)}" [ -z "$later_bad" ]
+check "every auto move's pause read at least the 2 MiB blocks written since the self-check${later_bad:+ (not:$later_bad)}" [ -z "$later_bad" ]
 check "$good of $N early moves${VER:+ ($VER)}: the guest counts on at the destination" [ "$good" = "$N" ]
 finish

@@ -115,10 +115,10 @@ for t in auto-verify auto always; do
 done
 if [ -s "$WORK/auto.txt" ]; then
 	R=$(sed -n 's/.*re-check [0-9]* ms (\([^)]*\)).*/\1/p' "$WORK/auto.txt")
-	# the 2 MiB blocks being written (where this bed loses entries); all of RAM only after a loss outside them, now
-	# or in an earlier migration from this host (its record)
-	check "auto: the pause re-read the blocks being written, or all of RAM only after a loss outside them ($R)" \
-		sh -c "echo '$R' | grep -q '^auto: \(the 2 MiB blocks written during the migration,\|all of RAM\( after a loss\|, this host lost\)\)'"
+	# the 2 MiB blocks written since the self-check read them (where this bed loses entries); all of RAM only after
+	# a loss outside them, now or in an earlier migration from this host (its record)
+	check "auto: the pause re-read the blocks written since the self-check, or all of RAM only after a loss outside them ($R)" \
+		sh -c "echo '$R' | grep -q '^auto: \(the 2 MiB blocks written since the self-check read them,\|all of RAM\( after a loss\|, this host lost\)\)'"
 fi
 sleep 4
 S=$(sums "$WORK/$CUR.out" | tail -n 1)

@@ -122,8 +122,9 @@ static void test_auto(struct unit_counts *uc, struct guest_ram *ram)
 	struct seen s;
 	u64 send[WORDS] = { 0 }, n, read;
 
-	/* nothing lost: the pause still reads every populated page of the blocks being written (block 0: pages 0-511),
-	 * not the rest of RAM; data in block 1 that nothing logged is not read */
+	/* nothing lost: the self-check reads the block the log reported (block 0: pages 0-511) whole, then the rest;
+	 * the pause reads every populated page of the blocks reported since (block 0 again), not the rest of RAM: data
+	 * in block 1 that nothing logged is not read */
 	sent_state(&rc, ram, RECHECK_AUTO, &s);
 	memset(ram->host + 600 * 4096, 9, 4096);
 	rc.sent_hash[600] = snap_page_hash(ram->host + 600 * 4096);
@@ -134,10 +135,32 @@ static void test_auto(struct unit_counts *uc, struct guest_ram *ram)
 	read = recheck_live(&rc, ram, send, 1 << 20);
 	CHECK(uc, read == 301 && rc.sweeps == 1 && recheck_live_confirm(&rc, send) == 0 && rc.scope == RECHECK_SCOPE_BLOCKS,
 	      "auto: the self-check reads each populated page once (%llu) and finds nothing", (unsigned long long)read);
+	CHECK(uc, rc.pending_read == 300 && !recheck_block_pending(&rc, 0), "the reported block was read whole (%llu)",
+	      (unsigned long long)rc.pending_read);
 	setb(send, 11); /* the last collection */
+	recheck_note_dirty(&rc, send);
 	n = recheck_paused(&rc, ram, send);
 	CHECK(uc, n == 0 && rc.paused_scope == RECHECK_SCOPE_BLOCKS && rc.paused_read == 299 && rc.why == RECHECK_WHY_NONE,
 	      "auto, no loss: the pause reads block 0's 299 populated pages not sent last, not block 1 (%llu)",
+	      (unsigned long long)rc.paused_read);
+	recheck_free(&rc);
+
+	/* a block the self-check read after its report, and not reported since, holds nothing stale: the pause skips it
+	 * (what keeps the pause to the last blocks written, however long pre-copy took) */
+	sent_state(&rc, ram, RECHECK_AUTO, &s);
+	memset(ram->host + 600 * 4096, 9, 4096);
+	rc.sent_hash[600] = snap_page_hash(ram->host + 600 * 4096);
+	for (u64 pg = 10; pg < 18; pg++)
+		setb(send, pg);
+	recheck_note_dirty(&rc, send);
+	memset(send, 0, sizeof(send));
+	recheck_live(&rc, ram, send, 0);
+	recheck_live_confirm(&rc, send);
+	setb(send, 700); /* the pause's collection reports block 1 only */
+	recheck_note_dirty(&rc, send);
+	n = recheck_paused(&rc, ram, send);
+	CHECK(uc, n == 0 && rc.paused_read == 1 && !recheck_block_pending(&rc, 0) && recheck_block_pending(&rc, 700),
+	      "auto: block 0, read clean and not reported since, is skipped; block 1 is read (%llu pages)",
 	      (unsigned long long)rc.paused_read);
 	recheck_free(&rc);
 
@@ -152,7 +175,8 @@ static void test_auto(struct unit_counts *uc, struct guest_ram *ram)
 	recheck_live_confirm(&rc, send);
 	ram->host[12 * 4096 + 100] ^= 0x55; /* hot page, changed without an entry */
 	ram->host[260 * 4096 + 7] ^= 0x21;  /* and a cold one in its block */
-	setb(send, 11);
+	setb(send, 11);                     /* the faulting page that unlocked the block: reported by the last collection */
+	recheck_note_dirty(&rc, send);
 	n = recheck_paused(&rc, ram, send);
 	CHECK(uc, n == 2 && getb(send, 12) && getb(send, 260) && rc.paused_scope == RECHECK_SCOPE_BLOCKS &&
 			  rc.why == RECHECK_WHY_NONE && rc.wide_lost == 0,
@@ -183,6 +207,37 @@ static void test_auto(struct unit_counts *uc, struct guest_ram *ram)
 	      "a loss beside a page of the same collection is a block loss");
 	recheck_free(&rc);
 
+	/* a loss in a block read clean and not reported since breaks the model: the self-check's lap finds it, and the
+	 * pause reads all of RAM */
+	sent_state(&rc, ram, RECHECK_AUTO, &s);
+	memset(send, 0, sizeof(send));
+	setb(send, 3);
+	recheck_note_dirty(&rc, send);
+	memset(send, 0, sizeof(send));
+	recheck_live(&rc, ram, send, 0);
+	recheck_live_confirm(&rc, send);
+	ram->host[50 * 4096] ^= 0x40; /* after the self-check read block 0, and no report of it follows */
+	CHECK(uc, recheck_live(&rc, ram, send, 1 << 20) == 300 && rc.pending_read == 300,
+	      "a clean block is read by the lap only (%llu pending pages read in all)", (unsigned long long)rc.pending_read);
+	CHECK(uc, recheck_live_confirm(&rc, send) == 1 && getb(send, 50) && rc.unreported_lost == 1 && rc.wide_lost == 1 &&
+			  rc.scope == RECHECK_SCOPE_ALL && rc.why == RECHECK_WHY_LIVE,
+	      "auto: a loss in a clean, unreported block is caught, counted as unreported, and widens the pause to all");
+	recheck_free(&rc);
+
+	/* the same loss met in an all-of-RAM pause counts as outside the model too (the host record's wide moves) */
+	sent_state(&rc, ram, RECHECK_AUTO, &s);
+	memset(send, 0, sizeof(send));
+	setb(send, 3);
+	recheck_note_dirty(&rc, send);
+	memset(send, 0, sizeof(send));
+	recheck_live(&rc, ram, send, 0);
+	recheck_live_confirm(&rc, send);
+	recheck_escalate(&rc, RECHECK_SCOPE_ALL, RECHECK_WHY_HOST);
+	ram->host[60 * 4096] ^= 0x40;
+	CHECK(uc, recheck_paused(&rc, ram, send) == 1 && rc.unreported_lost == 1 && rc.wide_lost == 1,
+	      "a paused loss in a clean, unreported block counts as wide");
+	recheck_free(&rc);
+
 	/* a host known to lose entries (its record): all of RAM in the pause, though the self-check saw nothing */
 	sent_state(&rc, ram, RECHECK_AUTO, &s);
 	memset(send, 0, sizeof(send));
@@ -206,6 +261,22 @@ static void test_auto(struct unit_counts *uc, struct guest_ram *ram)
 	setb(send, 200); /* the collection after the hashing lists it */
 	CHECK(uc, recheck_live_confirm(&rc, send) == 0 && rc.scope == RECHECK_SCOPE_BLOCKS && rc.live_lost == 0,
 	      "a change the next collection lists is not a loss");
+	recheck_free(&rc);
+
+	/* lkvm's own write whose mark lands after the collection that follows the hashing: not a loss either */
+	sent_state(&rc, ram, RECHECK_AUTO, &s);
+	memset(send, 0, sizeof(send));
+	{
+		u64 own[WORDS] = { 0 };
+		rc.own = own;
+		ram->host[210 * 4096] ^= 1; /* a device wrote it; its mark is still on the way */
+		recheck_live(&rc, ram, send, 1 << 20);
+		setb(own, 210); /* ...and arrives after the collection: the next one takes it */
+		CHECK(uc, recheck_live_confirm(&rc, send) == 0 && rc.scope == RECHECK_SCOPE_BLOCKS && rc.wide_lost == 0 &&
+				  s.n == 0,
+		      "a change lkvm's own bitmap marks after the collection is not a loss");
+		rc.own = NULL;
+	}
 	recheck_free(&rc);
 
 	/* a host that loses an entry elsewhere: the self-check catches it, and the pause checks all of RAM */
