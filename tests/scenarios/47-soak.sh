@@ -144,6 +144,8 @@ for i in $(seq 1 "${N_MOVES:-$N}"); do
 	if [ -n "$u" ]; then
 		RESENT=$((RESENT + u))
 		resent_moves=$((resent_moves + 1))
+		# what the re-check read for it: the blocks written since the live check, or all of RAM (a loss outside them)
+		diag "move $i: $u page(s) re-sent; $(grep '^pause ' "$WORK/soak-mig$i.txt" | sed 's/.*\(re-check [^)]*)\).*/\1/')"
 	fi
 	cur=$nxt
 done

@@ -53,6 +53,18 @@ static void sent_state(struct recheck *rc, struct guest_ram *ram, enum recheck_m
 	rc->ctx = s;
 }
 
+/* sent_state, then a round: the log reports page 3 (block 0), the self-check reads block 0 whole and finds it clean */
+static void block0_read_clean(struct recheck *rc, struct guest_ram *ram, struct seen *s, u64 *send)
+{
+	sent_state(rc, ram, RECHECK_AUTO, s);
+	memset(send, 0, WORDS * sizeof(u64));
+	setb(send, 3);
+	recheck_note_dirty(rc, send);
+	memset(send, 0, WORDS * sizeof(u64));
+	recheck_live(rc, ram, send, 0);
+	recheck_live_confirm(rc, send);
+}
+
 static void test_modes(struct unit_counts *uc)
 {
 	enum recheck_mode m;
@@ -209,13 +221,7 @@ static void test_auto(struct unit_counts *uc, struct guest_ram *ram)
 
 	/* a loss in a block read clean and not reported since breaks the model: the self-check's lap finds it, and the
 	 * pause reads all of RAM */
-	sent_state(&rc, ram, RECHECK_AUTO, &s);
-	memset(send, 0, sizeof(send));
-	setb(send, 3);
-	recheck_note_dirty(&rc, send);
-	memset(send, 0, sizeof(send));
-	recheck_live(&rc, ram, send, 0);
-	recheck_live_confirm(&rc, send);
+	block0_read_clean(&rc, ram, &s, send);
 	ram->host[50 * 4096] ^= 0x40; /* after the self-check read block 0, and no report of it follows */
 	CHECK(uc, recheck_live(&rc, ram, send, 1 << 20) == 300 && rc.pending_read == 300,
 	      "a clean block is read by the lap only (%llu pending pages read in all)", (unsigned long long)rc.pending_read);
@@ -225,13 +231,7 @@ static void test_auto(struct unit_counts *uc, struct guest_ram *ram)
 	recheck_free(&rc);
 
 	/* the same loss met in an all-of-RAM pause counts as outside the model too (the host record's wide moves) */
-	sent_state(&rc, ram, RECHECK_AUTO, &s);
-	memset(send, 0, sizeof(send));
-	setb(send, 3);
-	recheck_note_dirty(&rc, send);
-	memset(send, 0, sizeof(send));
-	recheck_live(&rc, ram, send, 0);
-	recheck_live_confirm(&rc, send);
+	block0_read_clean(&rc, ram, &s, send);
 	recheck_escalate(&rc, RECHECK_SCOPE_ALL, RECHECK_WHY_HOST);
 	ram->host[60 * 4096] ^= 0x40;
 	CHECK(uc, recheck_paused(&rc, ram, send) == 1 && rc.unreported_lost == 1 && rc.wide_lost == 1,
