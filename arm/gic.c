@@ -9,6 +9,7 @@
 
 #include "kvm/arm.h"
 #include "kvm/kvm.h"
+#include "kvm/virtio-net.h"
 
 static int create_device_on(int vm_fd, u32 type, bool test)
 {
@@ -49,6 +50,20 @@ static const char *irqchip_name(enum irqchip_type t)
  * Resolve --irqchip against what KVM can create. Runs before the kernel is even opened (kvmtool's order, which
  * kvm-unit-tests relies on), so without a VM yet it asks a short-lived scratch VM.
  */
+/* Does a NIC hand its data path to the kernel (vhost=on) over virtio-pci? */
+static bool wants_kernel_msi(const struct kvm_config *cfg)
+{
+	struct virtio_net_params p;
+	char err[160];
+
+	if (cfg->virtio_transport != VIRTIO_TRANSPORT_PCI)
+		return false; /* virtio-mmio wires the kernel's interrupts to the device's SPI */
+	for (unsigned int i = 0; i < cfg->nr_nets; i++)
+		if (!virtio_net_parse_spec(cfg->nets[i], &p, err, sizeof(err)) && p.vhost)
+			return true;
+	return false;
+}
+
 void gic_probe(struct kvm *kvm)
 {
 	enum irqchip_type want = kvm->cfg.irqchip;
@@ -65,7 +80,11 @@ void gic_probe(struct kvm *kvm)
 	}
 	if (want == IRQCHIP_AUTO) {
 		if (create_device_on(fd, KVM_DEV_TYPE_ARM_VGIC_V3, true) == 0)
-			want = IRQCHIP_GICV3;
+			/* vhost-net over PCI interrupts the guest through KVM (an irqfd) only by MSI-X: with INTx every
+			 * interrupt would wake lkvm's worker, so such a VM takes the ITS where the host has one */
+			want = wants_kernel_msi(&kvm->cfg) && create_device_on(fd, KVM_DEV_TYPE_ARM_VGIC_ITS, true) == 0
+				       ? IRQCHIP_GICV3_ITS
+				       : IRQCHIP_GICV3;
 		else if (create_device_on(fd, KVM_DEV_TYPE_ARM_VGIC_V2, true) == 0)
 			want = IRQCHIP_GICV2;
 		else

@@ -299,7 +299,12 @@ int virtio_dev_poll(struct virtio_dev *vd, int timeout_ms)
 static void *worker(void *arg)
 {
 	struct virtio_dev *vd = arg;
-	int r = sandbox_enter(vd->file_worker  ? SANDBOX_SHARE
+	char name[16];
+	int r;
+
+	snprintf(name, sizeof(name), "lkvm-%s", vd->ops->name); /* top -H, perf, /proc: which device's thread */
+	pthread_setname_np(pthread_self(), name);
+	r = sandbox_enter(vd->file_worker  ? SANDBOX_SHARE
 				   : vd->net_worker ? SANDBOX_NET
 						    : SANDBOX_WORKER,
 				   vd->sandbox);
