@@ -50,7 +50,8 @@ wait_listen() {
 	while ! has "$1" "waiting for a migration" && [ "$(now_cs)" -lt "$_end" ]; do sleep 0.2; done
 }
 ticks() { cat "$@" | sed -n 's/^\([0-9]*\) TICK \([0-9]*\)\r*$/\1 \2/p' | sort -n; }
-last_tick() { ticks "$1" | tail -n 1 | cut -d' ' -f2; }
+# the highest tick: a source stopped mid-line leaves a cut one at its end ("TICK 2" of "TICK 211")
+last_tick() { ticks "$1" | sort -k2,2n | tail -n 1 | cut -d' ' -f2; }
 sums() { cat "$@" | sed -n 's/^[0-9]* SUM \([0-9a-f]*\) steal=.*/\1/p'; }
 rss_mib() { "$LKVM" stat --name "$1" 2>/dev/null | sed -n 's/.*ram_rss_kib=\([0-9]*\).*/\1/p' | awk '{ printf "%d", $1 / 1024 }'; }
 # move FROM TO TAG ADDR ARGS...: migrate (the destination TO listens on ADDR); 0 if the guest ticks on at TO

@@ -35,4 +35,5 @@ wait_listen() {
 }
 # ticks FILE...: "ms n" for every complete TICK line (tests/guest-scripts/migrate.sh)
 ticks() { cat "$@" | sed -n 's/^\([0-9]*\) TICK \([0-9]*\)\r*$/\1 \2/p' | sort -n; }
-last_tick() { ticks "$1" | tail -n 1 | cut -d' ' -f2; }
+# the highest tick: a source stopped mid-line leaves a cut one at its end ("TICK 2" of "TICK 211")
+last_tick() { ticks "$1" | sort -k2,2n | tail -n 1 | cut -d' ' -f2; }
