@@ -378,12 +378,12 @@ static int run(struct migration *m)
 		struct loss_record rec;
 		if (loss_record_seen(path, sizeof(path), &rec)) {
 			/* the live self-check can miss a loss that comes after it looked: on a host known to lose
-			 * entries outside the hot blocks, only all of RAM is safe */
+			 * entries outside the model (mig-recheck.h), only all of RAM is safe */
 			bool all = rec.wide > 0;
 			if (all)
 				recheck_escalate(&m->rc, RECHECK_SCOPE_ALL, RECHECK_WHY_HOST);
 			pr_info("migration: this host's dirty log lost entries in %llu earlier migration(s), %llu of them "
-				"outside the 2 MiB blocks being written (%s): the pause reads %s again",
+				"outside the 2 MiB blocks the log reported (%s): the pause reads %s again",
 				(unsigned long long)rec.moves, (unsigned long long)rec.wide, path,
 				all ? "all of RAM" : "the 2 MiB blocks written since the self-check read them");
 		}

@@ -50,7 +50,7 @@ struct recheck {
 	u64 cursor;      /* live self-check: the next page to look at */
 	u64 sweeps;      /* live self-check: complete passes over RAM */
 	u64 round;       /* the migration's round, for reports */
-	enum recheck_scope scope; /* auto: what the pause reads, widened by a loss outside the hot blocks (or the record) */
+	enum recheck_scope scope; /* auto: what the pause reads, widened by a loss outside the model (or the record) */
 	enum recheck_why why;     /* what widened it */
 	u64 live_read, live_lost, live_cold; /* self-check: pages read, losses found, of them outside the hot set */
 	u64 pending_read;                     /* self-check: of live_read, pages of pending blocks */

@@ -112,10 +112,16 @@ net_up() {
 	return 0
 }
 
-# vmm_pid: the VMM process under $GUEST_PID (timeout -> [wrapper -> ptyrun ->] lkvm or kvmtool): the deepest one
+# vmm_pid: the VMM process under $GUEST_PID (timeout -> [wrapper -> ptyrun ->] lkvm or kvmtool's lkvm-static): the
+# first one named lkvm* (not passt, lkvm's child)
 vmm_pid() {
 	_p=$GUEST_PID
-	while _c=$(cat /proc/$_p/task/*/children 2>/dev/null | awk '{ print $1; exit }') && [ -n "$_c" ]; do _p=$_c; done
+	while :; do
+		case $(cat /proc/$_p/comm 2>/dev/null) in lkvm*) break ;; esac
+		_c=$(cat /proc/$_p/task/*/children 2>/dev/null | awk '{ print $1; exit }')
+		[ -n "$_c" ] || break
+		_p=$_c
+	done
 	echo "$_p"
 }
 # cpu_snap PID FILE: CPU ticks (user + system) of each thread of PID and of its vhost worker ("TID NAME TICKS")
