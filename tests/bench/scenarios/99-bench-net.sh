@@ -92,7 +92,7 @@ net_up() {
 	g_use "$vmm"
 	if ! wait_for "$OUT" "l2# " 150; then
 		g_stop "$vmm" kill
-		missed "$lbl $mode: no guest shell"
+		missed "$lbl $mode: no guest shell [$(guest_tail)]"
 		return 1
 	fi
 	if [ "$mode" = user ]; then
@@ -104,7 +104,7 @@ net_up() {
 	fi
 	if ! wait_for "$OUT" "NET-1-UP" 90; then
 		g_stop "$vmm" kill
-		missed "$lbl $mode: no network in the guest"
+		missed "$lbl $mode: no network in the guest [$(guest_tail)]"
 		return 1
 	fi
 	guest_send "mkdir -p /tmp/w; dd if=/dev/urandom of=/tmp/w/blob bs=1M count=$MB 2>/dev/null; httpd -p 80 -h /tmp/w; echo SRV-\$((2))-UP"
