@@ -87,6 +87,7 @@ static int opt_network(const struct option_desc *o, const char *arg, void *ctx, 
 		return -1;
 	}
 	cfg->nets[cfg->nr_nets++] = arg;
+	cfg->vhost_nets |= p.vhost;
 	return 0;
 }
 

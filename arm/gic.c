@@ -9,7 +9,6 @@
 
 #include "kvm/arm.h"
 #include "kvm/kvm.h"
-#include "kvm/virtio-net.h"
 
 static int create_device_on(int vm_fd, u32 type, bool test)
 {
@@ -53,15 +52,8 @@ static const char *irqchip_name(enum irqchip_type t)
 /* Does a NIC hand its data path to the kernel (vhost=on) over virtio-pci? */
 static bool wants_kernel_msi(const struct kvm_config *cfg)
 {
-	struct virtio_net_params p;
-	char err[160];
-
-	if (cfg->virtio_transport != VIRTIO_TRANSPORT_PCI)
-		return false; /* virtio-mmio wires the kernel's interrupts to the device's SPI */
-	for (unsigned int i = 0; i < cfg->nr_nets; i++)
-		if (!virtio_net_parse_spec(cfg->nets[i], &p, err, sizeof(err)) && p.vhost)
-			return true;
-	return false;
+	/* virtio-mmio wires the kernel's interrupts to the device's SPI; over PCI only MSI-X reaches an irqfd */
+	return cfg->virtio_transport == VIRTIO_TRANSPORT_PCI && cfg->vhost_nets;
 }
 
 void gic_probe(struct kvm *kvm)

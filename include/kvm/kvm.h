@@ -33,6 +33,7 @@ struct kvm_config {
 	unsigned int nr_disks;
 	const char *nets[4]; /* -n/--network specs with mode=tap (VIRTIO_MAX_NICS); mode=none adds nothing */
 	unsigned int nr_nets;
+	bool vhost_nets; /* some -n spec asks for vhost=on: --irqchip auto then prefers an ITS (MSI-X over irqfds) */
 	bool rng; /* --rng */
 	const char *shares[8]; /* --9p DIR,TAG[,ro] as given (VIRTIO_9P_MAX_SHARES); virtio_9p_parse_spec() splits */
 	unsigned int nr_shares;

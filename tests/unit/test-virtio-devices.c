@@ -604,6 +604,10 @@ static void test_cli(struct unit_counts *uc)
 	CHECK(uc, parse(&cfg, err, ARGS("-n", "mode=tap,tapif=t0", "--network", "mode=none")) == 0 &&
 			  cfg.nr_nets == 1 && !strcmp(cfg.nets[0], "mode=tap,tapif=t0"),
 	      "-n mode=tap and --network mode=none");
+	CHECK(uc, parse(&cfg, err, ARGS("-n", "mode=tap,tapif=t0")) == 0 && !cfg.vhost_nets &&
+			  parse(&cfg, err, ARGS("-n", "mode=tap,tapif=t0", "-n", "mode=tap,tapif=t1,vhost=1")) == 0 &&
+			  cfg.vhost_nets,
+	      "a vhost NIC is noted for --irqchip auto (vhost_nets)");
 	CHECK(uc, parse(&cfg, err, ARGS("--network=mode=user,hostfwd=tcp::2222-:22")) == 0 && cfg.nr_nets == 1,
 	      "--network mode=user,hostfwd=...");
 	CHECK(uc, parse(&cfg, err, ARGS("--network=mode=slirp")) == -1, "--network mode=slirp refused: %s", err);
