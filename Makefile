@@ -55,7 +55,7 @@ VIRTIO_SRC := $(VIRTIO_GENERIC_SRC) virtio/setup.c
 LKVM_SRC := main.c irq-routes.c builtin-run.c host-shell.c builtin-ctl.c kvm.c kvm-cpu.c term.c control.c \
             hw/serial8250.c \
             arm/kvm-arch.c arm/kvm-cpu-arch.c arm/gic.c arm/pvtime.c arm/snapshot.c \
-            debug/gdb.c debug/commands.c debug/dump.c builtin-debug.c \
+            debug/gdb.c debug/commands.c debug/regs.c debug/dump.c builtin-debug.c \
             snapshot/save.c snapshot/restore.c snapshot/info.c snapshot/migrate.c builtin-save.c builtin-migrate.c \
             $(VIRTIO_SRC) $(METRICS_SRC) $(RUNCMD_SRC) $(GENERIC_SRC)
 LKVM_OBJ := $(patsubst %.c,$(B)/arm64/%.o,$(LKVM_SRC)) $(B)/arm64/init/blob.o

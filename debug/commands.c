@@ -14,136 +14,12 @@
 #include "kvm/kvm-cpu.h"
 #include "kvm/kvm.h"
 
-#define CORE(field) (KVM_REG_ARM64 | KVM_REG_ARM_CORE | (offsetof(struct kvm_regs, field) / sizeof(u32)))
-#define SYSREG(op0, op1, crn, crm, op2) ARM64_SYS_REG(op0, op1, crn, crm, op2)
 #define BRK_INSN 0xd4200000u
 
-static const char target_xml[] =
-	"<?xml version=\"1.0\"?><!DOCTYPE target SYSTEM \"gdb-target.dtd\">"
-	"<target><architecture>aarch64</architecture>"
-	"<feature name=\"org.gnu.gdb.aarch64.core\">"
-	"<reg name=\"x0\" bitsize=\"64\" type=\"int\" regnum=\"0\"/><reg name=\"x1\" bitsize=\"64\" type=\"int\"/>"
-	"<reg name=\"x2\" bitsize=\"64\" type=\"int\"/><reg name=\"x3\" bitsize=\"64\" type=\"int\"/>"
-	"<reg name=\"x4\" bitsize=\"64\" type=\"int\"/><reg name=\"x5\" bitsize=\"64\" type=\"int\"/>"
-	"<reg name=\"x6\" bitsize=\"64\" type=\"int\"/><reg name=\"x7\" bitsize=\"64\" type=\"int\"/>"
-	"<reg name=\"x8\" bitsize=\"64\" type=\"int\"/><reg name=\"x9\" bitsize=\"64\" type=\"int\"/>"
-	"<reg name=\"x10\" bitsize=\"64\" type=\"int\"/><reg name=\"x11\" bitsize=\"64\" type=\"int\"/>"
-	"<reg name=\"x12\" bitsize=\"64\" type=\"int\"/><reg name=\"x13\" bitsize=\"64\" type=\"int\"/>"
-	"<reg name=\"x14\" bitsize=\"64\" type=\"int\"/><reg name=\"x15\" bitsize=\"64\" type=\"int\"/>"
-	"<reg name=\"x16\" bitsize=\"64\" type=\"int\"/><reg name=\"x17\" bitsize=\"64\" type=\"int\"/>"
-	"<reg name=\"x18\" bitsize=\"64\" type=\"int\"/><reg name=\"x19\" bitsize=\"64\" type=\"int\"/>"
-	"<reg name=\"x20\" bitsize=\"64\" type=\"int\"/><reg name=\"x21\" bitsize=\"64\" type=\"int\"/>"
-	"<reg name=\"x22\" bitsize=\"64\" type=\"int\"/><reg name=\"x23\" bitsize=\"64\" type=\"int\"/>"
-	"<reg name=\"x24\" bitsize=\"64\" type=\"int\"/><reg name=\"x25\" bitsize=\"64\" type=\"int\"/>"
-	"<reg name=\"x26\" bitsize=\"64\" type=\"int\"/><reg name=\"x27\" bitsize=\"64\" type=\"int\"/>"
-	"<reg name=\"x28\" bitsize=\"64\" type=\"int\"/><reg name=\"x29\" bitsize=\"64\" type=\"int\"/>"
-	"<reg name=\"x30\" bitsize=\"64\" type=\"int\"/>"
-	"<reg name=\"sp\" bitsize=\"64\" type=\"data_ptr\"/><reg name=\"pc\" bitsize=\"64\" type=\"code_ptr\"/>"
-	"<reg name=\"cpsr\" bitsize=\"32\" type=\"int\"/></feature>"
-	"<feature name=\"org.gnu.gdb.aarch64.fpu\">"
-	"<vector id=\"v2d\" type=\"ieee_double\" count=\"2\"/><vector id=\"v2u\" type=\"uint64\" count=\"2\"/>"
-	"<vector id=\"v4f\" type=\"ieee_single\" count=\"4\"/><vector id=\"v4u\" type=\"uint32\" count=\"4\"/>"
-	"<vector id=\"v8u\" type=\"uint16\" count=\"8\"/><vector id=\"v16u\" type=\"uint8\" count=\"16\"/>"
-	"<union id=\"vnd\"><field name=\"f\" type=\"v2d\"/><field name=\"u\" type=\"v2u\"/></union>"
-	"<union id=\"vns\"><field name=\"f\" type=\"v4f\"/><field name=\"u\" type=\"v4u\"/></union>"
-	"<union id=\"vnh\"><field name=\"u\" type=\"v8u\"/></union>"
-	"<union id=\"vnb\"><field name=\"u\" type=\"v16u\"/></union>"
-	"<union id=\"aarch64v\"><field name=\"d\" type=\"vnd\"/><field name=\"s\" type=\"vns\"/>"
-	"<field name=\"h\" type=\"vnh\"/><field name=\"b\" type=\"vnb\"/><field name=\"q\" type=\"uint128\"/></union>"
-	"<reg name=\"v0\" bitsize=\"128\" type=\"aarch64v\" regnum=\"34\"/>"
-	"<reg name=\"v1\" bitsize=\"128\" type=\"aarch64v\"/><reg name=\"v2\" bitsize=\"128\" type=\"aarch64v\"/>"
-	"<reg name=\"v3\" bitsize=\"128\" type=\"aarch64v\"/><reg name=\"v4\" bitsize=\"128\" type=\"aarch64v\"/>"
-	"<reg name=\"v5\" bitsize=\"128\" type=\"aarch64v\"/><reg name=\"v6\" bitsize=\"128\" type=\"aarch64v\"/>"
-	"<reg name=\"v7\" bitsize=\"128\" type=\"aarch64v\"/><reg name=\"v8\" bitsize=\"128\" type=\"aarch64v\"/>"
-	"<reg name=\"v9\" bitsize=\"128\" type=\"aarch64v\"/><reg name=\"v10\" bitsize=\"128\" type=\"aarch64v\"/>"
-	"<reg name=\"v11\" bitsize=\"128\" type=\"aarch64v\"/><reg name=\"v12\" bitsize=\"128\" type=\"aarch64v\"/>"
-	"<reg name=\"v13\" bitsize=\"128\" type=\"aarch64v\"/><reg name=\"v14\" bitsize=\"128\" type=\"aarch64v\"/>"
-	"<reg name=\"v15\" bitsize=\"128\" type=\"aarch64v\"/><reg name=\"v16\" bitsize=\"128\" type=\"aarch64v\"/>"
-	"<reg name=\"v17\" bitsize=\"128\" type=\"aarch64v\"/><reg name=\"v18\" bitsize=\"128\" type=\"aarch64v\"/>"
-	"<reg name=\"v19\" bitsize=\"128\" type=\"aarch64v\"/><reg name=\"v20\" bitsize=\"128\" type=\"aarch64v\"/>"
-	"<reg name=\"v21\" bitsize=\"128\" type=\"aarch64v\"/><reg name=\"v22\" bitsize=\"128\" type=\"aarch64v\"/>"
-	"<reg name=\"v23\" bitsize=\"128\" type=\"aarch64v\"/><reg name=\"v24\" bitsize=\"128\" type=\"aarch64v\"/>"
-	"<reg name=\"v25\" bitsize=\"128\" type=\"aarch64v\"/><reg name=\"v26\" bitsize=\"128\" type=\"aarch64v\"/>"
-	"<reg name=\"v27\" bitsize=\"128\" type=\"aarch64v\"/><reg name=\"v28\" bitsize=\"128\" type=\"aarch64v\"/>"
-	"<reg name=\"v29\" bitsize=\"128\" type=\"aarch64v\"/><reg name=\"v30\" bitsize=\"128\" type=\"aarch64v\"/>"
-	"<reg name=\"v31\" bitsize=\"128\" type=\"aarch64v\"/>"
-	"<reg name=\"fpsr\" bitsize=\"32\" type=\"int\"/><reg name=\"fpcr\" bitsize=\"32\" type=\"int\"/>"
-	"</feature></target>";
-
-#define NR_REGS 68 /* x0-x30, sp, pc, cpsr, v0-v31, fpsr, fpcr */
 
 static struct kvm_cpu *cpu_of(struct gdb *g, unsigned int i)
 {
 	return g->kvm->cpus[i < g->kvm->nr_cpus ? i : 0];
-}
-
-static int one_reg(struct kvm_cpu *cpu, u64 id, void *val, bool set)
-{
-	struct kvm_one_reg r = { .id = id, .addr = (u64)(unsigned long)val };
-	return ioctl(cpu->fd, set ? KVM_SET_ONE_REG : KVM_GET_ONE_REG, &r) < 0 ? -errno : 0;
-}
-
-/* Register n's ONE_REG id and its size in bytes (sp: SP_EL1 or SP_EL0 by PSTATE.M[0]). */
-static int reg_id(struct kvm_cpu *cpu, unsigned int n, u64 *id)
-{
-	if (n <= 30) {
-		*id = CORE(regs.regs[n]) | KVM_REG_SIZE_U64;
-		return 8;
-	}
-	if (n == 31) {
-		u64 pstate = 0;
-		one_reg(cpu, CORE(regs.pstate) | KVM_REG_SIZE_U64, &pstate, false);
-		*id = ((pstate & 1) ? CORE(sp_el1) : CORE(regs.sp)) | KVM_REG_SIZE_U64;
-		return 8;
-	}
-	if (n == 32) {
-		*id = CORE(regs.pc) | KVM_REG_SIZE_U64;
-		return 8;
-	}
-	if (n == 33) {
-		*id = CORE(regs.pstate) | KVM_REG_SIZE_U64;
-		return 4; /* cpsr is 32 bits for gdb; the register is 64 */
-	}
-	if (n >= 34 && n <= 65) {
-		*id = CORE(fp_regs.vregs[n - 34]) | KVM_REG_SIZE_U128;
-		return 16;
-	}
-	if (n == 66) {
-		*id = CORE(fp_regs.fpsr) | KVM_REG_SIZE_U32;
-		return 4;
-	}
-	if (n == 67) {
-		*id = CORE(fp_regs.fpcr) | KVM_REG_SIZE_U32;
-		return 4;
-	}
-	return -1;
-}
-
-/* Register n as little-endian bytes (up to 16): its size, or -1. */
-static int reg_get(struct kvm_cpu *cpu, unsigned int n, u8 *out)
-{
-	u8 buf[16] = { 0 };
-	u64 id;
-	int size = reg_id(cpu, n, &id);
-
-	if (size < 0 || one_reg(cpu, id, buf, false))
-		return -1;
-	memcpy(out, buf, (size_t)size); /* arm64 is little-endian: the low bytes first */
-	return size;
-}
-
-static int reg_set(struct kvm_cpu *cpu, unsigned int n, const u8 *in)
-{
-	u8 buf[16] = { 0 };
-	u64 id;
-	int size = reg_id(cpu, n, &id);
-
-	if (size < 0)
-		return -1;
-	if (n == 33 && one_reg(cpu, id, buf, false)) /* keep pstate's upper half */
-		return -1;
-	memcpy(buf, in, (size_t)size);
-	return one_reg(cpu, id, buf, true) ? -1 : 0;
 }
 
 /* ---- memory at guest virtual addresses ---- */
@@ -359,23 +235,7 @@ static void monitor(struct gdb *g, const char *hex)
 	}
 	cmd[n] = '\0';
 	if (!strcmp(cmd, "regs-el1")) {
-		static const struct { const char *name; u64 id; } regs[] = {
-			{ "SCTLR_EL1", SYSREG(3, 0, 1, 0, 0) }, { "TCR_EL1", SYSREG(3, 0, 2, 0, 2) },
-			{ "TTBR0_EL1", SYSREG(3, 0, 2, 0, 0) }, { "TTBR1_EL1", SYSREG(3, 0, 2, 0, 1) },
-			{ "VBAR_EL1", SYSREG(3, 0, 12, 0, 0) }, { "ESR_EL1", SYSREG(3, 0, 5, 2, 0) },
-			{ "FAR_EL1", SYSREG(3, 0, 6, 0, 0) }, { "ELR_EL1", CORE(elr_el1) | KVM_REG_SIZE_U64 },
-			{ "SP_EL1", CORE(sp_el1) | KVM_REG_SIZE_U64 },
-		};
-		struct kvm_cpu *cpu = cpu_of(g, g->g_cpu);
-		t += (size_t)snprintf(text + t, sizeof(text) - t, "vCPU %u:\n", cpu->id);
-		for (size_t i = 0; i < ARRAY_SIZE(regs); i++) {
-			u64 v = 0;
-			if (kvm_cpu_get_reg(cpu, regs[i].id, &v))
-				t += (size_t)snprintf(text + t, sizeof(text) - t, "  %-10s (unreadable)\n", regs[i].name);
-			else
-				t += (size_t)snprintf(text + t, sizeof(text) - t, "  %-10s 0x%016llx\n", regs[i].name,
-						      (unsigned long long)v);
-		}
+		t = gdb_regs_el1_text(cpu_of(g, g->g_cpu), text, sizeof(text));
 	} else if (!strcmp(cmd, "steal")) {
 		struct kvm *kvm = g->kvm;
 		for (unsigned int i = 0; i < kvm->nr_cpus && t < sizeof(text) - 80; i++) {
@@ -466,9 +326,9 @@ void gdb_handle_packet(struct gdb *g, char *pkt, size_t len)
 	case 'g': {
 		struct kvm_cpu *cpu = cpu_of(g, g->g_cpu);
 		size_t o = 0;
-		for (unsigned int r = 0; r < NR_REGS; r++) {
+		for (unsigned int r = 0; r < GDB_NR_REGS; r++) {
 			u8 b[16];
-			int s = reg_get(cpu, r, b);
+			int s = gdb_reg_get(cpu, r, b);
 			if (s < 0) {
 				o = 0;
 				break;
@@ -483,13 +343,13 @@ void gdb_handle_packet(struct gdb *g, char *pkt, size_t len)
 		struct kvm_cpu *cpu = cpu_of(g, g->g_cpu);
 		size_t o = 0;
 		bool bad = false;
-		for (unsigned int r = 0; r < NR_REGS && !bad; r++) {
+		for (unsigned int r = 0; r < GDB_NR_REGS && !bad; r++) {
 			u8 b[16];
 			u64 id;
-			int s = reg_id(cpu, r, &id);
+			int s = gdb_reg_id(cpu, r, &id);
 			if (o + 2 * (size_t)s > len - 1)
 				break; /* a shorter G sets the first registers */
-			bad = gdb_fromhex(p + o, b, (size_t)s) || reg_set(cpu, r, b);
+			bad = gdb_fromhex(p + o, b, (size_t)s) || gdb_reg_set(cpu, r, b);
 			o += 2 * (size_t)s;
 		}
 		gdb_send(g, bad ? "E01" : "OK");
@@ -498,7 +358,7 @@ void gdb_handle_packet(struct gdb *g, char *pkt, size_t len)
 	case 'p': {
 		u8 b[16];
 		int s;
-		if (gdb_parse_hex(&p, &n) || *p || n >= NR_REGS || (s = reg_get(cpu_of(g, g->g_cpu), (unsigned int)n, b)) < 0) {
+		if (gdb_parse_hex(&p, &n) || *p || n >= GDB_NR_REGS || (s = gdb_reg_get(cpu_of(g, g->g_cpu), (unsigned int)n, b)) < 0) {
 			gdb_send(g, "E01");
 			break;
 		}
@@ -510,9 +370,9 @@ void gdb_handle_packet(struct gdb *g, char *pkt, size_t len)
 		u8 b[16];
 		u64 id;
 		int s;
-		if (gdb_parse_hex(&p, &n) || *p++ != '=' || n >= NR_REGS ||
-		    (s = reg_id(cpu_of(g, g->g_cpu), (unsigned int)n, &id)) < 0 || strlen(p) != 2 * (size_t)s ||
-		    gdb_fromhex(p, b, (size_t)s) || reg_set(cpu_of(g, g->g_cpu), (unsigned int)n, b)) {
+		if (gdb_parse_hex(&p, &n) || *p++ != '=' || n >= GDB_NR_REGS ||
+		    (s = gdb_reg_id(cpu_of(g, g->g_cpu), (unsigned int)n, &id)) < 0 || strlen(p) != 2 * (size_t)s ||
+		    gdb_fromhex(p, b, (size_t)s) || gdb_reg_set(cpu_of(g, g->g_cpu), (unsigned int)n, b)) {
 			gdb_send(g, "E01");
 			break;
 		}
@@ -635,7 +495,7 @@ void gdb_handle_packet(struct gdb *g, char *pkt, size_t len)
 				 GDB_PACKET_MAX);
 			gdb_send(g, reply);
 		} else if (!strncmp(pkt, "qXfer:features:read:target.xml:", 31)) {
-			xfer_reply(g, target_xml, sizeof(target_xml) - 1, pkt + 31);
+			xfer_reply(g, gdb_target_xml, strlen(gdb_target_xml), pkt + 31);
 		} else if (!strncmp(pkt, "qXfer:threads:read::", 20)) {
 			size_t o = (size_t)snprintf(reply, GDB_PACKET_MAX, "<?xml version=\"1.0\"?><threads>");
 			for (unsigned int i = 0; i < kvm->nr_cpus && o < GDB_PACKET_MAX - 80; i++)

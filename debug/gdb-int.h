@@ -70,6 +70,15 @@ void gdb_resume(struct gdb *g, int step_cpu, bool others_go);
 void gdb_debug_changed(struct gdb *g);
 void gdb_detach(struct gdb *g);
 
+/* regs.c */
+#define GDB_NR_REGS 68 /* x0-x30, sp, pc, cpsr, v0-v31, fpsr, fpcr */
+extern const char gdb_target_xml[];
+/* Register n's ONE_REG id into *id: its size in bytes as gdb sees it, or -1 (sp: SP_EL1 or SP_EL0 by PSTATE.M[0]). */
+int gdb_reg_id(struct kvm_cpu *cpu, unsigned int n, u64 *id);
+int gdb_reg_get(struct kvm_cpu *cpu, unsigned int n, u8 *out); /* little-endian bytes (up to 16): size, or -1 */
+int gdb_reg_set(struct kvm_cpu *cpu, unsigned int n, const u8 *in); /* 0 or -1 */
+size_t gdb_regs_el1_text(struct kvm_cpu *cpu, char *text, size_t cap);
+
 /* commands.c */
 void gdb_handle_packet(struct gdb *g, char *pkt, size_t len);
 void gdb_stop_reply(struct gdb *g, char *out, size_t cap);
