@@ -1,16 +1,22 @@
-/* Live migration plumbing shared by both ends: tcp:/unix: addresses, listen-accept-once, connect, the knobs. */
+/* Live migration plumbing shared by both ends: tcp:/unix: addresses, listen-accept-once, connect, the knobs; the
+ * destination's accept, guest RAM's descriptor and hand-over. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "kvm/control.h"
+#include "kvm/io.h"
+#include "kvm/log.h"
 #include "kvm/migrate.h"
 #include "kvm/mig-recheck.h"
 #include "kvm/options.h"
@@ -225,4 +231,52 @@ int migrate_take_ram_fd(int sock, char *err, size_t errlen)
 		return -1;
 	}
 	return fd;
+}
+
+/* --incoming: listen on exactly that address and accept one connection (the listener is closed after it). */
+int migrate_incoming_accept(const char *uri)
+{
+	struct migrate_addr a;
+	struct timeval tv = { .tv_sec = 120 }; /* a source that goes silent this long is gone */
+	char err[300];
+	int lfd, fd;
+
+	signal(SIGPIPE, SIG_IGN); /* a source that goes away is an error line, not a silent death */
+	if (migrate_addr_parse(uri, &a, err, sizeof(err)))
+		die("--incoming %s", err);
+	lfd = migrate_listen(&a, err, sizeof(err));
+	if (lfd < 0)
+		die("--incoming: %s", err);
+	fprintf(stderr, "  Info: waiting for a migration on %s\n", a.text); /* scripts wait for this line */
+	fd = migrate_accept_one(lfd, &a, err, sizeof(err));
+	if (fd < 0)
+		die("--incoming: %s", err);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+/* migrate --local over unix: guest RAM's descriptor comes first, and no pages follow; -1 for an ordinary stream. */
+int migrate_incoming_ram_fd(int fd, const char *what)
+{
+	socklen_t dl = sizeof(int);
+	char err[200];
+	int dom = 0, ram_fd;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &dl) < 0 || dom != AF_UNIX)
+		return -1;
+	ram_fd = migrate_take_ram_fd(fd, err, sizeof(err));
+	if (ram_fd == -1)
+		die("%s: %s", what, err);
+	return ram_fd < 0 ? -1 : ram_fd;
+}
+
+/* Everything is loaded and set up: acknowledge, and run only once the source confirms it has given the guest up. */
+void migrate_incoming_handover(int fd, const char *what)
+{
+	char go[MIGRATE_HANDSHAKE_LEN];
+
+	if (write_full(fd, MIGRATE_ACK, MIGRATE_HANDSHAKE_LEN) || read_full(fd, go, sizeof(go)) ||
+	    memcmp(go, MIGRATE_GO, sizeof(go)))
+		die("%s: the source did not hand the guest over after our acknowledgement; it keeps running there", what);
+	close(fd);
 }

@@ -1,8 +1,6 @@
 /* 'lkvm restore': rebuild a VM from a snapshot (file or stdin), validating every byte before a vCPU runs. */
 #include <errno.h>
-#include <signal.h>
 #include <fcntl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -350,54 +348,6 @@ static void restore_devices(struct restore_state *st, struct kvm *kvm)
 	free(used);
 }
 
-/* --incoming: listen on exactly that address and accept one connection (the listener is closed after it). */
-static int migrate_incoming(const char *uri)
-{
-	struct migrate_addr a;
-	struct timeval tv = { .tv_sec = 120 }; /* a source that goes silent this long is gone */
-	char err[300];
-	int lfd, fd;
-
-	signal(SIGPIPE, SIG_IGN); /* a source that goes away is an error line, not a silent death */
-	if (migrate_addr_parse(uri, &a, err, sizeof(err)))
-		die("--incoming %s", err);
-	lfd = migrate_listen(&a, err, sizeof(err));
-	if (lfd < 0)
-		die("--incoming: %s", err);
-	fprintf(stderr, "  Info: waiting for a migration on %s\n", a.text); /* scripts wait for this line */
-	fd = migrate_accept_one(lfd, &a, err, sizeof(err));
-	if (fd < 0)
-		die("--incoming: %s", err);
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	return fd;
-}
-
-/* migrate --local over unix: guest RAM's descriptor comes first, and no pages follow; -1 for an ordinary stream. */
-static int incoming_ram_fd(int fd, const char *what)
-{
-	socklen_t dl = sizeof(int);
-	char err[200];
-	int dom = 0, ram_fd;
-
-	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &dl) < 0 || dom != AF_UNIX)
-		return -1;
-	ram_fd = migrate_take_ram_fd(fd, err, sizeof(err));
-	if (ram_fd == -1)
-		die("%s: %s", what, err);
-	return ram_fd < 0 ? -1 : ram_fd;
-}
-
-/* Everything is loaded and set up: acknowledge, and run only once the source confirms it has given the guest up. */
-static void migrate_incoming_handover(int fd, const char *what)
-{
-	char go[MIGRATE_HANDSHAKE_LEN];
-
-	if (write_full(fd, MIGRATE_ACK, MIGRATE_HANDSHAKE_LEN) || read_full(fd, go, sizeof(go)) ||
-	    memcmp(go, MIGRATE_GO, sizeof(go)))
-		die("%s: the source did not hand the guest over after our acknowledgement; it keeps running there", what);
-	close(fd);
-}
-
 int cmd_restore(int argc, const char **argv)
 {
 	const char *name = NULL, *clock = "continue", *pos[1], *disks[8], *incoming = NULL, *metrics = NULL, *gdb = NULL;
@@ -492,8 +442,8 @@ int cmd_restore(int argc, const char **argv)
 	if (incoming) {
 		snprintf(incoming_name, sizeof(incoming_name), "stream from %s", incoming);
 		st.file = incoming_name;
-		fd = migrate_incoming(incoming);
-		ram_fd = incoming_ram_fd(fd, st.file);
+		fd = migrate_incoming_accept(incoming);
+		ram_fd = migrate_incoming_ram_fd(fd, st.file);
 	} else {
 		st.file = strcmp(pos[0], "-") ? pos[0] : "(stdin)";
 		fd = strcmp(pos[0], "-") ? open(pos[0], O_RDONLY | O_CLOEXEC) : STDIN_FILENO;

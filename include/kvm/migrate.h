@@ -39,6 +39,11 @@ int migrate_connect(const struct migrate_addr *a, int timeout_s, char *err, size
  */
 int migrate_take_ram_fd(int sock, char *err, size_t errlen);
 
+/* The destination (lkvm restore --incoming URI); each dies with one line on failure, naming what (the URI). */
+int migrate_incoming_accept(const char *uri);          /* listen, accept one source: its fd (120 s receive timeout) */
+int migrate_incoming_ram_fd(int fd, const char *what); /* migrate --local's RAM descriptor, or -1 for a stream */
+void migrate_incoming_handover(int fd, const char *what); /* acknowledge, wait for the source's go; closes fd */
+
 /* Source-side knobs, sent by 'lkvm migrate' in its control request. */
 struct migrate_params {
 	u64 max_downtime_ms; /* 300 */
