@@ -327,7 +327,26 @@ def seeds_lossrecord():
     put("lossrecord", "saturated", b"r\0" b"r 18446744073709551615 1 0\nr 1 1\n")
 
 
+def seeds_s1walk():
+    # SCTLR, TCR, TTBR0, TTBR1, VA, then RAM from 0x40000000 holding the tables (debug/s1walk.c)
+    base = 0x40000000
+    def seed(name, sctlr, tcr, ttbr0, ttbr1, va, entries):
+        ram = bytearray(0x4000)
+        for off, d in entries:
+            ram[off:off + 8] = struct.pack("<Q", d)
+        put("s1walk", name, struct.pack("<5Q", sctlr, tcr, ttbr0, ttbr1, va) + bytes(ram))
+    tcr_4k_39 = 25 | (25 << 16) | (2 << 30)  # T0SZ=T1SZ=25, TG0=4K, TG1=4K
+    # va 0x40201234: level-1 index 1, level-2 index 1, level-3 index 1
+    seed("4k-page", 1, tcr_4k_39, base, 0, 0x40201234,
+         [(8, (base + 0x1000) | 3), (0x1000 + 8, (base + 0x2000) | 3), (0x2000 + 8, 0x4abcd000 | 3 | (1 << 10))])
+    seed("4k-block", 1, tcr_4k_39, base, 0, 0x40412345, [(8, (base + 0x1000) | 3), (0x1000 + 16, 0x40600000 | 1)])
+    # TTBR1, 64K granule (TG1=3), 42-bit VA (T1SZ=22): level 2 then 3
+    seed("64k-ttbr1", 1, (22 << 16) | (3 << 30) | (1 << 7), 0, base, 0xfffffc0000012345, [(0, 0x50000000 | 1)])
+    seed("mmu-off", 0, 0, 0, 0, 0x40080000, [])
+
+
 def main():
+    seeds_s1walk()
     seeds_lossrecord()
     seeds_image()
     seeds_control()
