@@ -82,7 +82,7 @@ wait_listen() { # wait_listen ERRFILE: restore --incoming says it listens
 mstart a run -c 2 -m 256 --pvtime --name $VM -k "$L2_KERNEL" -i "$L2_INITRD" -p "quiet l2.run=migrate"
 if ! wait_for "$WORK/a.out" "SUM " 240; then
 	mlog a
-	not_ok "source guest never got ready ($(mwait a 0)) [$(guest_tail)]"
+	not_ok "source guest never got ready ($(mwait a 0)) [$(tag_tail "$WORK/a")]"
 	finish
 fi
 BIG=$(sed -n 's/^[0-9]* BIG \([0-9a-f]*\).*/\1/p' "$WORK/a.out")
@@ -315,7 +315,7 @@ if wait_for "$WORK/e.out" "DISK 1 " 300; then
 	check "the image holds the data (host-side md5)" \
 		sh -c "[ \"\$(dd if='$WORK/disk.img' bs=1M count=8 2>/dev/null | md5sum | cut -d' ' -f1)\" = '$BIG8' ]"
 else
-	not_ok "disk guest never started writing [$(guest_tail)]"
+	not_ok "disk guest never started writing [$(tag_tail "$WORK/e")]"
 fi
 for t in a b c d e f $(cd "$WORK" && ls p*.out 2>/dev/null | sed "s/\.out$//"); do mlog $t; done
 rm -f "$WORK/disk.img" "$WORK/head.bin"

@@ -37,7 +37,7 @@ for i in $(seq 1 "$N"); do
 		-p "quiet l2.run=counter" </dev/null >"$S.out" 2>"$S.err"
 		echo $? >"$S.rc") &
 	if ! wait_for "$S.out" "COUNT 3 " 120; then
-		not_ok "move $i: the source guest never counted [$(guest_tail)]"
+		not_ok "move $i: the source guest never counted [$(tag_tail "$S")]"
 		"$LKVM" stop --name early$i >>"$LOG" 2>&1
 		continue
 	fi

@@ -95,7 +95,7 @@ fi
 mstart a run -c 2 -m 1024 --pvtime --name $VM -k "$L2_KERNEL" -i "$L2_INITRD" -p "quiet l2.run=migrate l2.fill=$FILL"
 if ! wait_for "$WORK/a.out" "SUM " 600; then
 	mlog a
-	not_ok "the 1 GiB guest never got ready ($(mwait a 0)) [$(guest_tail)]"
+	not_ok "the 1 GiB guest never got ready ($(mwait a 0)) [$(tag_tail "$WORK/a")]"
 	finish
 fi
 BIG=$(sed -n 's/^[0-9]* BIG \([0-9a-f]*\).*/\1/p' "$WORK/a.out")
@@ -151,7 +151,7 @@ if wait_for "$WORK/e.out" "SUM " 240; then
 	S=$(sums "$WORK/g.out" | tail -n 1)
 	check "256 MiB guest: 48 MiB file unchanged after two moves (md5 ${S:-none})" [ "${S:-none}" = "${BIG:-empty}" ]
 else
-	not_ok "the 256 MiB guest never got ready [$(guest_tail)]"
+	not_ok "the 256 MiB guest never got ready [$(tag_tail "$WORK/e")]"
 fi
 "$LKVM" stop --name $VM >>"$LOG" 2>&1
 for t in e f g; do mlog $t; done

@@ -124,6 +124,15 @@ guest_tail() {
 	case ${RC:-} in killed | 124) _h="hung; " ;; *) _h="exit ${RC:-?}; " ;; esac
 	echo "${_h}console: ${_o:-nothing}; stderr: ${_e:-nothing}"
 }
+# tag_tail PREFIX: guest_tail for a guest started in the background with its console in PREFIX.out, its stderr in
+# PREFIX.err and its exit status in PREFIX.rc (mstart's $WORK/TAG, or a scenario's own)
+tag_tail() {
+	_o=$(grep '[^[:space:]]' "$1.out" 2>/dev/null | tail -n 2 | tr -d '\r' | tr '\n' '|' | cut -c 1-160)
+	_e=$(grep '[^[:space:]]' "$1.err" 2>/dev/null | tail -n 1 | cut -c 1-120)
+	_r=$(cat "$1.rc" 2>/dev/null)
+	[ -n "$_r" ] && _r="exit $_r; " || _r="hung; " # still running: run.sh's retry takes a hang, never a crash
+	echo "${_r}console: ${_o:-nothing}; stderr: ${_e:-nothing}"
+}
 rc_text() {
 	case $1 in
 	124) echo "timed out" ;;
