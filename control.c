@@ -306,10 +306,14 @@ void control_cleanup(struct kvm *kvm)
 	struct stat st;
 
 	if (kvm->ctl_fd >= 0) {
-		close(kvm->ctl_fd);
-		/* Only our own socket: a restored successor may already have taken the name. */
+		/*
+		 * Only our own socket: a restored successor may already have taken the name. Unlinked while we still
+		 * listen: a successor takes the path over only once a connect is refused, so between our check and our
+		 * unlink it cannot have put its own socket there (closing first let us remove the successor's).
+		 */
 		if (stat(kvm->ctl_path, &st) == 0 && st.st_dev == kvm->ctl_dev && st.st_ino == kvm->ctl_ino)
 			unlink(kvm->ctl_path);
+		close(kvm->ctl_fd);
 		kvm->ctl_fd = -1;
 	}
 }

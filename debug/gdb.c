@@ -435,12 +435,12 @@ void gdb_cleanup(struct kvm *kvm)
 		close(g->cfd);
 		g->cfd = -1;
 	}
-	close(g->lfd);
-	if (g->addr.family == AF_UNIX) {
+	if (g->addr.family == AF_UNIX) { /* unlinked before the close, as control_cleanup() does (a successor's path) */
 		const char *path = ((const struct sockaddr_un *)&g->addr.sa)->sun_path;
 		if (stat(path, &st) == 0 && st.st_dev == g->sock_dev && st.st_ino == g->sock_ino)
 			unlink(path);
 	}
+	close(g->lfd);
 }
 
 bool gdb_attached(struct kvm *kvm)
